@@ -1,0 +1,281 @@
+"""Answer latency, in-process and over HTTP on loopback, at 10k and 100k generated items.
+
+    python benchmarks/latency.py                      # both sizes, in-process and HTTP
+    python benchmarks/latency.py --sizes 100000 --no-http
+    python benchmarks/latency.py --sizes 100000 --http-only --workers 2 --clients 32
+
+Prints p50/p99 per mode and size. The catalog is generated (seeded) with the demo's vocabulary
+scaled up: texts, genres, moods, decades, prices, and users with histories, so every stage
+(semantic, lexical, CF, rules, diversity) does real work. Nothing here asserts: it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from tastemaker.engine import Engine  # noqa: E402
+from tastemaker.ingest import EventIn, ItemIn  # noqa: E402
+from tastemaker.settings import Settings  # noqa: E402
+from tastemaker.store import Store  # noqa: E402
+from tastemaker.types import RequestContext  # noqa: E402
+
+GENRES = "rock pop jazz blues soul funk hip-hop electronic house techno ambient classical folk country reggae metal punk indie latin afrobeat".split()
+MOODS = "calm focused energetic happy melancholic romantic dreamy dark uplifting chill playful nostalgic".split()
+NOUNS = "river night city summer rain road heart light dream fire ocean garden window train moon street".split()
+ADJ = "golden quiet electric velvet broken silver wild lonely bright hidden slow neon gentle restless".split()
+WORDS = "warm guitar piano synth bass drums strings vocals groove beat melody harmony rhythm echo haze glow pulse".split()
+
+PROMPTS_TEXT = [
+    "something calm for a rainy sunday",
+    "upbeat songs for a run, no metal",
+    "90s hip-hop to cook to",
+    "dreamy electronic music for late night",
+    "romantic jazz under $2",
+    "happy folk songs for kids",
+    "dark techno, nothing ambient",
+    "nostalgic rock from the 80s",
+]
+CHOICES = ["focus", "chill", "party"]
+
+
+def make_items(n: int, seed: int = 1) -> list[dict[str, Any]]:
+    rnd = random.Random(seed)
+    items = []
+    for i in range(n):
+        genres = rnd.sample(GENRES, rnd.choice([1, 1, 2]))
+        moods = rnd.sample(MOODS, 2)
+        year = rnd.randint(1960, 2024)
+        title = f"{rnd.choice(ADJ).title()} {rnd.choice(NOUNS).title()} {i}"
+        text = (
+            f"A {moods[0]} {genres[0]} track with {rnd.choice(WORDS)} and {rnd.choice(WORDS)}, "
+            f"{moods[1]} and {rnd.choice(ADJ)}, like a {rnd.choice(NOUNS)} at {rnd.choice(NOUNS)}."
+        )
+        items.append(
+            {
+                "id": f"t{i}",
+                "title": title,
+                "text": text,
+                "attributes": {"genres": genres, "moods": moods, "year": year,
+                               "artist": f"artist {rnd.randint(0, n // 8)}"},
+                "price": round(rnd.uniform(0.5, 3.0), 2),
+                "available": rnd.random() > 0.02,
+            }
+        )
+    return items
+
+
+def make_events(n_items: int, n_users: int, per_user: int, seed: int = 2) -> list[dict[str, Any]]:
+    rnd = random.Random(seed)
+    now = time.time()
+    events = []
+    for u in range(n_users):
+        # Users stick to a neighbourhood of the catalog: CF has structure to find.
+        centre = rnd.randrange(n_items)
+        for _ in range(per_user):
+            item = (centre + int(rnd.gauss(0, n_items / 50))) % n_items
+            events.append(
+                {
+                    "user_id": f"u{u}",
+                    "item_id": f"t{item}",
+                    "type": rnd.choice(["play", "play", "like", "skip"]),
+                    "ts": now - rnd.uniform(0, 90 * 86400),
+                }
+            )
+    return events
+
+
+EXPERIENCES = [
+    {
+        "key": "vibe",
+        "name": "Pick a vibe",
+        "prompt": {
+            "kind": "choice",
+            "question": "Pick a vibe",
+            "choices": [
+                {"id": "focus", "label": "Focus", "intent": {"text": "calm focused instrumental", "moods": ["focused", "calm"]}},
+                {"id": "chill", "label": "Chill", "intent": {"text": "chill dreamy slow", "moods": ["chill", "dreamy"]}},
+                {"id": "party", "label": "Party", "intent": {"text": "energetic dance party", "moods": ["energetic", "happy"]}},
+            ],
+        },
+        "output": {"kind": "playlist", "size": 10},
+        "diversity": {"max_per_value": {"artist": 2}},
+    },
+    {
+        "key": "ask",
+        "name": "Tell us",
+        "prompt": {"kind": "text", "question": "What do you want to hear?"},
+        "output": {"kind": "playlist", "size": 10},
+    },
+]
+
+
+def setup(n: int, root: Path) -> tuple[Settings, Engine]:
+    settings = Settings(data_dir=root, database_url=f"sqlite:///{root / 'bench.db'}")
+    store = Store(settings.database_url)
+    store.migrate()
+    store.create_workspace("bench", "bench")
+    engine = Engine(store, settings)
+    t = time.perf_counter()
+    ws = store.get_workspace("bench")
+    assert ws is not None
+    store.upsert_items(ws.id, [ItemIn.model_validate(i) for i in make_items(n)])
+    n_users = max(200, n // 50)
+    store.insert_events(ws.id, [EventIn.model_validate(e) for e in make_events(n, n_users, 30)])
+    for spec in EXPERIENCES:
+        engine.save_experience("bench", spec)
+    print(f"  loaded {n} items, {n_users} users in {time.perf_counter() - t:.1f}s", flush=True)
+    t = time.perf_counter()
+    engine.fit("bench")
+    print(f"  fitted in {time.perf_counter() - t:.1f}s", flush=True)
+    return settings, engine
+
+
+def requests(n_users: int, count: int, seed: int = 3) -> list[dict[str, Any]]:
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(count):
+        user = f"u{rnd.randrange(n_users)}" if rnd.random() < 0.8 else None
+        if rnd.random() < 0.5:
+            out.append({"key": "vibe", "user_id": user, "choice": rnd.choice(CHOICES), "text": None})
+        else:
+            out.append({"key": "ask", "user_id": user, "choice": None, "text": rnd.choice(PROMPTS_TEXT)})
+    return out
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def in_process(engine: Engine, n: int, count: int) -> None:
+    reqs = requests(max(200, n // 50), count)
+    for r in reqs[:50]:  # warm caches (encoder LRU, first-touch pages)
+        engine.answer("bench", r["key"], user_id=r["user_id"], choice=r["choice"], text=r["text"])
+    lat: list[float] = []
+    fallbacks = 0
+    for r in reqs:
+        t = time.perf_counter()
+        a = engine.answer(
+            "bench", r["key"], user_id=r["user_id"], choice=r["choice"], text=r["text"],
+            context=RequestContext(hour=20, device="mobile"),
+        )
+        lat.append((time.perf_counter() - t) * 1000)
+        fallbacks += a.fallback
+    print(
+        f"  in-process  n={n:>7}  requests={count}  p50={pct(lat, 50):.2f} ms  "
+        f"p99={pct(lat, 99):.2f} ms  mean={statistics.mean(lat):.2f} ms  fallbacks={fallbacks}",
+        flush=True,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _load(url: str, key: str, bodies: list[dict[str, Any]], clients: int, seconds: float) -> tuple[list[float], int, float]:
+    import httpx
+
+    lat: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    headers = {"Authorization": f"Bearer {key}"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=10) as client:
+        async def worker(i: int) -> None:
+            nonlocal errors
+            j = i
+            while time.perf_counter() < deadline:
+                b = bodies[j % len(bodies)]
+                j += clients
+                t = time.perf_counter()
+                try:
+                    r = await client.post(f"/v1/experiences/{b['key']}/answer", json={k: v for k, v in b.items() if k != "key"})
+                    if r.status_code != 200:
+                        errors += 1
+                except httpx.HTTPError:
+                    errors += 1
+                lat.append((time.perf_counter() - t) * 1000)
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+        elapsed = time.perf_counter() - t0
+    return lat, errors, elapsed
+
+
+def over_http(settings: Settings, n: int, workers: int, clients: int, seconds: float) -> None:
+    store = Store(settings.database_url)
+    key = store.create_api_key("bench", "public")
+    port = free_port()
+    env = {**os.environ, "TASTEMAKER_DATABASE_URL": settings.database_url,
+           "TASTEMAKER_DATA_DIR": str(settings.data_dir)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tastemaker.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        for _ in range(300):
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        bodies = [{**r, "context": {"hour": 20, "device": "mobile"}} for r in requests(max(200, n // 50), 2000)]
+        asyncio.run(_load(url, key, bodies, clients, 3.0))  # warm every worker
+        lat, errors, elapsed = asyncio.run(_load(url, key, bodies, clients, seconds))
+        print(
+            f"  http        n={n:>7}  workers={workers} clients={clients}  "
+            f"throughput={len(lat) / elapsed:.0f}/s  p50={pct(lat, 50):.1f} ms  "
+            f"p99={pct(lat, 99):.1f} ms  errors={errors}",
+            flush=True,
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--no-http", action="store_true")
+    ap.add_argument("--http-only", action="store_true")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--seconds", type=float, default=15.0)
+    args = ap.parse_args()
+    for n in args.sizes:
+        root = Path(tempfile.mkdtemp(prefix=f"tm-bench-{n}-"))
+        try:
+            print(f"catalog of {n} items:", flush=True)
+            settings, engine = setup(n, root)
+            if not args.http_only:
+                in_process(engine, n, args.requests)
+            engine.close()
+            if not args.no_http:
+                over_http(settings, n, args.workers, args.clients, args.seconds)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,275 @@
+"""The fitted, in-memory snapshot of one workspace's catalog.
+
+Answering a prompt must cost a few milliseconds, so nothing on the request path touches the
+database for item data: the snapshot holds every item as rows of NumPy arrays (row = position in
+``ids``), categorical attributes as a sparse item x value matrix, numeric attributes as float
+columns, unit-norm text embeddings with their vector index, popularity, and collaborative-filtering
+factors. ``fit.py`` builds it; it is saved under ``<data_dir>/models/<workspace>/`` so every worker
+process loads the same files instead of refitting.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import bm25s
+import orjson
+from scipy import sparse
+
+from tastemaker.index import VectorIndex
+from tastemaker.types import FloatArray, IndexArray
+
+FORMAT_VERSION = 1
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word tokens; the one tokenizer shared by lexical retrieval and understanding."""
+    return _TOKEN.findall(text.lower())
+
+
+@dataclass(slots=True)
+class CategoricalAttribute:
+    """One categorical attribute (e.g. ``genres``): its value vocabulary and item x value matrix."""
+
+    name: str
+    values: list[str]
+    matrix: sparse.csr_matrix  # (n_items, n_values), 1.0 where the item has the value
+    value_vectors: FloatArray  # (n_values, dim) unit-norm embeddings of the value names
+    counts: npt.NDArray[np.int64]  # items per value
+    index: dict[str, int] = field(default_factory=dict)  # lower-cased value -> column
+    csc: sparse.csc_matrix | None = None  # column access for filters
+
+    def __post_init__(self) -> None:
+        if not self.index:
+            self.index = {v.lower(): i for i, v in enumerate(self.values)}
+        if self.csc is None:
+            self.csc = self.matrix.tocsc()
+
+    def has_any(self, columns: list[int], n_items: int) -> npt.NDArray[np.bool_]:
+        """Boolean mask of items having at least one of the value columns."""
+        mask = np.zeros(n_items, dtype=bool)
+        assert self.csc is not None
+        for c in columns:
+            mask[self.csc.indices[self.csc.indptr[c] : self.csc.indptr[c + 1]]] = True
+        return mask
+
+    def values_of(self, row: int) -> list[str]:
+        start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
+        return [self.values[c] for c in self.matrix.indices[start:end]]
+
+
+@dataclass(slots=True)
+class CFModel:
+    """Implicit-feedback matrix factorisation (ALS) factors.
+
+    Users are not stored: a user's vector is solved at request time from their latest events
+    (``user_vector``), so events that arrived after the fit count at once and erasing a person
+    leaves nothing of them in the model.
+    """
+
+    item_factors: FloatArray  # (n_items, k); zero rows for items unseen at fit time
+    gram: FloatArray  # item_factors.T @ item_factors, cached for the per-user solve
+    regularization: float
+    alpha: float
+    index: VectorIndex | None = None  # inner-product index over item factors (large catalogs)
+
+    def user_vector(self, rows: IndexArray, weights: FloatArray) -> FloatArray | None:
+        """Least-squares user factors for the given interactions (Hu, Koren & Volinsky 2008)."""
+        if len(rows) == 0:
+            return None
+        y = self.item_factors[rows]
+        conf = (self.alpha * weights).astype(np.float32)
+        a = self.gram + (y.T * conf) @ y + self.regularization * np.eye(y.shape[1], dtype=np.float32)
+        b = (y.T * (1.0 + conf)).sum(axis=1)
+        vec: FloatArray = np.linalg.solve(a, b).astype(np.float32)
+        return vec
+
+
+@dataclass(slots=True)
+class Catalog:
+    """Everything the request path needs to know about a workspace's items."""
+
+    workspace: str
+    version: int  # the store's catalog_version this snapshot reflects
+    ids: list[str]
+    titles: list[str]
+    texts_hash: list[int]  # hash of the embedded text, to re-encode only what changed
+    urls: list[str | None]
+    prices: FloatArray  # NaN = no price
+    available: npt.NDArray[np.bool_]
+    categorical: dict[str, CategoricalAttribute]
+    numeric: dict[str, FloatArray]  # NaN = unknown
+    embeddings: FloatArray  # (n, dim) unit-norm
+    index: VectorIndex
+    popularity: FloatArray  # [0, 1], recency-decayed
+    lexical: bm25s.BM25  # BM25 over title, text and attribute values
+    cf: CFModel | None = None
+    encoder_name: str = "static"
+    id_to_row: dict[str, int] = field(default_factory=dict)
+    popular_rows: IndexArray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    trained: dict[str, Any] = field(default_factory=dict)  # fit metadata
+
+    def __post_init__(self) -> None:
+        if not self.id_to_row:
+            self.id_to_row = {item_id: i for i, item_id in enumerate(self.ids)}
+        if len(self.popular_rows) == 0 and len(self.ids):
+            self.popular_rows = np.argsort(-self.popularity, kind="stable")[:1000].astype(np.int32)
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def rows_for(self, item_ids: list[str]) -> IndexArray:
+        """Rows of the known ids, in the given order; unknown ids are skipped."""
+        return np.array(
+            [self.id_to_row[i] for i in item_ids if i in self.id_to_row], dtype=np.int32
+        )
+
+    def attributes_of(self, row: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, attr in self.categorical.items():
+            vals = attr.values_of(row)
+            if vals:
+                out[name] = vals
+        for name, col in self.numeric.items():
+            v = col[row]
+            if not np.isnan(v):
+                out[name] = int(v) if float(v).is_integer() else float(v)
+        return out
+
+    def lexical_scores(self, terms: list[str]) -> tuple[FloatArray | None, list[str]]:
+        """BM25 scores of every item for the query terms, and the terms that matched."""
+        vocab = self.lexical.vocab_dict
+        known = [t for t in dict.fromkeys(terms) if t in vocab]
+        if not known:
+            return None, []
+        scores = np.asarray(self.lexical.get_scores(known), dtype=np.float32)
+        return scores, known
+
+    # -- persistence ------------------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        """Write the snapshot; a reader never sees a half-written one (write to tmp, rename)."""
+        tmp = folder.with_name(folder.name + ".tmp")
+        if tmp.exists():
+            _rmtree(tmp)
+        tmp.mkdir(parents=True)
+        meta = {
+            "format": FORMAT_VERSION,
+            "workspace": self.workspace,
+            "version": self.version,
+            "ids": self.ids,
+            "titles": self.titles,
+            "texts_hash": self.texts_hash,
+            "urls": self.urls,
+            "encoder": self.encoder_name,
+            "categorical": {n: a.values for n, a in self.categorical.items()},
+            "numeric": list(self.numeric),
+            "cf": None
+            if self.cf is None
+            else {"regularization": self.cf.regularization, "alpha": self.cf.alpha},
+            "trained": self.trained,
+        }
+        (tmp / "catalog.json").write_bytes(orjson.dumps(meta))
+        arrays: dict[str, Any] = {
+            "prices": self.prices,
+            "available": self.available,
+            "embeddings": self.embeddings,
+            "popularity": self.popularity,
+        }
+        for n, col in self.numeric.items():
+            arrays[f"num__{n}"] = col
+        for n, a in self.categorical.items():
+            arrays[f"catvec__{n}"] = a.value_vectors
+        if self.cf is not None:
+            arrays["cf_items"] = self.cf.item_factors
+        np.savez(tmp / "arrays.npz", **arrays)
+        for n, a in self.categorical.items():
+            sparse.save_npz(tmp / f"cat__{_safe(n)}.npz", a.matrix)
+        self.lexical.save(str(tmp / "lexical"))
+        self.index.save(tmp / "index")
+        if folder.exists():
+            old = folder.with_name(folder.name + ".old")
+            if old.exists():
+                _rmtree(old)
+            folder.rename(old)
+            tmp.rename(folder)
+            _rmtree(old)
+        else:
+            tmp.rename(folder)
+
+    @classmethod
+    def load(cls, folder: Path) -> Catalog:
+        meta = orjson.loads((folder / "catalog.json").read_bytes())
+        if meta.get("format") != FORMAT_VERSION:
+            raise ValueError(f"{folder}: catalog format {meta.get('format')}, expected 1")
+        arrays = np.load(folder / "arrays.npz")
+        categorical = {}
+        for n, values in meta["categorical"].items():
+            m = sparse.load_npz(folder / f"cat__{_safe(n)}.npz").tocsr()
+            categorical[n] = CategoricalAttribute(
+                name=n,
+                values=values,
+                matrix=m,
+                value_vectors=arrays[f"catvec__{n}"],
+                counts=np.asarray(m.sum(axis=0)).ravel().astype(np.int64),
+            )
+        cf = None
+        if meta["cf"] is not None:
+            cf = make_cf(arrays["cf_items"], **meta["cf"])
+        return cls(
+            workspace=meta["workspace"],
+            version=meta["version"],
+            ids=meta["ids"],
+            titles=meta["titles"],
+            texts_hash=meta["texts_hash"],
+            urls=meta["urls"],
+            prices=arrays["prices"],
+            available=arrays["available"],
+            categorical=categorical,
+            numeric={n: arrays[f"num__{n}"] for n in meta["numeric"]},
+            embeddings=arrays["embeddings"],
+            index=VectorIndex.load(folder / "index"),
+            popularity=arrays["popularity"],
+            lexical=bm25s.BM25.load(str(folder / "lexical")),
+            cf=cf,
+            encoder_name=meta["encoder"],
+            trained=meta["trained"],
+        )
+
+
+def make_cf(item_factors: FloatArray, regularization: float, alpha: float) -> CFModel:
+    """Wrap ALS item factors with what the per-user solve and CF retrieval need."""
+    f = np.ascontiguousarray(item_factors, dtype=np.float32)
+    gram = (f.T @ f).astype(np.float32)
+    return CFModel(item_factors=f, gram=gram, regularization=regularization, alpha=alpha)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def _rmtree(p: Path) -> None:
+    import shutil
+
+    shutil.rmtree(p, ignore_errors=True)
+
+
+def describe(catalog: Catalog) -> str:
+    """One line for logs and the CLI."""
+    return json.dumps(
+        {
+            "workspace": catalog.workspace,
+            "items": catalog.size,
+            "attributes": sorted(catalog.categorical) + sorted(catalog.numeric),
+            "cf": catalog.cf is not None,
+            "encoder": catalog.encoder_name,
+        }
+    )

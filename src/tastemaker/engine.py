@@ -1,0 +1,314 @@
+"""The library's entry point: answer prompts, fit catalogs, take in items and events.
+
+The engine owns the per-process state that the request path needs hot: each workspace's catalog
+snapshot (loaded from disk, refreshed when another process changes the catalog), the experience
+specs (re-read every few seconds so edits show up without a restart), and a write-behind buffer
+for served results, so answering a prompt never waits on a database write.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tastemaker.catalog import Catalog
+from tastemaker.encoders import Encoder, get_encoder
+from tastemaker.errors import InvalidInput, NotFound
+from tastemaker.experiences import ExperienceSpec
+from tastemaker.fit import EventData, ItemData, build_catalog
+from tastemaker.ingest import EventIn, ItemIn
+from tastemaker.pipeline import runner
+from tastemaker.settings import Settings
+from tastemaker.store import Store
+from tastemaker.store.store import ServedRecord, WorkspaceRecord
+from tastemaker.types import Answer, RequestContext
+
+log = logging.getLogger(__name__)
+
+SPEC_TTL_SECONDS = 2.0
+SERVED_FLUSH_SECONDS = 0.5
+SERVED_FLUSH_ROWS = 500
+
+
+@dataclass(slots=True)
+class _Loaded:
+    catalog: Catalog
+    checked_at: float
+
+
+class Engine:
+    """One per process; thread-safe for answering."""
+
+    def __init__(
+        self, store: Store, settings: Settings | None = None, *, encoder: Encoder | None = None
+    ) -> None:
+        self.store = store
+        self.settings = settings or Settings()
+        self._encoder = encoder
+        self._catalogs: dict[str, _Loaded] = {}
+        self._workspaces: dict[str, WorkspaceRecord] = {}
+        self._specs: dict[tuple[str, str], tuple[float, ExperienceSpec, int]] = {}
+        self._lock = threading.RLock()
+        self._served: list[ServedRecord] = []
+        self._served_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._flusher: threading.Thread | None = None
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = get_encoder(self.settings.encoder)
+        return self._encoder
+
+    def workspace(self, slug: str) -> WorkspaceRecord:
+        ws = self._workspaces.get(slug)
+        if ws is None:
+            ws = self.store.get_workspace(slug)
+            if ws is None:
+                raise NotFound(f"workspace {slug!r} does not exist")
+            self._workspaces[slug] = ws
+        return ws
+
+    def model_dir(self, slug: str) -> Path:
+        return self.settings.data_dir / "models" / slug
+
+    def close(self) -> None:
+        self._stop.set()
+        self.flush()
+        if self._flusher is not None:
+            self._flusher.join(timeout=2)
+
+    # -- experiences -----------------------------------------------------------------------
+
+    def save_experience(self, slug: str, spec: ExperienceSpec | dict[str, Any]) -> int:
+        if isinstance(spec, dict):
+            spec = ExperienceSpec.model_validate(spec)
+        version = self.store.save_experience(self.workspace(slug).id, spec.model_dump(mode="json"))
+        self._specs.pop((slug, spec.key), None)
+        return version
+
+    def get_experience(self, slug: str, key: str) -> ExperienceSpec:
+        return self._experience(slug, key)[0]
+
+    def _experience(self, slug: str, key: str) -> tuple[ExperienceSpec, int]:
+        now = time.monotonic()
+        hit = self._specs.get((slug, key))
+        if hit is not None and now - hit[0] < SPEC_TTL_SECONDS:
+            return hit[1], hit[2]
+        rec = self.store.get_experience(self.workspace(slug).id, key)
+        if rec is None:
+            raise NotFound(f"experience {key!r} does not exist")
+        spec = ExperienceSpec.model_validate(rec.spec)
+        self._specs[(slug, key)] = (now, spec, rec.version)
+        return spec, rec.version
+
+    def list_experiences(self, slug: str) -> list[ExperienceSpec]:
+        return [
+            ExperienceSpec.model_validate(r.spec)
+            for r in self.store.list_experiences(self.workspace(slug).id)
+        ]
+
+    # -- catalog -------------------------------------------------------------------------
+
+    def catalog(self, slug: str) -> Catalog | None:
+        """The workspace's snapshot, reloaded when the store says the catalog changed."""
+        now = time.monotonic()
+        loaded = self._catalogs.get(slug)
+        if loaded is not None and now - loaded.checked_at < self.settings.reload_check_seconds:
+            return loaded.catalog
+        with self._lock:
+            loaded = self._catalogs.get(slug)
+            if loaded is not None and now - loaded.checked_at < self.settings.reload_check_seconds:
+                return loaded.catalog
+            version = self.store.catalog_version(self.workspace(slug).id)
+            if loaded is not None and loaded.catalog.version >= version:
+                loaded.checked_at = now
+                return loaded.catalog
+            catalog = self._load_from_disk(slug)
+            if catalog is not None and (loaded is None or catalog.version > loaded.catalog.version):
+                self._catalogs[slug] = _Loaded(catalog, now)
+                return catalog
+            if loaded is not None:
+                # Disk is behind the store: another process changed items and has not saved yet.
+                loaded.checked_at = now
+                return loaded.catalog
+            return None
+
+    def _load_from_disk(self, slug: str) -> Catalog | None:
+        folder = self.model_dir(slug)
+        if not (folder / "catalog.json").exists():
+            return None
+        try:
+            return Catalog.load(folder)
+        except Exception:  # noqa: BLE001 - a broken snapshot means "refit", not a crash
+            log.exception("could not load catalog snapshot %s", folder)
+            return None
+
+    def fit(self, slug: str, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+        """Build the workspace's snapshot from all its items and events, persist and serve it."""
+        ws = self.workspace(slug)
+        version = self.store.catalog_version(ws.id)
+        items = [_item_data(r) for r in self.store.iter_items(ws.id)]
+        events = (
+            EventData(e.user_id, e.item_id, e.type, e.value, e.ts)
+            for e in self.store.iter_events(ws.id)
+        )
+        loaded = self._catalogs.get(slug)
+        previous = loaded.catalog if loaded else self._load_from_disk(slug)
+        catalog = build_catalog(
+            slug, version, items, events, self.encoder, previous=previous, progress=progress
+        )
+        catalog.save(self.model_dir(slug))
+        with self._lock:
+            self._catalogs[slug] = _Loaded(catalog, time.monotonic())
+        return {
+            "workspace": slug,
+            "items": catalog.size,
+            "catalog_version": version,
+            "cf": catalog.cf is not None,
+            "encoder": catalog.encoder_name,
+            "seconds": round(float(catalog.trained.get("seconds", 0.0)), 3),
+        }
+
+    # -- ingest ----------------------------------------------------------------------------
+
+    def upsert_items(self, slug: str, items: Sequence[ItemIn]) -> int:
+        """Store items, then refit so they are served (embeddings of unchanged items are reused)."""
+        n = self.store.upsert_items(self.workspace(slug).id, items)
+        if n:
+            self.fit(slug)
+        return n
+
+    def insert_events(self, slug: str, events: Sequence[EventIn]) -> int:
+        return self.store.insert_events(self.workspace(slug).id, events)
+
+    # -- answering -------------------------------------------------------------------------
+
+    def answer(
+        self,
+        slug: str,
+        key: str,
+        *,
+        user_id: str | None = None,
+        choice: str | None = None,
+        text: str | None = None,
+        context: RequestContext | None = None,
+        variant: str = "default",
+        use_history: bool = True,
+        record: bool = True,
+    ) -> Answer:
+        """Answer one prompt. Raises only for the person's own input errors (and unknown keys)."""
+        if user_id is not None and (not isinstance(user_id, str) or not 0 < len(user_id) <= 128):
+            raise InvalidInput("must be a string of 1 to 128 characters", field="user_id")
+        ws = self.workspace(slug)
+        spec, version = self._experience(slug, key)
+        answer = Answer(
+            request_id=uuid.uuid4().hex,
+            workspace=slug,
+            experience_key=key,
+            experience_version=version,
+            variant=variant,
+            user_id=user_id,
+            raw_choice=choice,
+            raw_text=text,
+            context=context or RequestContext(),
+        )
+        catalog: Catalog | None = None
+        events: Sequence[Any] = ()
+        try:
+            catalog = self.catalog(slug)
+            if user_id and use_history:
+                events = self.store.user_events(ws.id, user_id, limit=500)
+        except Exception:  # noqa: BLE001 - the store being down must not stop the answer
+            log.exception("could not load state for request_id=%s", answer.request_id)
+        runner.run(answer, spec, catalog, self.encoder, events, use_history=use_history)
+        if answer.fallback and not answer.items:
+            self._store_fallback(answer, spec, ws)
+        if record:
+            self._record(answer, ws)
+        return answer
+
+    def _store_fallback(self, answer: Answer, spec: ExperienceSpec, ws: WorkspaceRecord) -> None:
+        """No snapshot at all: take the curated items straight from the store."""
+        try:
+            from tastemaker.types import ResultItem
+
+            recs = self.store.get_items(ws.id, spec.default_items)
+            items = [
+                ResultItem(id=r.id, title=r.title, score=0.0, reasons=["a curated pick"],
+                           url=r.url, price=r.price)
+                for r in recs
+            ]
+            if items:
+                runner.fallback(answer, spec, None, reason=answer.fallback_reason or "no catalog",
+                                default_items=items)
+        except Exception:  # noqa: BLE001
+            log.exception("store fallback failed request_id=%s", answer.request_id)
+
+    # -- served results (write-behind) ------------------------------------------------------
+
+    def _record(self, answer: Answer, ws: WorkspaceRecord) -> None:
+        row = ServedRecord(
+            workspace_id=ws.id,
+            request_id=answer.request_id,
+            experience_key=answer.experience_key,
+            experience_version=answer.experience_version,
+            variant=answer.variant,
+            user_id=answer.user_id,
+            item_ids=tuple(i.id for i in answer.items),
+            fallback=answer.fallback,
+            latency_ms=answer.timings_ms.get("total"),
+        )
+        with self._served_lock:
+            self._served.append(row)
+            full = len(self._served) >= SERVED_FLUSH_ROWS
+        if self._flusher is None:
+            self._start_flusher()
+        if full:
+            self.flush()
+
+    def _start_flusher(self) -> None:
+        with self._lock:
+            if self._flusher is not None:
+                return
+            self._flusher = threading.Thread(target=self._flush_loop, name="served-flush", daemon=True)
+            self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(SERVED_FLUSH_SECONDS):
+            self.flush()
+
+    def flush(self) -> int:
+        """Write buffered served results; on a store error keep them for the next try."""
+        with self._served_lock:
+            rows, self._served = self._served, []
+        if not rows:
+            return 0
+        try:
+            self.store.record_served(rows)
+        except Exception:  # noqa: BLE001
+            log.exception("could not record %d served results; will retry", len(rows))
+            with self._served_lock:
+                self._served = rows + self._served
+            return 0
+        return len(rows)
+
+
+def _item_data(r: Any) -> ItemData:
+    return ItemData(
+        id=r.id,
+        title=r.title,
+        text=r.text,
+        attributes=r.attributes,
+        price=r.price,
+        available=r.available,
+        url=r.url,
+    )

@@ -1,0 +1,173 @@
+"""Experiences: the prompt a person sees and what their answer means.
+
+An experience is declared as data (YAML or JSON) so that a marketer can change it without a
+deploy; every saved change becomes a new version in the store, and a served result records the
+version that produced it. This module only defines and validates the declaration.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChoiceIntent(_Strict):
+    """What picking a choice means, in the catalog's terms."""
+
+    text: str = Field("", description="Words to embed for semantic retrieval.")
+    moods: list[str] = Field(default_factory=list)
+    attributes: dict[str, list[str]] = Field(
+        default_factory=dict, description="Soft preferences: attribute -> values."
+    )
+    required: dict[str, list[str]] = Field(
+        default_factory=dict, description="Hard filter: item must have one of the values."
+    )
+    excluded: dict[str, list[str]] = Field(
+        default_factory=dict, description="Hard filter: item must have none of the values."
+    )
+    numeric_min: dict[str, float] = Field(default_factory=dict)
+    numeric_max: dict[str, float] = Field(default_factory=dict)
+
+
+class Choice(_Strict):
+    id: str = Field(pattern=KEY_PATTERN)
+    label: str = Field(min_length=1, max_length=80)
+    intent: ChoiceIntent = Field(default_factory=ChoiceIntent)
+
+
+class Prompt(_Strict):
+    kind: Literal["choice", "text"]
+    question: str = Field(min_length=1, max_length=300)
+    placeholder: str | None = None
+    choices: list[Choice] = Field(default_factory=list)
+    max_length: int = Field(200, ge=1, le=2000, description="Longest free-text answer accepted.")
+    allow_empty: bool = Field(True, description="An empty answer falls back to history alone.")
+    privacy_notice: str = Field(
+        "We use your answer and what you have viewed here to pick these for you.",
+        max_length=500,
+    )
+
+    @model_validator(mode="after")
+    def _choices_fit_kind(self) -> Prompt:
+        if self.kind == "choice" and not self.choices:
+            raise ValueError("a choice prompt needs at least one choice")
+        ids = [c.id for c in self.choices]
+        if len(ids) != len(set(ids)):
+            raise ValueError("choice ids must be unique")
+        return self
+
+
+class Output(_Strict):
+    kind: Literal["playlist", "bundle", "list"] = "list"
+    size: int = Field(10, ge=1, le=100)
+    budget: float | None = Field(None, gt=0, description="Default bundle budget.")
+
+
+class Boost(_Strict):
+    attribute: str
+    value: str
+    weight: float = Field(0.2, ge=-5, le=5)
+
+
+class Rules(_Strict):
+    available_only: bool = True
+    exclude_consumed: bool = True
+    required: dict[str, list[str]] = Field(default_factory=dict)
+    excluded: dict[str, list[str]] = Field(default_factory=dict)
+    numeric_min: dict[str, float] = Field(default_factory=dict)
+    numeric_max: dict[str, float] = Field(default_factory=dict)
+    pins: list[str] = Field(default_factory=list, description="Item ids placed first, in order.")
+    boosts: list[Boost] = Field(default_factory=list)
+    blocked: list[str] = Field(default_factory=list, description="Item ids never shown.")
+
+
+class Diversity(_Strict):
+    mmr_lambda: float = Field(
+        0.75, ge=0, le=1, description="1 = pure relevance, 0 = pure novelty (MMR)."
+    )
+    max_per_value: dict[str, int] = Field(
+        default_factory=dict, description="Cap items sharing one attribute value, e.g. artist: 2."
+    )
+
+
+class RankingWeights(_Strict):
+    semantic: float = 1.0
+    lexical: float = 0.5
+    intent: float = 1.0
+    cf: float = 0.8
+    affinity: float = 0.4
+    popularity: float = 0.2
+
+
+class Brand(_Strict):
+    name: str = "tastemaker"
+    voice: Literal["warm", "playful", "premium", "plain"] = "warm"
+    banned_words: list[str] = Field(default_factory=list)
+    banned_claims: list[str] = Field(
+        default_factory=lambda: ["best", "guaranteed", "cure", "#1", "number one"]
+    )
+    safe_title: str = "Picked for you"
+    safe_description: str = "A selection we think you will enjoy."
+    cta: str = "Take a look"
+
+
+class ExperienceSpec(_Strict):
+    """One experience, as declared in YAML or JSON."""
+
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str = Field(min_length=1, max_length=120)
+    prompt: Prompt
+    output: Output = Field(default_factory=Output)
+    rules: Rules = Field(default_factory=Rules)
+    diversity: Diversity = Field(default_factory=Diversity)
+    ranking: RankingWeights = Field(default_factory=RankingWeights)
+    brand: Brand = Field(default_factory=Brand)
+    template: str = Field("default", pattern=r"^[a-z0-9_-]+$")
+    link_base: str = Field("https://example.com/items/", description="Item links start here.")
+    default_items: list[str] = Field(
+        default_factory=list, description="Curated fallback, shown when anything fails."
+    )
+
+    @field_validator("default_items", "rules")
+    @classmethod
+    def _no_dupes(cls, v: Any) -> Any:
+        if isinstance(v, list) and len(v) != len(set(v)):
+            raise ValueError("item ids must be unique")
+        return v
+
+    def choice(self, choice_id: str) -> Choice | None:
+        return next((c for c in self.prompt.choices if c.id == choice_id), None)
+
+    def public(self) -> dict[str, Any]:
+        """What a client needs to show the prompt (no rules, weights or fallbacks)."""
+        return {
+            "key": self.key,
+            "name": self.name,
+            "prompt": {
+                "kind": self.prompt.kind,
+                "question": self.prompt.question,
+                "placeholder": self.prompt.placeholder,
+                "choices": [{"id": c.id, "label": c.label} for c in self.prompt.choices],
+                "max_length": self.prompt.max_length,
+                "privacy_notice": self.prompt.privacy_notice,
+            },
+            "output": {"kind": self.output.kind, "size": self.output.size},
+        }
+
+
+def load_spec(path: str | Path) -> ExperienceSpec:
+    """Read an experience from a ``.yaml``/``.yml`` or ``.json`` file."""
+    p = Path(path)
+    text = p.read_text(encoding="utf-8")
+    data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+    return ExperienceSpec.model_validate(data)

@@ -1,0 +1,294 @@
+"""Build a workspace's catalog snapshot from its items and events.
+
+Fitting is the slow, batch half of the engine: it encodes item texts, indexes them, learns
+popularity and collaborative-filtering factors from events, and writes the result to disk. The
+request path then only loads arrays. Refitting reuses the embeddings of items whose text did not
+change, so a catalog update costs the encoder only for what is new.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import bm25s
+import numpy as np
+from scipy import sparse
+from threadpoolctl import threadpool_limits
+
+from tastemaker.catalog import Catalog, CategoricalAttribute, make_cf
+from tastemaker.encoders import Encoder
+from tastemaker.index import VectorIndex
+from tastemaker.types import FloatArray
+
+log = logging.getLogger(__name__)
+
+# How strongly each event type says "this person wants this". Ratings are scaled by their value
+# (see ``event_weight``); types not listed count as a weak positive. Negative signals (skips,
+# low ratings) are not positives: they neither train CF nor raise popularity.
+EVENT_WEIGHTS: dict[str, float] = {
+    "purchase": 4.0,
+    "add_to_cart": 2.0,
+    "like": 2.0,
+    "save": 2.0,
+    "tag": 1.0,
+    "click": 1.0,
+    "play": 1.0,
+    "complete": 1.5,
+    "view": 0.5,
+    "skip": 0.0,
+    "dislike": 0.0,
+    "remove_from_cart": 0.0,
+}
+POPULARITY_HALF_LIFE_DAYS = 30.0
+ALS_FACTORS = 64
+ALS_REGULARIZATION = 0.05
+ALS_ALPHA = 2.0
+ALS_ITERATIONS = 15
+MIN_EVENTS_FOR_CF = 50
+
+
+def event_weight(kind: str, value: float | None) -> float:
+    """Positive-feedback weight of one event (0 = not a positive)."""
+    if kind == "rating":
+        if value is None:
+            return 1.0
+        # 5-star scale: 5 -> 2.0, 4 -> 1.2, 3 -> 0.4, 2.5 and below -> 0
+        return max(0.0, (value - 2.5) / 1.25)
+    return EVENT_WEIGHTS.get(kind, 0.5)
+
+
+@dataclass(slots=True)
+class ItemData:
+    """The fields of an item that fitting needs (decoupled from the store's record type)."""
+
+    id: str
+    title: str
+    text: str
+    attributes: dict[str, Any]
+    price: float | None
+    available: bool
+    url: str | None
+
+
+@dataclass(slots=True)
+class EventData:
+    user_id: str
+    item_id: str | None
+    type: str
+    value: float | None
+    ts: float
+
+
+def item_document(item: ItemData) -> str:
+    """The text that represents an item for embedding and BM25: title, text, attribute values."""
+    parts = [item.title]
+    if item.text and item.text != item.title:
+        parts.append(item.text)
+    for name, value in item.attributes.items():
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            parts.append(f"{name}: {', '.join(value)}")
+        elif isinstance(value, str) and len(value) < 60:
+            parts.append(f"{name}: {value}")
+    return ". ".join(parts)
+
+
+def build_catalog(
+    workspace: str,
+    version: int,
+    items: Sequence[ItemData],
+    events: Iterable[EventData],
+    encoder: Encoder,
+    *,
+    previous: Catalog | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Catalog:
+    """Fit a snapshot. ``previous`` lets unchanged item texts keep their embeddings."""
+    say = progress or (lambda msg: log.info("fit %s: %s", workspace, msg))
+    t0 = time.perf_counter()
+    ids = [it.id for it in items]
+    id_to_row = {item_id: i for i, item_id in enumerate(ids)}
+    n = len(ids)
+    docs = [item_document(it) for it in items]
+    hashes = [zlib.crc32(d.encode()) for d in docs]
+
+    embeddings = _embed(docs, hashes, ids, encoder, previous)
+    say(f"encoded {n} items in {time.perf_counter() - t0:.1f}s")
+    index = VectorIndex.build(embeddings)
+
+    categorical, numeric = _attributes(items, encoder)
+    tok = bm25s.tokenize(docs or [""], stemmer=_stemmer(), show_progress=False)
+    lexical = bm25s.BM25()
+    lexical.index(tok, show_progress=False)
+
+    popularity, cf = _learn_from_events(events, id_to_row, n)
+    say(f"fitted in {time.perf_counter() - t0:.1f}s")
+    return Catalog(
+        workspace=workspace,
+        version=version,
+        ids=ids,
+        titles=[it.title for it in items],
+        texts_hash=hashes,
+        urls=[it.url for it in items],
+        prices=np.array(
+            [np.nan if it.price is None else it.price for it in items], dtype=np.float32
+        ),
+        available=np.array([it.available for it in items], dtype=bool),
+        categorical=categorical,
+        numeric=numeric,
+        embeddings=embeddings,
+        index=index,
+        popularity=popularity,
+        lexical=lexical,
+        cf=cf,
+        encoder_name=encoder.name,
+        trained={"fitted_at": time.time(), "items": n, "seconds": time.perf_counter() - t0},
+    )
+
+
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def _embed(
+    docs: list[str],
+    hashes: list[int],
+    ids: list[str],
+    encoder: Encoder,
+    previous: Catalog | None,
+) -> FloatArray:
+    out = np.zeros((len(docs), encoder.dim), dtype=np.float32)
+    todo = list(range(len(docs)))
+    if previous is not None and previous.encoder_name == encoder.name:
+        todo = []
+        for row, (item_id, h) in enumerate(zip(ids, hashes, strict=True)):
+            old = previous.id_to_row.get(item_id)
+            if old is not None and previous.texts_hash[old] == h:
+                out[row] = previous.embeddings[old]
+            else:
+                todo.append(row)
+    for start in range(0, len(todo), 4096):
+        chunk = todo[start : start + 4096]
+        out[chunk] = encoder.encode([docs[i] for i in chunk])
+    return out
+
+
+def _attributes(
+    items: Sequence[ItemData], encoder: Encoder
+) -> tuple[dict[str, CategoricalAttribute], dict[str, FloatArray]]:
+    """Split attributes into categorical (strings, lists of strings) and numeric columns."""
+    n = len(items)
+    cat_cols: dict[str, dict[str, int]] = {}
+    cat_rows: dict[str, tuple[list[int], list[int]]] = {}
+    num: dict[str, FloatArray] = {}
+    display: dict[str, dict[str, str]] = {}
+    for row, it in enumerate(items):
+        attrs = dict(it.attributes)
+        if it.price is not None:
+            attrs.setdefault("price", it.price)
+        for name, value in attrs.items():
+            if isinstance(value, bool):
+                value = "yes" if value else "no"
+            if isinstance(value, int | float):
+                col = num.get(name)
+                if col is None:
+                    col = num[name] = np.full(n, np.nan, dtype=np.float32)
+                col[row] = float(value)
+                continue
+            values = value if isinstance(value, list) else [value]
+            vocab = cat_cols.setdefault(name, {})
+            shown = display.setdefault(name, {})
+            r, c = cat_rows.setdefault(name, ([], []))
+            for v in values:
+                if not isinstance(v, str) or not v.strip():
+                    continue
+                key = v.strip().lower()
+                if key not in vocab:
+                    vocab[key] = len(vocab)
+                    shown[key] = v.strip()
+                r.append(row)
+                c.append(vocab[key])
+    categorical: dict[str, CategoricalAttribute] = {}
+    for name, vocab in cat_cols.items():
+        r, c = cat_rows[name]
+        m = sparse.csr_matrix(
+            (np.ones(len(r), dtype=np.float32), (r, c)), shape=(n, len(vocab))
+        )
+        m.sum_duplicates()
+        m.data[:] = 1.0
+        values = [display[name][k] for k in vocab]
+        categorical[name] = CategoricalAttribute(
+            name=name,
+            values=values,
+            matrix=m,
+            value_vectors=encoder.encode(values) if values else np.zeros((0, encoder.dim)),
+            counts=np.asarray(m.sum(axis=0)).ravel().astype(np.int64),
+        )
+    return categorical, num
+
+
+def _learn_from_events(
+    events: Iterable[EventData], id_to_row: dict[str, int], n_items: int
+) -> tuple[FloatArray, Any]:
+    users: dict[str, int] = {}
+    u_idx: list[int] = []
+    i_idx: list[int] = []
+    weights: list[float] = []
+    stamps: list[float] = []
+    for ev in events:
+        if ev.item_id is None:
+            continue
+        row = id_to_row.get(ev.item_id)
+        if row is None:
+            continue
+        w = event_weight(ev.type, ev.value)
+        if w <= 0:
+            continue
+        u_idx.append(users.setdefault(ev.user_id, len(users)))
+        i_idx.append(row)
+        weights.append(w)
+        stamps.append(ev.ts)
+    popularity = np.zeros(n_items, dtype=np.float32)
+    if not weights:
+        return popularity, None
+    w_arr = np.asarray(weights, dtype=np.float32)
+    ts = np.asarray(stamps, dtype=np.float64)
+    age_days = (ts.max() - ts) / 86400.0
+    decayed = w_arr * np.power(0.5, age_days / POPULARITY_HALF_LIFE_DAYS).astype(np.float32)
+    np.add.at(popularity, np.asarray(i_idx), decayed)
+    popularity = np.log1p(popularity)
+    if popularity.max() > 0:
+        popularity /= popularity.max()
+
+    cf = None
+    if len(weights) >= MIN_EVENTS_FOR_CF and len(users) >= 2:
+        ui = sparse.csr_matrix(
+            (w_arr, (np.asarray(u_idx), np.asarray(i_idx))), shape=(len(users), n_items)
+        )
+        ui.sum_duplicates()
+        cf = make_cf(_als(ui), regularization=ALS_REGULARIZATION, alpha=ALS_ALPHA)
+    return popularity.astype(np.float32), cf
+
+
+def _als(user_items: sparse.csr_matrix) -> FloatArray:
+    """Item factors from implicit's ALS (one BLAS thread: implicit parallelises itself)."""
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    factors = min(ALS_FACTORS, max(2, min(user_items.shape) - 1))
+    with threadpool_limits(limits=1, user_api="blas"):
+        model = AlternatingLeastSquares(
+            factors=factors,
+            regularization=ALS_REGULARIZATION,
+            alpha=ALS_ALPHA,
+            iterations=ALS_ITERATIONS,
+            random_state=42,
+        )
+        model.fit(user_items, show_progress=False)
+    f: FloatArray = np.asarray(model.item_factors, dtype=np.float32)
+    return f

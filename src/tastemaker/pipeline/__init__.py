@@ -1,0 +1,1 @@
+"""The answer pipeline, one module per stage; ``runner`` runs them in order."""

@@ -1,0 +1,135 @@
+"""Assemble: choose the final k items and put them in a shape a person would want.
+
+Relevance alone repeats itself (ten near-identical items), so selection uses maximal marginal
+relevance over item embeddings plus per-value caps (e.g. at most two tracks by one artist).
+Playlists are then ordered so that neighbours sound alike; bundles are filled greedily by score
+within the budget.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tastemaker.catalog import Catalog
+from tastemaker.experiences import ExperienceSpec
+from tastemaker.pipeline.rank import reasons
+from tastemaker.types import Answer, FloatArray, ResultItem
+
+POOL = 150  # MMR looks at the best POOL candidates only: beyond that nothing gets picked
+
+
+def _caps_ok(catalog: Catalog, row: int, caps: dict[str, int], used: dict[tuple[str, str], int]) -> bool:
+    for name, cap in caps.items():
+        attr = catalog.categorical.get(name)
+        if attr is None:
+            continue
+        for v in attr.values_of(row):
+            if used.get((name, v), 0) >= cap:
+                return False
+    return True
+
+
+def _use(catalog: Catalog, row: int, caps: dict[str, int], used: dict[tuple[str, str], int]) -> None:
+    for name in caps:
+        attr = catalog.categorical.get(name)
+        if attr is None:
+            continue
+        for v in attr.values_of(row):
+            used[(name, v)] = used.get((name, v), 0) + 1
+
+
+def select(
+    answer: Answer, spec: ExperienceSpec, catalog: Catalog, k: int, budget: float | None
+) -> list[int]:
+    """Positions (into ``answer.candidates``) of the chosen items, in selection order."""
+    cand = answer.candidates
+    assert cand is not None and cand.score is not None
+    order = np.argsort(-cand.score, kind="stable")[:POOL]
+    pos_of = {int(r): i for i, r in enumerate(cand.rows.tolist())}
+    chosen: list[int] = []
+    used: dict[tuple[str, str], int] = {}
+    caps = spec.diversity.max_per_value
+    spent = 0.0
+    for row in cand.pinned:
+        p = pos_of.get(row)
+        if p is not None and len(chosen) < k:
+            chosen.append(p)
+            _use(catalog, row, caps, used)
+            spent += _price(catalog, row)
+    lam = spec.diversity.mmr_lambda
+    pool = [int(p) for p in order if int(p) not in chosen]
+    if not pool:
+        return chosen
+    emb = catalog.embeddings[cand.rows[pool]]
+    rel = cand.score[pool]
+    rel = (rel - rel.min()) / (float(rel.max() - rel.min()) or 1.0)
+    max_sim: FloatArray = np.full(len(pool), -1.0, dtype=np.float32)
+    if chosen:
+        max_sim = (emb @ catalog.embeddings[cand.rows[chosen]].T).max(axis=1)
+    open_ = np.ones(len(pool), dtype=bool)
+    while len(chosen) < k and open_.any():
+        mmr = lam * rel - (1 - lam) * np.maximum(max_sim, 0)
+        mmr[~open_] = -np.inf
+        i = int(np.argmax(mmr))
+        open_[i] = False
+        row = int(cand.rows[pool[i]])
+        if not _caps_ok(catalog, row, caps, used):
+            continue
+        price = _price(catalog, row)
+        if budget is not None and spent + price > budget:
+            continue
+        chosen.append(pool[i])
+        _use(catalog, row, caps, used)
+        spent += price
+        max_sim = np.maximum(max_sim, emb @ emb[i])
+    return chosen
+
+
+def _price(catalog: Catalog, row: int) -> float:
+    p = float(catalog.prices[row])
+    return 0.0 if np.isnan(p) else p
+
+
+def playlist_order(catalog: Catalog, rows: list[int], keep_first: int) -> list[int]:
+    """Nearest-neighbour chain from the first item, so consecutive items flow into each other."""
+    if len(rows) <= keep_first + 2:
+        return rows
+    head, rest = rows[: max(keep_first, 1)], rows[max(keep_first, 1) :]
+    out = list(head)
+    while rest:
+        last = catalog.embeddings[out[-1]]
+        sims = catalog.embeddings[rest] @ last
+        out.append(rest.pop(int(np.argmax(sims))))
+    return out
+
+
+def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
+    """Sets ``answer.items`` (and ``bundle_total`` for bundles)."""
+    cand = answer.candidates
+    assert cand is not None and cand.score is not None and answer.intent is not None
+    k = spec.output.size
+    budget = answer.intent.budget if spec.output.kind == "bundle" else None
+    positions = select(answer, spec, catalog, k, budget)
+    rows = [int(cand.rows[p]) for p in positions]
+    if spec.output.kind == "playlist":
+        order = playlist_order(catalog, rows, keep_first=len(cand.pinned))
+        by_row = dict(zip(rows, positions, strict=True))
+        positions = [by_row[r] for r in order]
+    items: list[ResultItem] = []
+    for p in positions:
+        row = int(cand.rows[p])
+        price = _price(catalog, row) if not np.isnan(catalog.prices[row]) else None
+        items.append(
+            ResultItem(
+                id=catalog.ids[row],
+                title=catalog.titles[row],
+                score=float(cand.score[p]),
+                reasons=(["featured"] if row in cand.pinned else []) + reasons(answer, catalog, p),
+                url=catalog.urls[row],
+                price=price,
+                attributes=catalog.attributes_of(row),
+            )
+        )
+    answer.items = items
+    if spec.output.kind == "bundle":
+        answer.bundle_total = round(sum(i.price or 0.0 for i in items), 2)

@@ -1,0 +1,170 @@
+"""Guard stage: the last check on the words before a person sees them.
+
+Copy is written from the person's own answer, so anything they type can be echoed back: a banned
+word, a claim the brand may not make ("best", "guaranteed"), or a stray template placeholder. The
+guard is the single gate for all of it, whichever copywriter wrote the text (template today, an
+LLM later): :func:`check` is pure and lists every problem, :func:`run` swaps failing copy for the
+brand's safe copy and hands the violations back to the runner to log and count.
+
+Matching is whole-word and case-insensitive after Unicode normalisation, and tolerant of simple
+variants: a trailing plural or tense ("guarantees", "guaranteed", "cured"), punctuation around
+the word ("Best!", "best-ever") and any separator inside a multi-word term ("number-one").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from tastemaker.experiences import ExperienceSpec
+from tastemaker.types import Answer, CopyText
+
+MAX_TITLE = 60
+MAX_DESCRIPTION = 160
+MAX_CTA = 32
+
+ViolationKind = Literal[
+    "banned_word", "banned_claim", "too_long", "empty", "placeholder", "missing"
+]
+CopyField = Literal["title", "description", "cta", "copy"]
+
+_FIELDS: tuple[tuple[CopyField, int], ...] = (
+    ("title", MAX_TITLE),
+    ("description", MAX_DESCRIPTION),
+    ("cta", MAX_CTA),
+)
+
+# Template syntax of the common engines (Jinja, str.format, shell/JS, printf-style): any of these
+# in finished copy means a template was not filled in.
+_PLACEHOLDER = re.compile(
+    r"\{\{|\}\}|\{%|%\}|\{#|#\}|\$\{|\{\s*[A-Za-z_][\w.\[\]]*\s*\}|%\([A-Za-z_]\w*\)[sdr]"
+)
+
+# A term matches as a whole word: not preceded or followed by a letter or digit. The underscore
+# counts as a separator so that "best_ever" is caught like "best-ever".
+_LEFT = r"(?<![^\W_])"
+_RIGHT = r"(?![^\W_])"
+_SUFFIXES = r"(?:s|es|d|ed|ing|er|ers)?"
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One problem with the copy: what kind, the offending term, and where it was found."""
+
+    kind: ViolationKind
+    term: str
+    field: CopyField
+
+
+@dataclass(frozen=True, slots=True)
+class GuardResult:
+    """What the guard did to one answer, for the runner to log and count.
+
+    ``violations`` lists what was wrong with the copy as written (empty when it passed);
+    ``replaced`` says whether the brand's safe copy was put in its place.
+    """
+
+    violations: tuple[Violation, ...] = field(default_factory=tuple)
+    replaced: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+
+def _normalise(text: str) -> str:
+    # NFKC folds full-width and compatibility forms ("ｂｅｓｔ", ligatures) onto plain letters, so
+    # they cannot slip past the patterns; casefold is the Unicode-aware lower().
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _term_pattern(term: str) -> str | None:
+    words = _normalise(term).split()
+    if not words:
+        return None
+    body = r"[\s\-_]+".join(re.escape(w) for w in words)
+    last = words[-1]
+    if last[-1:].isalnum():
+        # Simple inflections of the last word; "cure" -> "curing" drops its "e" first.
+        body += _SUFFIXES
+        if last.endswith("e") and len(last) > 2:
+            stem = r"[\s\-_]+".join(re.escape(w) for w in [*words[:-1], last[:-1]])
+            body = f"(?:{body}|{stem}ing)"
+    return f"{_LEFT}{body}{_RIGHT}"
+
+
+@lru_cache(maxsize=256)
+def _matcher(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One compiled alternation per brand term list; cached because specs rarely change."""
+    parts: list[str] = []
+    for term in terms:
+        pattern = _term_pattern(term)
+        if pattern is not None:
+            parts.append(f"(?P<t{len(parts)}>{pattern})")
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _find_terms(text: str, terms: Iterable[str]) -> list[str]:
+    """Return each configured term that occurs in ``text`` (as configured, once each)."""
+    kept = tuple(t for t in terms if _normalise(t).strip())
+    matcher = _matcher(kept)
+    if matcher is None:
+        return []
+    found: list[str] = []
+    for m in matcher.finditer(_normalise(text)):
+        assert m.lastgroup is not None
+        term = kept[int(m.lastgroup[1:])]
+        if term not in found:
+            found.append(term)
+    return found
+
+
+def check(copy: CopyText, spec: ExperienceSpec) -> list[Violation]:
+    """List every problem with ``copy`` under the experience's brand rules (pure; no changes)."""
+    brand = spec.brand
+    out: list[Violation] = []
+    for name, limit in _FIELDS:
+        text: str = getattr(copy, name)
+        if not text.strip():
+            out.append(Violation("empty", "", name))
+            continue
+        if len(text) > limit:
+            out.append(Violation("too_long", str(len(text)), name))
+        for term in _find_terms(text, brand.banned_words):
+            out.append(Violation("banned_word", term, name))
+        for term in _find_terms(text, brand.banned_claims):
+            out.append(Violation("banned_claim", term, name))
+        for m in _PLACEHOLDER.finditer(text):
+            out.append(Violation("placeholder", m.group(0), name))
+    return out
+
+
+def safe_copy(spec: ExperienceSpec) -> CopyText:
+    """The brand's own fallback words, reviewed once when the brand was set up."""
+    brand = spec.brand
+    return CopyText(
+        title=brand.safe_title,
+        description=brand.safe_description,
+        cta=brand.cta,
+        source="safe",
+    )
+
+
+def run(answer: Answer, spec: ExperienceSpec) -> GuardResult:
+    """Check ``answer.copy``; replace it with the brand's safe copy when anything is wrong.
+
+    Missing copy (the copywriter failed or was skipped) is also replaced, so the render stage
+    always has words to show. The return value is for the runner's logs and counters; the stage
+    contract is otherwise the same as every other stage (it mutates ``answer``).
+    """
+    if answer.copy is None:
+        answer.copy = safe_copy(spec)
+        return GuardResult((Violation("missing", "", "copy"),), replaced=True)
+    violations = tuple(check(answer.copy, spec))
+    if violations:
+        answer.copy = safe_copy(spec)
+    return GuardResult(violations, replaced=bool(violations))

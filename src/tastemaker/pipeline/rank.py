@@ -1,0 +1,179 @@
+"""Rank: fuse the candidates' signals into one explainable score.
+
+Each signal is scaled to [0, 1] over the candidate set and weighted by the experience's
+``ranking`` weights; the weighted parts are kept (``contrib_*`` columns) so that every item's
+reasons are the signals that actually put it there, not a story told afterwards.
+
+Signals: ``semantic`` (embedding similarity to the answer), ``lexical`` (BM25 on its words),
+``intent`` (the item has the attribute values the answer points to, declared by a choice or
+inferred from the answer's closeness to the value names), ``cf`` (collaborative filtering from
+the person's history), ``affinity`` (the person's taste for the item's attribute values) and
+``popularity``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tastemaker.catalog import Catalog
+from tastemaker.experiences import ExperienceSpec
+from tastemaker.types import Answer, FloatArray, IndexArray, Intent, Profile
+
+SIGNALS = ("semantic", "lexical", "intent", "cf", "affinity", "popularity")
+# How far below the best-matching value another value may be and still count as meant.
+INTENT_MARGIN = 0.08
+REASON_MIN_SHARE = 0.15
+
+
+def _scale(x: FloatArray) -> FloatArray:
+    """Min-max to [0, 1] over the candidates; a constant column carries no information."""
+    if len(x) == 0:
+        return x
+    lo, hi = float(x.min()), float(x.max())
+    if hi - lo < 1e-9:
+        return np.zeros_like(x)
+    return ((x - lo) / (hi - lo)).astype(np.float32)
+
+
+def intent_weights(catalog: Catalog, intent: Intent) -> dict[str, FloatArray]:
+    """Per attribute, how much each value is meant by the answer (0 = not at all).
+
+    Declared preferences count fully; otherwise the values whose names lie closest to the
+    answer's embedding, within a small margin of the best one, count by their closeness.
+    """
+    out: dict[str, FloatArray] = {}
+    for name, attr in catalog.categorical.items():
+        if len(attr.values) == 0 or len(attr.values) > max(200, catalog.size // 4):
+            continue
+        w = np.zeros(len(attr.values), dtype=np.float32)
+        if intent.vector is not None:
+            sims = attr.value_vectors @ intent.vector
+            best = float(sims.max())
+            if best > 0.2:
+                keep = sims >= best - INTENT_MARGIN
+                w[keep] = np.clip(sims[keep], 0, 1) * 0.5
+        for v in [*intent.preferred.get(name, []), *intent.required.get(name, [])]:
+            j = attr.index.get(v.lower())
+            if j is not None:
+                w[j] = 1.0
+        if w.any():
+            out[name] = w
+    return out
+
+
+def _attribute_score(catalog: Catalog, rows: IndexArray, weights: dict[str, FloatArray]) -> FloatArray:
+    total = np.zeros(len(rows), dtype=np.float32)
+    for name, w in weights.items():
+        total += np.asarray(catalog.categorical[name].matrix[rows] @ w).ravel()
+    return total
+
+
+def affinity_weights(catalog: Catalog, profile: Profile) -> dict[str, FloatArray]:
+    out: dict[str, FloatArray] = {}
+    for name, prefs in profile.affinities.items():
+        attr = catalog.categorical[name]
+        w = np.zeros(len(attr.values), dtype=np.float32)
+        for value, score in prefs.items():
+            w[attr.index[value.lower()]] = score
+        out[name] = w
+    return out
+
+
+def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
+    """Sets ``candidates.score`` and one ``contrib_<signal>`` column per signal."""
+    assert answer.candidates is not None and answer.intent is not None
+    assert answer.profile is not None
+    cand = answer.candidates
+    rows = cand.rows
+    iw = cand.explain["intent_weights"] = intent_weights(catalog, answer.intent)
+    aw = cand.explain["affinity_weights"] = affinity_weights(catalog, answer.profile)
+    cand.features["intent"] = _attribute_score(catalog, rows, iw)
+    cand.features["affinity"] = _attribute_score(catalog, rows, aw)
+    weights = spec.ranking.model_dump()
+    score = np.zeros(len(rows), dtype=np.float32)
+    for signal in SIGNALS:
+        raw = cand.features.get(signal)
+        if raw is None:
+            continue
+        part = _scale(raw) * np.float32(weights.get(signal, 0.0))
+        cand.features[f"contrib_{signal}"] = part
+        score += part
+    cand.score = score
+
+
+def reasons(answer: Answer, catalog: Catalog, position: int) -> list[str]:
+    """Readable reasons for the candidate at ``position``, strongest first."""
+    cand = answer.candidates
+    assert cand is not None and cand.score is not None
+    row = int(cand.rows[position])
+    total = float(cand.score[position]) or 1.0
+    parts = sorted(
+        (
+            (float(cand.features[f"contrib_{s}"][position]), s)
+            for s in SIGNALS
+            if f"contrib_{s}" in cand.features
+        ),
+        reverse=True,
+    )
+    out: list[str] = []
+    for value, signal in parts:
+        if value <= 0 or value / total < REASON_MIN_SHARE:
+            continue
+        text = _reason(signal, row, answer, catalog)
+        if text and text not in out:
+            out.append(text)
+        if len(out) == 3:
+            break
+    return out or ["popular with people like you"]
+
+
+def _answer_words(answer: Answer) -> str:
+    cap = answer.captured
+    if cap is None:
+        return ""
+    words = cap.text.strip()
+    if not words and cap.choice_id:
+        return cap.choice_id.replace("-", " ")
+    return words if len(words) <= 40 else words[:37].rstrip() + "..."
+
+
+def _reason(signal: str, row: int, answer: Answer, catalog: Catalog) -> str | None:
+    profile, cand = answer.profile, answer.candidates
+    assert profile is not None and cand is not None
+    if signal == "semantic":
+        words = _answer_words(answer)
+        return f'matches "{words}"' if words else None
+    if signal == "lexical":
+        return "mentions what you asked for"
+    if signal == "intent":
+        best = _best_value(catalog, row, cand.explain["intent_weights"])
+        return f"{best}, as you asked" if best else None
+    if signal == "affinity":
+        best = _best_value(catalog, row, cand.explain["affinity_weights"])
+        return f"you often pick {best}" if best else None
+    if signal == "cf":
+        liked = _closest_history(catalog, row, profile)
+        return f"because you liked {liked}" if liked else "popular with people like you"
+    if signal == "popularity":
+        return "popular right now"
+    return None
+
+
+def _best_value(catalog: Catalog, row: int, weights: dict[str, FloatArray]) -> str | None:
+    best, best_w = None, 0.0
+    for name, w in weights.items():
+        attr = catalog.categorical[name]
+        start, end = attr.matrix.indptr[row], attr.matrix.indptr[row + 1]
+        for j in attr.matrix.indices[start:end]:
+            if w[j] > best_w:
+                best, best_w = attr.values[j], float(w[j])
+    return best
+
+
+def _closest_history(catalog: Catalog, row: int, profile: Profile) -> str | None:
+    if catalog.cf is None or profile.is_cold:
+        return None
+    hist = profile.history[:50]
+    f = catalog.cf.item_factors
+    sims = f[hist] @ f[row] * profile.history_weights[:50]
+    return catalog.titles[int(hist[int(np.argmax(sims))])]

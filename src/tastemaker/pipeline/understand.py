@@ -1,0 +1,323 @@
+"""Understand: turn the answer into an intent expressed in the catalog's own vocabulary.
+
+The grammar of constraints is English and generic (a negation word before a phrase, a currency
+amount after "under", a decade like "90s"); *what* a phrase refers to is never looked up in a word
+list. A phrase is mapped to the catalog's attribute values (its genres, moods, categories...) by
+stemmed exact match first and, failing that, by embedding similarity between the phrase and the
+value names. So "nothing animated" finds ``genres: Animation`` in a film catalog and "no jazz" finds
+``genre: Jazz`` in a music one, with no per-dataset code.
+
+Hard constraints (negations, explicit value mentions, numeric ranges) go to ``required`` /
+``excluded`` / ``numeric_*``; the semantic drift of the whole answer towards attribute values
+("make me laugh" -> Comedy) is left to the rank stage as a soft signal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from tastemaker.catalog import Catalog, tokens
+from tastemaker.encoders import Encoder
+from tastemaker.experiences import ExperienceSpec
+from tastemaker.types import Answer, FloatArray, Intent
+
+# Similarity needed to map a negated phrase to an attribute value it does not spell out.
+NEGATION_MIN_SIMILARITY = 0.45
+_STOP = frozenset(
+    "a an the some something anything any me my i we us our for of to with in on at by from "
+    "and or but please want need like would love looking look find give show get play make "
+    "really very just more most much few little kind sort type bit lot one ones stuff things "
+    "thing that this these those it its is are be was were been can could should movie movies "
+    "film films song songs track tracks music item items".split()
+)
+_NEG_WORDS = r"(?:no|not|non|nothing|never|without|avoid|avoiding|except|excluding|minus|skip|hold|zero|but not|anything but|none of|rather than|instead of|don'?t want|do not want|nor)"
+_NEG = re.compile(
+    rf"(?:(?<=\W)|^){_NEG_WORDS}\b(?:\s+(?:a|an|the|any|more|too|too much|much|of the|the))*\s+"
+    r"(?P<phrase>[\w'-]+(?:\s+(?!(?:and|or|but|from|with|in|for|made|set|that|please|after|before|between|since|under|over)\b)[\w'-]+){0,2})",
+    re.IGNORECASE,
+)
+_SUFFIX_FREE = re.compile(r"\b(?P<word>[a-z][\w-]*?)-free\b", re.IGNORECASE)
+_CURRENCY = r"(?:[$€£¥]|usd|eur|gbp)"
+_AMOUNT = rf"(?:{_CURRENCY}\s?(?P<a1>\d+(?:[.,]\d+)?)|(?P<a2>\d+(?:[.,]\d+)?)\s?(?:{_CURRENCY}|dollars?|bucks|euros?|pounds?))"
+_PRICE_MAX = re.compile(
+    rf"\b(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|no more than|within|budget(?: of| is)?|for)\s+{_AMOUNT}",
+    re.IGNORECASE,
+)
+_PRICE_MIN = re.compile(
+    rf"\b(?:over|above|more than|at least|min(?:imum)?|from)\s+{_AMOUNT}", re.IGNORECASE
+)
+_PRICE_RANGE = re.compile(
+    rf"(?:between\s+)?{_CURRENCY}?\s?(?P<lo>\d+)\s?(?:-|–|to|and)\s?{_CURRENCY}\s?(?P<hi>\d+)",
+    re.IGNORECASE,
+)
+_DECADE = re.compile(r"(?<![\w])'?(?P<d>(?:1[89]|20)?\d0)'?s\b", re.IGNORECASE)
+_DECADE_WORDS = {
+    "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
+    "seventies": 1970, "eighties": 1980, "nineties": 1990,
+}  # fmt: skip
+_DECADE_WORD = re.compile(r"\b(?:the\s+)?(?P<w>" + "|".join(_DECADE_WORDS) + r")\b", re.I)
+_YEAR = r"(?P<y>1[89]\d\d|20\d\d)"
+_YEAR_RANGE = re.compile(
+    r"\b(?:between|from)\s+(?P<lo>1[89]\d\d|20\d\d)\s+(?:and|to|-|–)\s+(?P<hi>1[89]\d\d|20\d\d)\b"
+    r"|\b(?P<lo2>1[89]\d\d|20\d\d)\s?(?:-|–)\s?(?P<hi2>1[89]\d\d|20\d\d)\b",
+    re.IGNORECASE,
+)
+_YEAR_BEFORE = re.compile(
+    rf"\b(?:before|earlier than|older than|prior to|pre-?|until|up to)\s*{_YEAR}\b", re.I
+)
+_YEAR_AFTER = re.compile(rf"\b(?:after|since|newer than|later than|post-?)\s*{_YEAR}\b", re.I)
+_YEAR_IN = re.compile(rf"\b(?:in|from|of|released in|made in|year)\s+{_YEAR}\b", re.I)
+_YEAR_BARE = re.compile(rf"(?<![\d$€£]){_YEAR}(?![\d])")
+_AUDIENCE = re.compile(r"\bfor\s+(?:my\s+|the\s+|our\s+|a\s+|little\s+)*(?P<who>[a-z]+)", re.I)
+
+
+@dataclass(slots=True)
+class _Match:
+    attribute: str
+    value: str
+    how: str  # "exact" | "similar"
+    similarity: float
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> object:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    """Snowball stem of a lower-case word (shared with the lexical index)."""
+    s: str = _stemmer().stemWord(word.lower())  # type: ignore[attr-defined]
+    return s
+
+
+def _stems(phrase: str) -> tuple[str, ...]:
+    return tuple(stem(t) for t in tokens(phrase) if t not in _STOP)
+
+
+class Vocabulary:
+    """Stemmed attribute values of a catalog, for matching phrases to values.
+
+    Built once per catalog snapshot and cached on it (``vocabulary_for``).
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.by_stems: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+        self.longest = 1
+        for name, attr in catalog.categorical.items():
+            # Near-unique attributes (titles, ids, artists) are not a vocabulary to filter on.
+            if len(attr.values) > max(200, catalog.size // 4):
+                continue
+            for value in attr.values:
+                key = _stems(value.replace("-", " "))
+                if not key:
+                    continue
+                self.by_stems.setdefault(key, []).append((name, value))
+                self.longest = max(self.longest, len(key))
+        self.catalog = catalog
+
+    def exact(self, phrase: str) -> list[_Match]:
+        """Values whose stemmed name appears as a whole n-gram in the phrase."""
+        words = _stems(phrase.replace("-", " "))
+        found: list[_Match] = []
+        for n in range(min(self.longest, len(words)), 0, -1):
+            for i in range(len(words) - n + 1):
+                for attr, value in self.by_stems.get(tuple(words[i : i + n]), []):
+                    if not any(m.value == value and m.attribute == attr for m in found):
+                        found.append(_Match(attr, value, "exact", 1.0))
+        return found
+
+    def similar(self, vector: FloatArray, min_similarity: float) -> _Match | None:
+        """The single attribute value closest to a phrase vector, if close enough."""
+        best: _Match | None = None
+        for name, attr in self.catalog.categorical.items():
+            if len(attr.values) > max(200, self.catalog.size // 4) or len(attr.values) == 0:
+                continue
+            sims = attr.value_vectors @ vector
+            j = int(np.argmax(sims))
+            if sims[j] >= min_similarity and (best is None or sims[j] > best.similarity):
+                best = _Match(name, attr.values[j], "similar", float(sims[j]))
+        return best
+
+
+_VOCABS: dict[int, Vocabulary] = {}
+
+
+def vocabulary_for(catalog: Catalog) -> Vocabulary:
+    key = id(catalog)
+    vocab = _VOCABS.get(key)
+    if vocab is None or vocab.catalog is not catalog:
+        if len(_VOCABS) > 16:
+            _VOCABS.clear()
+        vocab = _VOCABS[key] = Vocabulary(catalog)
+    return vocab
+
+
+def _year_attribute(catalog: Catalog) -> str | None:
+    """The numeric attribute that holds years, recognised by its values, not its name."""
+    best = None
+    for name, col in catalog.numeric.items():
+        vals = col[~np.isnan(col)]
+        if len(vals) and 1800 <= float(np.median(vals)) <= 2100 and np.all(vals == np.round(vals)):
+            if best is None or name.lower() in ("year", "release_year"):
+                best = name
+    return best
+
+
+def _price_attribute(catalog: Catalog) -> str | None:
+    return "price" if "price" in catalog.numeric else None
+
+
+def _amount(m: re.Match[str]) -> float:
+    raw = m.group("a1") or m.group("a2")
+    return float(raw.replace(",", "."))
+
+
+def _cut(text: str, span: tuple[int, int]) -> str:
+    return text[: span[0]] + " " * (span[1] - span[0]) + text[span[1] :]
+
+
+def parse_numeric(text: str, intent: Intent, catalog: Catalog, *, bundle: bool) -> str:
+    """Price and year constraints; returns the text with the parsed spans blanked out."""
+    price = _price_attribute(catalog)
+    year = _year_attribute(catalog)
+    if price or bundle:
+        for m in list(_PRICE_MAX.finditer(text)):
+            amount = _amount(m)
+            if bundle and re.search(r"budget|for|total|spend", m.group(0), re.I):
+                intent.budget = amount
+                intent.notes.append(f"budget {amount:g}")
+            elif price:
+                intent.numeric_max[price] = amount
+                intent.notes.append(f"{price} <= {amount:g}")
+            text = _cut(text, m.span())
+        for m in list(_PRICE_MIN.finditer(text)):
+            if price:
+                intent.numeric_min[price] = _amount(m)
+                intent.notes.append(f"{price} >= {_amount(m):g}")
+            text = _cut(text, m.span())
+    if year is None:
+        return text
+    lo: float | None = None
+    hi: float | None = None
+    if m2 := _YEAR_RANGE.search(text):
+        lo = float(m2.group("lo") or m2.group("lo2"))
+        hi = float(m2.group("hi") or m2.group("hi2"))
+        text = _cut(text, m2.span())
+    else:
+        if mb := _YEAR_BEFORE.search(text):
+            hi = float(mb.group("y")) - 1
+            text = _cut(text, mb.span())
+        if ma := _YEAR_AFTER.search(text):
+            inclusive = ma.group(0).lower().startswith("since")
+            lo = float(ma.group("y")) + (0 if inclusive else 1)
+            text = _cut(text, ma.span())
+        if lo is None and hi is None:
+            if md := _DECADE.search(text):
+                d = int(md.group("d"))
+                d = d + 1900 if d < 100 else d
+                lo, hi = float(d), float(d + 9)
+                text = _cut(text, md.span())
+            elif mw := _DECADE_WORD.search(text):
+                d = _DECADE_WORDS[mw.group("w").lower()]
+                lo, hi = float(d), float(d + 9)
+                text = _cut(text, mw.span())
+            elif my := (_YEAR_IN.search(text) or _YEAR_BARE.search(text)):
+                lo = hi = float(my.group("y"))
+                text = _cut(text, my.span())
+    if lo is not None:
+        intent.numeric_min[year] = max(lo, intent.numeric_min.get(year, lo))
+    if hi is not None:
+        intent.numeric_max[year] = min(hi, intent.numeric_max.get(year, hi))
+    if lo is not None or hi is not None:
+        intent.notes.append(
+            f"{year} {'' if lo is None else f'>= {lo:g}'}"
+            f"{' and ' if lo is not None and hi is not None else ''}"
+            f"{'' if hi is None else f'<= {hi:g}'}"
+        )
+    return text
+
+
+def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) -> str:
+    """Negated phrases become exclusions; returns the text without them."""
+    spans: list[tuple[int, int, str]] = []
+    for m in _NEG.finditer(text):
+        spans.append((m.start(), m.end(), m.group("phrase")))
+    for m in _SUFFIX_FREE.finditer(text):
+        spans.append((m.start(), m.end(), m.group("word")))
+    for start, end, phrase in spans:
+        matches = vocab.exact(phrase)
+        if not matches:
+            # Try the phrase and its first word alone ("horror films please" -> "horror").
+            words = [w for w in tokens(phrase) if w not in _STOP]
+            for candidate in dict.fromkeys([" ".join(words), *(words[:1])]):
+                if not candidate:
+                    continue
+                vec = encoder.encode([candidate])[0]
+                hit = vocab.similar(vec, NEGATION_MIN_SIMILARITY)
+                if hit is not None:
+                    matches = [hit]
+                    break
+        for hit in matches:
+            vals = intent.excluded.setdefault(hit.attribute, [])
+            if hit.value not in vals:
+                vals.append(hit.value)
+                intent.notes.append(f"not {hit.attribute} {hit.value}")
+        if matches:
+            text = _cut(text, (start, end))
+    return text
+
+
+def parse_mentions(text: str, intent: Intent, vocab: Vocabulary) -> None:
+    """Attribute values named outright ("a comedy", "jazz") become hard requirements."""
+    for hit in vocab.exact(text):
+        if hit.value in intent.excluded.get(hit.attribute, []):
+            continue
+        vals = intent.required.setdefault(hit.attribute, [])
+        if hit.value not in vals:
+            vals.append(hit.value)
+            intent.notes.append(f"{hit.attribute} {hit.value}")
+    if m := _AUDIENCE.search(text):
+        intent.audience = m.group("who").lower()
+
+
+def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog, encoder: Encoder) -> None:
+    """Sets ``answer.intent`` from the captured answer and the chosen option's declared intent."""
+    assert answer.captured is not None, "capture runs first"
+    intent = Intent(text="")
+    parts: list[str] = []
+    choice = spec.choice(answer.captured.choice_id) if answer.captured.choice_id else None
+    if choice is not None:
+        ci = choice.intent
+        parts.append(ci.text or choice.label)
+        intent.moods = list(ci.moods)
+        intent.preferred = {k: list(v) for k, v in ci.attributes.items()}
+        intent.required = {k: list(v) for k, v in ci.required.items()}
+        intent.excluded = {k: list(v) for k, v in ci.excluded.items()}
+        intent.numeric_min = dict(ci.numeric_min)
+        intent.numeric_max = dict(ci.numeric_max)
+        intent.notes.append(f"chose {choice.label}")
+    text = answer.captured.text
+    if text:
+        vocab = vocabulary_for(catalog)
+        rest = parse_numeric(text, intent, catalog, bundle=spec.output.kind == "bundle")
+        rest = parse_negations(rest, intent, vocab, encoder)
+        parse_mentions(rest, intent, vocab)
+        rest = " ".join(rest.split())
+        if rest:
+            parts.append(rest)
+    if intent.budget is None and spec.output.kind == "bundle":
+        intent.budget = spec.output.budget
+    for mood in intent.moods:
+        if mood.lower() not in " ".join(parts).lower():
+            parts.append(mood)
+    intent.text = ". ".join(p for p in parts if p)
+    intent.terms = [t for t in tokens(intent.text) if t not in _STOP]
+    if intent.text:
+        intent.vector = encoder.encode([intent.text])[0]
+    answer.intent = intent

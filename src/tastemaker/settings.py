@@ -1,0 +1,46 @@
+"""Settings, read once from the environment.
+
+Only the runner, the engine, the API factory and the CLI read settings; pipeline stages receive
+what they need as arguments, so they stay testable without an environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("TASTEMAKER_DATA_DIR", ".tastemaker")).resolve()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable about a running tastemaker."""
+
+    data_dir: Path = field(default_factory=_default_data_dir)
+    database_url: str = ""
+    encoder: str = "static"
+    max_body_bytes: int = 1_000_000
+    max_batch: int = 10_000
+    max_answer_chars: int = 2_000
+    reload_check_seconds: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(
+                self, "database_url", f"sqlite:///{self.data_dir / 'tastemaker.db'}"
+            )
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        data_dir = _default_data_dir()
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("TASTEMAKER_DATABASE_URL", ""),
+            encoder=env.get("TASTEMAKER_ENCODER", "static"),
+            max_body_bytes=int(env.get("TASTEMAKER_MAX_BODY_BYTES", "1000000")),
+            max_batch=int(env.get("TASTEMAKER_MAX_BATCH", "10000")),
+        )

@@ -1,0 +1,33 @@
+"""Persistence: SQLAlchemy tables, Alembic migrations and the :class:`Store` (all SQL lives here).
+
+SQLite (the embedded default) and PostgreSQL run the same code; the test suite runs against
+both (set ``TASTEMAKER_TEST_DATABASE_URL`` to a PostgreSQL URL).
+"""
+
+from __future__ import annotations
+
+from tastemaker.store.store import (
+    SCOPES,
+    ApiKeyRecord,
+    EventRecord,
+    ExperienceRecord,
+    ItemRecord,
+    Scope,
+    ServedRecord,
+    Store,
+    WorkspaceRecord,
+    hash_key,
+)
+
+__all__ = [
+    "SCOPES",
+    "ApiKeyRecord",
+    "EventRecord",
+    "ExperienceRecord",
+    "ItemRecord",
+    "Scope",
+    "ServedRecord",
+    "Store",
+    "WorkspaceRecord",
+    "hash_key",
+]

@@ -1,0 +1,185 @@
+"""The tables, as SQLAlchemy Core.
+
+Core tables rather than ORM classes because every write path is a bulk ``INSERT ... ON CONFLICT``
+(executemany in large chunks) and every read path builds small frozen records; an identity map
+would only cost time. The migration in ``migrations/versions`` is written by hand and must match
+these definitions (``tests/test_store.py`` checks that with Alembic's autogenerate comparison).
+
+Timestamps are float epoch seconds everywhere: events arrive that way, the catalog works in
+them, and floats compare and aggregate the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeEngine
+
+# Named constraints so that later migrations can drop or alter them on both dialects.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# JSONB on PostgreSQL: it has an equality operator, which the items upsert needs to detect
+# unchanged rows (plain ``json`` has none).
+# ``none_as_null``: a Python None is SQL NULL, not the JSON text ``null``.
+JsonType: TypeEngine[object] = JSON(none_as_null=True).with_variant(
+    JSONB(none_as_null=True), "postgresql"
+)
+# SQLite only auto-increments an ``INTEGER PRIMARY KEY`` (the rowid alias).
+BigId: TypeEngine[int] = BigInteger().with_variant(Integer(), "sqlite")
+
+ID_LEN = 128
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    # Bumped in the same transaction as every items change; workers compare it with the
+    # version their catalog snapshot was fitted on to know when to refit or reload.
+    Column("catalog_version", Integer, nullable=False, server_default="0"),
+    Column("created_at", Double, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "workspace_id",
+        Integer,
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    # sha256 hex of the raw key: a leaked database does not leak usable keys.
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("scope", String(16), nullable=False),
+    Column("created_at", Double, nullable=False),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column(
+        "workspace_id",
+        Integer,
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("item_id", String(ID_LEN), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False, server_default=""),
+    Column("attributes", JsonType, nullable=False),
+    Column("price", Double, nullable=True),
+    Column("available", Boolean, nullable=False, server_default=true()),
+    Column("url", Text, nullable=True),
+    Column("updated_at", Double, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column(
+        "workspace_id",
+        Integer,
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("user_id", String(ID_LEN), primary_key=True),
+    # Event time (the ``ts`` of the user's first and last events), not ingest time, so that an
+    # imported history reads right.
+    Column("first_seen", Double, nullable=False),
+    Column("last_seen", Double, nullable=False),
+    Column("event_count", Integer, nullable=False),
+    Index("ix_users_workspace_id_event_count", "workspace_id", "event_count"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "workspace_id",
+        Integer,
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_id", String(ID_LEN), nullable=False),
+    Column("user_id", String(ID_LEN), nullable=False),
+    Column("item_id", String(ID_LEN), nullable=True),
+    Column("type", String(32), nullable=False),
+    Column("value", Double, nullable=True),
+    Column("ts", Double, nullable=False),
+    Column("request_id", String(ID_LEN), nullable=True),
+    Column("context", JsonType, nullable=True),
+    # The idempotency key: a re-sent batch or file never double counts.
+    UniqueConstraint("workspace_id", "event_id"),
+    # One user's history, newest first, is the hot read (enrich stage). There is deliberately
+    # no (workspace_id, ts) index: the full scan by time happens once per fit, and every index
+    # slows the bulk ingest.
+    Index("ix_events_workspace_id_user_id_ts", "workspace_id", "user_id", "ts"),
+)
+
+experiences = Table(
+    "experiences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "workspace_id",
+        Integer,
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("spec", JsonType, nullable=False),
+    # sha256 of the canonical JSON of ``spec``: saving an unchanged spec keeps its version.
+    Column("spec_hash", String(64), nullable=False),
+    Column("created_at", Double, nullable=False),
+    UniqueConstraint("workspace_id", "key", "version"),
+)
+
+served = Table(
+    "served",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "workspace_id",
+        Integer,
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("request_id", String(ID_LEN), nullable=False),
+    Column("experience_key", String(64), nullable=False),
+    Column("experience_version", Integer, nullable=False),
+    Column("variant", String(64), nullable=False),
+    Column("user_id", String(ID_LEN), nullable=True),
+    Column("item_ids", JsonType, nullable=False),
+    Column("fallback", Boolean, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("latency_ms", Double, nullable=True),
+    UniqueConstraint("workspace_id", "request_id"),
+)

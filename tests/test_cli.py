@@ -1,0 +1,206 @@
+"""The command line, through typer's CliRunner (in-process), on the conftest ``store``'s database.
+
+The CLI reads its database from the environment like the server does, so each test points
+``TASTEMAKER_DATABASE_URL`` at the fixture's store; ``serve`` and ``demo`` are checked up to the
+point where they would hand over to uvicorn.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from tastemaker.cli import FACTORY, app
+from tastemaker.store import Store
+
+ITEMS = [
+    {
+        "id": f"i{n:02d}",
+        "title": f"{g.title()} record {n}",
+        "text": f"a {'calm quiet' if g in ('ambient', 'jazz') else 'loud'} {g} record",
+        "attributes": {"genre": g},
+        "price": 4.5 + n,
+    }
+    for n, g in enumerate(["ambient", "jazz", "rock", "techno"] * 6)
+]
+EVENTS = [
+    {"user_id": f"u{u}", "item_id": f"i{(u + 4 * k) % 24:02d}", "type": "view", "ts": 1e9 + k}
+    for u in range(4)
+    for k in range(6)
+]
+SPEC = """\
+key: mood
+name: Mood picks
+prompt:
+  kind: choice
+  question: How do you feel?
+  choices:
+    - id: calm
+      label: Calm
+      intent: {text: calm quiet music, attributes: {genre: [ambient, jazz]}}
+    - id: loud
+      label: Loud
+      intent: {text: loud music}
+output: {size: 4}
+"""
+
+
+@pytest.fixture
+def cli(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("TASTEMAKER_DATABASE_URL", store.url)
+    monkeypatch.setenv("TASTEMAKER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("TASTEMAKER_WORKSPACE", raising=False)
+    return CliRunner()
+
+
+def run(cli: CliRunner, *args: str, code: int = 0) -> Any:
+    result = cli.invoke(app, list(args))
+    assert result.exit_code == code, (args, result.output, result.exception)
+    return result
+
+
+def write_jsonl(path: Path, rows: list[Any]) -> Path:
+    path.write_bytes(b"\n".join(orjson.dumps(r) for r in rows) + b"\n")
+    return path
+
+
+def keys_of(output: str) -> dict[str, str]:
+    return dict(line.split(": ", 1) for line in output.splitlines() if ": " in line)
+
+
+def test_init_prints_keys(cli: CliRunner, store: Store) -> None:
+    out = keys_of(run(cli, "init", "--workspace", "shop").stdout)
+    assert out["workspace"] == "shop"
+    assert out["public key"].startswith("tm_pk_") and out["admin key"].startswith("tm_sk_")
+    public = store.authenticate(out["public key"])
+    admin = store.authenticate(out["admin key"])
+    assert public is not None and public.scope == "public" and public.workspace_slug == "shop"
+    assert admin is not None and admin.scope == "admin"
+    # Again: the workspace stays, a fresh pair of keys is minted.
+    again = keys_of(run(cli, "init", "--workspace", "shop").stdout)
+    assert again["public key"] != out["public key"]
+    assert [w.slug for w in store.list_workspaces()].count("shop") == 1
+
+
+def test_ingest_bad_line_names_file_line_and_field(
+    cli: CliRunner, store: Store, tmp_path: Path
+) -> None:
+    run(cli, "init", "--workspace", "shop")
+    rows: list[Any] = [dict(e) for e in EVENTS[:4]]
+    rows[2]["ts"] = "not a time"
+    path = write_jsonl(tmp_path / "events.jsonl", rows)
+    result = run(cli, "ingest", "events", str(path), "--workspace", "shop", code=2)
+    assert "events.jsonl:3" in result.stderr and "ts" in result.stderr
+    ws = store.get_workspace("shop")
+    assert ws is not None and store.count_events(ws.id) == 0  # all or nothing
+
+    result = run(cli, "ingest", "events", str(path), "-w", "shop", "--skip-invalid")
+    assert "3 stored" in result.stdout and "1 skipped" in result.stdout
+    assert "events.jsonl:3" in result.stderr
+
+
+def test_unknown_workspace_exits_3(cli: CliRunner, tmp_path: Path) -> None:
+    run(cli, "init", "--workspace", "shop")
+    path = write_jsonl(tmp_path / "items.jsonl", ITEMS[:2])
+    result = run(cli, "ingest", "items", str(path), "--workspace", "nope", code=3)
+    assert "nope" in result.stderr
+
+
+def test_invalid_experience_file_names_the_field(cli: CliRunner, tmp_path: Path) -> None:
+    run(cli, "init", "--workspace", "shop")
+    path = tmp_path / "bad.yaml"
+    path.write_text(SPEC.replace("kind: choice", "kind: poll"))
+    result = run(cli, "experiences", "create", str(path), "-w", "shop", code=2)
+    assert "bad.yaml" in result.stderr and "prompt.kind" in result.stderr
+
+
+def test_end_to_end_answer_prints_json(cli: CliRunner, tmp_path: Path) -> None:
+    run(cli, "init", "--workspace", "shop")
+    items = write_jsonl(tmp_path / "items.jsonl", ITEMS)
+    events = write_jsonl(tmp_path / "events.jsonl", EVENTS)
+    assert "24 stored" in run(cli, "ingest", "items", str(items), "-w", "shop").stdout
+    assert "24 stored" in run(cli, "ingest", "events", str(events), "-w", "shop").stdout
+    spec = tmp_path / "mood.yaml"
+    spec.write_text(SPEC)
+    assert run(cli, "experiences", "create", str(spec), "-w", "shop").stdout.strip() == (
+        "mood: version 1"
+    )
+    assert run(cli, "experiences", "list", "-w", "shop").stdout.split("\t")[0] == "mood"
+    report = json.loads(run(cli, "fit", "-w", "shop").stdout)
+    assert report["items"] == 24
+
+    out = run(cli, "answer", "mood", "-w", "shop", "--user", "u0", "--choice", "calm").stdout
+    answer = json.loads(out)
+    assert answer["experience"] == "mood" and not answer["fallback"]
+    assert 1 <= len(answer["items"]) <= 4
+    assert {"id", "title", "score", "reasons"} <= set(answer["items"][0])
+
+    result = run(cli, "answer", "mood", "-w", "shop", "--choice", "zzz", code=2)
+    assert "choice" in result.stderr and "zzz" in result.stderr
+    result = run(cli, "answer", "nope", "-w", "shop", code=3)
+    assert "nope" in result.stderr
+
+
+def test_serve_hands_the_factory_to_uvicorn(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    calls: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
+    run(cli, "serve", "--port", "8123", "--workers", "2")
+    assert calls == [
+        (
+            (FACTORY,),
+            {"factory": True, "host": "127.0.0.1", "port": 8123, "workers": 2, "log_level": "info"},
+        )
+    ]
+
+
+def test_demo_loads_fits_prints_and_serves(
+    cli: CliRunner, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    import tastemaker.demo
+    from tastemaker.demo import DemoInfo
+    from tastemaker.ingest import validate_items
+
+    def small_demo(st: Store) -> DemoInfo:
+        """The real demo catalog takes seconds to fit; the command's wiring is what is tested."""
+        ws = st.get_workspace("demo") or st.create_workspace("demo", "Demo")
+        st.upsert_items(ws.id, validate_items(ITEMS))
+        return DemoInfo(
+            workspace="demo",
+            public_key=st.create_api_key("demo", "public"),
+            admin_key=st.create_api_key("demo", "admin"),
+            users=[{"id": "u0", "label": "Calm"}],
+        )
+
+    monkeypatch.setattr(tastemaker.demo, "load_demo", small_demo)
+    served: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: served.append(kw))
+    for name in (
+        "TASTEMAKER_DEMO_WORKSPACE",
+        "TASTEMAKER_DEMO_PUBLIC_KEY",
+        "TASTEMAKER_DEMO_USERS",
+    ):
+        monkeypatch.setenv(name, "")  # so monkeypatch restores what the command sets
+
+    lines = run(cli, "demo", "--port", "8765").stdout.splitlines()
+    assert lines[0] == "tastemaker demo: http://127.0.0.1:8765"
+    assert lines[1].startswith("public key: tm_pk_") and lines[2].startswith("admin key: tm_sk_")
+    assert served and served[0]["factory"] is True and served[0]["workers"] == 1
+    assert os.environ["TASTEMAKER_DEMO_PUBLIC_KEY"] == lines[1].removeprefix("public key: ")
+    assert (tmp_path / "data" / "models" / "demo").is_dir()  # fitted before serving
+
+
+def test_no_arguments_shows_help(cli: CliRunner) -> None:
+    result = cli.invoke(app, [])
+    assert "init" in result.output and "answer" in result.output

@@ -1,0 +1,137 @@
+"""The pipeline end to end on a small catalog: constraints honoured, reasons, fallbacks."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from pipeline_fixtures import film_catalog, film_events, film_spec, new_answer
+from tastemaker.encoders import get_encoder
+from tastemaker.errors import InvalidInput
+from tastemaker.pipeline import capture, runner
+from tastemaker.pipeline.runner import STAGES
+
+
+def answer(text: str | None = None, user: str | None = None, **spec_over: object):  # type: ignore[no-untyped-def]
+    spec = film_spec(**spec_over)
+    events = [e for e in film_events() if e.user_id == user] if user else []
+    a = new_answer(text=text, user_id=user)
+    runner.run(a, spec, film_catalog(), get_encoder("static"), events)
+    return a
+
+
+def genres(item_id: str) -> list[str]:
+    cat = film_catalog()
+    return cat.attributes_of(cat.id_to_row[item_id])["genres"]  # type: ignore[no-any-return]
+
+
+def year(item_id: str) -> int:
+    cat = film_catalog()
+    return int(cat.attributes_of(cat.id_to_row[item_id])["year"])
+
+
+def test_negated_genre_is_never_returned() -> None:
+    a = answer("something funny, no animation", output={"size": 5})
+    assert not a.fallback
+    assert a.items
+    for it in a.items:
+        assert "Animation" not in genres(it.id)
+    assert any("not genres Animation" in n for n in a.intent.notes)  # type: ignore[union-attr]
+
+
+def test_negation_by_a_word_that_is_not_the_value_name() -> None:
+    a = answer("an action movie, nothing animated", output={"size": 4})
+    assert a.items
+    for it in a.items:
+        assert "Animation" not in genres(it.id)
+        assert "Action" in genres(it.id)
+
+
+def test_decade_and_genre_are_hard_constraints() -> None:
+    a = answer("a comedy from the 90s", output={"size": 3})
+    assert len(a.items) == 3
+    for it in a.items:
+        assert "Comedy" in genres(it.id)
+        assert 1990 <= year(it.id) <= 1999
+
+
+def test_year_before_and_price_under() -> None:
+    a = answer("something made before 1990 under $9", output={"size": 2})
+    for it in a.items:
+        assert year(it.id) <= 1989
+        assert it.price is not None and it.price <= 9
+
+
+def test_constraints_relax_required_but_never_exclusions() -> None:
+    # Only one western exists: the genre requirement is relaxed, the exclusion is kept.
+    a = answer("a western, no horror", output={"size": 4})
+    assert len(a.items) == 4
+    assert any(n.startswith("relaxed") for n in a.intent.notes)  # type: ignore[union-attr]
+    for it in a.items:
+        assert "Horror" not in genres(it.id)
+
+
+def test_history_changes_the_result_and_explains_it() -> None:
+    action_fan = answer("something fun", user="a1", output={"size": 5})
+    comedy_fan = answer("something fun", user="c1", output={"size": 5})
+    assert [i.id for i in action_fan.items] != [i.id for i in comedy_fan.items]
+    reasons = [r for it in action_fan.items for r in it.reasons]
+    assert any(r.startswith("because you liked") or r.startswith("you often pick") for r in reasons)
+
+
+def test_consumed_items_are_excluded() -> None:
+    a = answer("action", user="a1", output={"size": 5})
+    seen = {e.item_id for e in film_events() if e.user_id == "a1"}
+    assert not seen & {i.id for i in a.items}
+
+
+def test_every_item_has_reasons_and_the_copy_is_set() -> None:
+    a = answer("a scary night in")
+    assert a.copy is not None and a.copy.title
+    assert a.html
+    assert all(it.reasons for it in a.items)
+
+
+def test_capture_rejects_unknown_choice_and_long_text() -> None:
+    spec = film_spec()
+    with pytest.raises(InvalidInput) as e:
+        capture.run(new_answer(choice="nope"), spec)
+    assert e.value.field == "choice"
+    with pytest.raises(InvalidInput) as e:
+        capture.run(new_answer(text="x" * 500), spec)
+    assert e.value.field == "text"
+
+
+def test_capture_redacts_identifiers() -> None:
+    a = new_answer(text="mail me at jo@example.com or +44 20 7946 0958, card 4111 1111 1111 1111")
+    capture.run(a, film_spec(prompt={"kind": "text", "question": "?", "max_length": 200}))
+    assert a.captured is not None
+    assert "jo@example.com" not in a.captured.text
+    assert "4111" not in a.captured.text
+    assert "7946" not in a.captured.text
+    assert a.captured.redactions == ["card", "email", "phone"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_failing_stage_gives_the_curated_fallback(
+    stage: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def boom(*_a: object, **_k: object) -> None:
+        raise ValueError(f"injected failure in {stage}")
+
+    monkeypatch.setitem(runner._MODULES, stage, type("M", (), {"run": staticmethod(boom)}))
+    before = runner.FALLBACKS[stage]
+    with caplog.at_level(logging.ERROR, logger="tastemaker.pipeline"):
+        a = answer("something funny")
+    assert a.fallback
+    assert [i.id for i in a.items] == ["f13", "f5"]
+    assert a.copy is not None and a.copy.source == "safe"
+    assert runner.FALLBACKS[stage] == before + 1
+    assert any("request_id=r1" in r.getMessage() for r in caplog.records)
+
+
+def test_no_catalog_gives_a_fallback_not_an_error() -> None:
+    a = new_answer(text="anything")
+    runner.run(a, film_spec(), None, get_encoder("static"), [])
+    assert a.fallback
