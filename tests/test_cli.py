@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,12 @@ def cli(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRun
     return CliRunner()
 
 
+@pytest.fixture
+def slug() -> str:
+    """A workspace nobody else uses: on PostgreSQL the test database is shared."""
+    return f"cli-{uuid.uuid4().hex[:10]}"
+
+
 def run(cli: CliRunner, *args: str, code: int = 0) -> Any:
     result = cli.invoke(app, list(args))
     assert result.exit_code == code, (args, result.output, result.exception)
@@ -74,76 +81,76 @@ def keys_of(output: str) -> dict[str, str]:
     return dict(line.split(": ", 1) for line in output.splitlines() if ": " in line)
 
 
-def test_init_prints_keys(cli: CliRunner, store: Store) -> None:
-    out = keys_of(run(cli, "init", "--workspace", "shop").stdout)
-    assert out["workspace"] == "shop"
+def test_init_prints_keys(cli: CliRunner, store: Store, slug: str) -> None:
+    out = keys_of(run(cli, "init", "--workspace", slug).stdout)
+    assert out["workspace"] == slug
     assert out["public key"].startswith("tm_pk_") and out["admin key"].startswith("tm_sk_")
     public = store.authenticate(out["public key"])
     admin = store.authenticate(out["admin key"])
-    assert public is not None and public.scope == "public" and public.workspace_slug == "shop"
+    assert public is not None and public.scope == "public" and public.workspace_slug == slug
     assert admin is not None and admin.scope == "admin"
     # Again: the workspace stays, a fresh pair of keys is minted.
-    again = keys_of(run(cli, "init", "--workspace", "shop").stdout)
+    again = keys_of(run(cli, "init", "--workspace", slug).stdout)
     assert again["public key"] != out["public key"]
-    assert [w.slug for w in store.list_workspaces()].count("shop") == 1
+    assert [w.slug for w in store.list_workspaces()].count(slug) == 1
 
 
 def test_ingest_bad_line_names_file_line_and_field(
-    cli: CliRunner, store: Store, tmp_path: Path
+    cli: CliRunner, store: Store, tmp_path: Path, slug: str
 ) -> None:
-    run(cli, "init", "--workspace", "shop")
+    run(cli, "init", "--workspace", slug)
     rows: list[Any] = [dict(e) for e in EVENTS[:4]]
     rows[2]["ts"] = "not a time"
     path = write_jsonl(tmp_path / "events.jsonl", rows)
-    result = run(cli, "ingest", "events", str(path), "--workspace", "shop", code=2)
+    result = run(cli, "ingest", "events", str(path), "--workspace", slug, code=2)
     assert "events.jsonl:3" in result.stderr and "ts" in result.stderr
-    ws = store.get_workspace("shop")
+    ws = store.get_workspace(slug)
     assert ws is not None and store.count_events(ws.id) == 0  # all or nothing
 
-    result = run(cli, "ingest", "events", str(path), "-w", "shop", "--skip-invalid")
+    result = run(cli, "ingest", "events", str(path), "-w", slug, "--skip-invalid")
     assert "3 stored" in result.stdout and "1 skipped" in result.stdout
     assert "events.jsonl:3" in result.stderr
 
 
-def test_unknown_workspace_exits_3(cli: CliRunner, tmp_path: Path) -> None:
-    run(cli, "init", "--workspace", "shop")
+def test_unknown_workspace_exits_3(cli: CliRunner, slug: str, tmp_path: Path) -> None:
+    run(cli, "init", "--workspace", slug)
     path = write_jsonl(tmp_path / "items.jsonl", ITEMS[:2])
     result = run(cli, "ingest", "items", str(path), "--workspace", "nope", code=3)
     assert "nope" in result.stderr
 
 
-def test_invalid_experience_file_names_the_field(cli: CliRunner, tmp_path: Path) -> None:
-    run(cli, "init", "--workspace", "shop")
+def test_invalid_experience_file_names_the_field(cli: CliRunner, slug: str, tmp_path: Path) -> None:
+    run(cli, "init", "--workspace", slug)
     path = tmp_path / "bad.yaml"
     path.write_text(SPEC.replace("kind: choice", "kind: poll"))
-    result = run(cli, "experiences", "create", str(path), "-w", "shop", code=2)
+    result = run(cli, "experiences", "create", str(path), "-w", slug, code=2)
     assert "bad.yaml" in result.stderr and "prompt.kind" in result.stderr
 
 
-def test_end_to_end_answer_prints_json(cli: CliRunner, tmp_path: Path) -> None:
-    run(cli, "init", "--workspace", "shop")
+def test_end_to_end_answer_prints_json(cli: CliRunner, slug: str, tmp_path: Path) -> None:
+    run(cli, "init", "--workspace", slug)
     items = write_jsonl(tmp_path / "items.jsonl", ITEMS)
     events = write_jsonl(tmp_path / "events.jsonl", EVENTS)
-    assert "24 stored" in run(cli, "ingest", "items", str(items), "-w", "shop").stdout
-    assert "24 stored" in run(cli, "ingest", "events", str(events), "-w", "shop").stdout
+    assert "24 stored" in run(cli, "ingest", "items", str(items), "-w", slug).stdout
+    assert "24 stored" in run(cli, "ingest", "events", str(events), "-w", slug).stdout
     spec = tmp_path / "mood.yaml"
     spec.write_text(SPEC)
-    assert run(cli, "experiences", "create", str(spec), "-w", "shop").stdout.strip() == (
+    assert run(cli, "experiences", "create", str(spec), "-w", slug).stdout.strip() == (
         "mood: version 1"
     )
-    assert run(cli, "experiences", "list", "-w", "shop").stdout.split("\t")[0] == "mood"
-    report = json.loads(run(cli, "fit", "-w", "shop").stdout)
+    assert run(cli, "experiences", "list", "-w", slug).stdout.split("\t")[0] == "mood"
+    report = json.loads(run(cli, "fit", "-w", slug).stdout)
     assert report["items"] == 24
 
-    out = run(cli, "answer", "mood", "-w", "shop", "--user", "u0", "--choice", "calm").stdout
+    out = run(cli, "answer", "mood", "-w", slug, "--user", "u0", "--choice", "calm").stdout
     answer = json.loads(out)
     assert answer["experience"] == "mood" and not answer["fallback"]
     assert 1 <= len(answer["items"]) <= 4
     assert {"id", "title", "score", "reasons"} <= set(answer["items"][0])
 
-    result = run(cli, "answer", "mood", "-w", "shop", "--choice", "zzz", code=2)
+    result = run(cli, "answer", "mood", "-w", slug, "--choice", "zzz", code=2)
     assert "choice" in result.stderr and "zzz" in result.stderr
-    result = run(cli, "answer", "nope", "-w", "shop", code=3)
+    result = run(cli, "answer", "nope", "-w", slug, code=3)
     assert "nope" in result.stderr
 
 
@@ -164,7 +171,7 @@ def test_serve_hands_the_factory_to_uvicorn(
 
 
 def test_demo_loads_fits_prints_and_serves(
-    cli: CliRunner, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: CliRunner, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slug: str
 ) -> None:
     import uvicorn
 
@@ -174,12 +181,12 @@ def test_demo_loads_fits_prints_and_serves(
 
     def small_demo(st: Store) -> DemoInfo:
         """The real demo catalog takes seconds to fit; the command's wiring is what is tested."""
-        ws = st.get_workspace("demo") or st.create_workspace("demo", "Demo")
+        ws = st.get_workspace(slug) or st.create_workspace(slug, "Demo")
         st.upsert_items(ws.id, validate_items(ITEMS))
         return DemoInfo(
-            workspace="demo",
-            public_key=st.create_api_key("demo", "public"),
-            admin_key=st.create_api_key("demo", "admin"),
+            workspace=slug,
+            public_key=st.create_api_key(slug, "public"),
+            admin_key=st.create_api_key(slug, "admin"),
             users=[{"id": "u0", "label": "Calm"}],
         )
 
@@ -198,7 +205,7 @@ def test_demo_loads_fits_prints_and_serves(
     assert lines[1].startswith("public key: tm_pk_") and lines[2].startswith("admin key: tm_sk_")
     assert served and served[0]["factory"] is True and served[0]["workers"] == 1
     assert os.environ["TASTEMAKER_DEMO_PUBLIC_KEY"] == lines[1].removeprefix("public key: ")
-    assert (tmp_path / "data" / "models" / "demo").is_dir()  # fitted before serving
+    assert (tmp_path / "data" / "models" / slug).is_dir()  # fitted before serving
 
 
 def test_no_arguments_shows_help(cli: CliRunner) -> None:

@@ -176,13 +176,26 @@ def ingest_events(
 def import_movielens(
     folder: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
     workspace: Workspace = "default",
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Store the valid rows and report the invalid ones.")
+    ] = False,
 ) -> None:
-    """Import a MovieLens-format folder (movies, ratings, tags) into a workspace."""
+    """Import a MovieLens-format folder (movies.csv, ratings.csv, tags.csv) into a workspace."""
     from tastemaker.movielens import import_movielens as run_import
 
     with _store() as (_, store):
-        report = run_import(store, _workspace_id(store, workspace), folder)
-    _echo_json(_plain(report))
+        ws_id = _workspace_id(store, workspace)
+        progress = _Progress(folder.name)
+        try:
+            report = run_import(store, ws_id, folder, skip_invalid=skip_invalid, progress=progress)
+        finally:
+            progress.bar.close()
+    for message in report.errors:
+        typer.echo(f"skipped: {message}", err=True)
+    typer.echo(
+        f"movielens: {report.items} items, {report.ratings} ratings, {report.tags} tags stored "
+        f"({report.movies_read} movies read)"
+    )
 
 
 @experiences_app.command("create")
@@ -292,17 +305,6 @@ def demo(
     typer.echo(f"admin key: {info.admin_key}")
     os.environ.update(demo_env(info))  # read by create_app_from_env in each worker
     _serve(host, port, workers)
-
-
-def _plain(report: Any) -> Any:
-    """A dataclass or pydantic report as plain data for printing."""
-    from dataclasses import asdict, is_dataclass
-
-    if is_dataclass(report) and not isinstance(report, type):
-        return asdict(report)
-    if hasattr(report, "model_dump"):
-        return report.model_dump()
-    return report
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import IO, TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast
 
 import orjson
 from pydantic import (
@@ -245,9 +245,12 @@ def _row_error(location: str, errors: Sequence[Any], offset: int = 0) -> Invalid
 
 
 def _validate_chunk(
-    adapter: TypeAdapter[list[M]], rows: list[tuple[str, object]]
-) -> tuple[list[M], list[InvalidInput]]:
-    """Validate a chunk in one call; only when it fails, find the bad rows one by one."""
+    adapter: TypeAdapter[list[M]], rows: Sequence[tuple[str, object]]
+) -> tuple[list[M], list[tuple[int, InvalidInput]]]:
+    """Validate a chunk in one call; only when it fails, sort out the bad rows.
+
+    Returns the valid models and, for the others, their index in ``rows`` and their error.
+    """
     try:
         return adapter.validate_python([row for _, row in rows]), []
     except ValidationError as exc:
@@ -256,7 +259,7 @@ def _validate_chunk(
             by_row.setdefault(int(err["loc"][0]), []).append(err)
     good_rows = [row for i, (_, row) in enumerate(rows) if i not in by_row]
     good = adapter.validate_python(good_rows) if good_rows else []
-    bad = [_row_error(rows[i][0], errs, offset=1) for i, errs in sorted(by_row.items())]
+    bad = [(i, _row_error(rows[i][0], errs, offset=1)) for i, errs in sorted(by_row.items())]
     return good, bad
 
 
@@ -273,13 +276,11 @@ def _summarize(errors: Sequence[InvalidInput], total: int) -> InvalidInput:
     return InvalidInput(f"{first.message}{extra}", field=first.field, location=first.location)
 
 
-def _validate_batch(
-    adapter: TypeAdapter[list[M]], rows: Sequence[object], name: str
-) -> list[M]:
+def _validate_batch(adapter: TypeAdapter[list[M]], rows: Sequence[object], name: str) -> list[M]:
     located = [(f"{name}[{i}]", row) for i, row in enumerate(rows)]
     good, bad = _validate_chunk(adapter, located)
     if bad:
-        raise _summarize(bad, len(bad))
+        raise _summarize([err for _, err in bad], len(bad))
     return good
 
 
@@ -320,7 +321,7 @@ def _format_of(path: Path, fmt: Format | None) -> Format:
 
 def _open_binary(path: Path) -> IO[bytes]:
     if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rb")
+        return cast(IO[bytes], gzip.open(path, "rb"))
     return path.open("rb")
 
 
@@ -391,8 +392,11 @@ def _read_csv(path: Path, kind: Literal["items", "events"]) -> Iterator[Row]:
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                yield location, InvalidInput(
-                    f"expected {len(header)} columns, found {len(cells)}", location=location
+                yield (
+                    location,
+                    InvalidInput(
+                        f"expected {len(header)} columns, found {len(cells)}", location=location
+                    ),
                 )
                 continue
             row: dict[str, Any] = {}
@@ -490,13 +494,17 @@ def _validated(
     read (to list all its errors), and then InvalidInput is raised inside the consumer's
     transaction, which rolls it back.
     """
-    chunk: list[tuple[str, object]] = []
+    # Unreadable rows stay in the chunk as their error, so errors are reported in file order.
+    chunk: list[Row] = []
     done = 0
 
     def flush() -> list[M]:
         nonlocal done
-        good, bad = _validate_chunk(adapter, chunk)
-        tally.add_errors(bad)
+        readable = [(i, (loc, row)) for i, (loc, row) in enumerate(chunk) if isinstance(row, dict)]
+        good, bad = _validate_chunk(adapter, [r for _, r in readable])
+        errors = [(readable[j][0], err) for j, err in bad]
+        errors += [(i, row) for i, (_, row) in enumerate(chunk) if isinstance(row, InvalidInput)]
+        tally.add_errors(err for _, err in sorted(errors, key=lambda e: e[0]))
         tally.rows += len(good)
         done += len(chunk)
         chunk.clear()
@@ -504,12 +512,8 @@ def _validated(
             progress(done)
         return good if (skip_invalid or not tally.invalid) else []
 
-    for location, row in rows:
-        if isinstance(row, InvalidInput):
-            tally.add_errors([row])
-            done += 1
-            continue
-        chunk.append((location, row))
+    for entry in rows:
+        chunk.append(entry)
         if len(chunk) >= CHUNK_ROWS:
             yield from flush()
     if chunk:

@@ -91,10 +91,10 @@ def _tag_event_id(user: str, movie: str, ts: str, tag: str) -> str:
 
 def _read_tags(path: Path) -> dict[str, Counter[str]]:
     by_movie: dict[str, Counter[str]] = defaultdict(Counter)
-    for location, row in _rows(path):
-        movie, tag = _need(row, location, "movieId", "tag")
-        tag = " ".join(tag.lower().split())
-        if tag:
+    # Rows without a movie or tag are skipped here; the tag events pass reports them.
+    for _, row in _rows(path):
+        movie, tag = row.get("movieId"), " ".join((row.get("tag") or "").lower().split())
+        if movie and tag:
             by_movie[movie][tag] += 1
     return by_movie
 
@@ -118,8 +118,8 @@ def _movie_rows(
             continue
         title, year = parse_title(raw_title)
         genres = [g for g in (row.get("genres") or "").split("|") if g and g != NO_GENRES]
-        top = [t for t, _ in sorted(tags.get(movie, Counter()).items(), key=lambda kv: (-kv[1], kv[0]))]
-        top = top[:top_tags]
+        counts = tags.get(movie, Counter())
+        top = sorted(counts, key=lambda t: (-counts[t], t))[:top_tags]
         attributes: dict[str, Any] = {"genres": genres}
         if year is not None:
             attributes["year"] = year

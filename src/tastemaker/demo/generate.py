@@ -10,7 +10,8 @@ Everything is drawn from :class:`random.Random` streams seeded from ``seed`` and
 (tracks, products, users, each persona), because its algorithms are stable across Python versions
 and platforms: the same seed gives the same catalog everywhere, and the curated ``default_items``
 in the demo experiences keep pointing at the items they were chosen for. Item ids are positional
-(``t0001``, ``p0001``) so they never depend on the random draws at all.
+(``t0001``, ``p0001``) so they never depend on the random draws at all. The words live in
+``vocab.py``, the items are made in ``items.py``; this module adds the people and their events.
 
 Event times are offsets back from ``now``. The default ``now`` is a fixed instant so that files
 written by :func:`write` are reproducible; :func:`tastemaker.demo.load_demo` passes the real clock

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tastemaker.catalog import Catalog
+from tastemaker.catalog import Catalog, tokens
 from tastemaker.experiences import ExperienceSpec
+from tastemaker.pipeline.understand import stem
 from tastemaker.types import Answer, FloatArray, IndexArray, Intent, Profile
 
 SIGNALS = ("semantic", "lexical", "intent", "cf", "affinity", "popularity")
@@ -128,13 +129,23 @@ def reasons(answer: Answer, catalog: Catalog, position: int) -> list[str]:
 
 
 def _answer_words(answer: Answer) -> str:
-    cap = answer.captured
-    if cap is None:
+    """The person's words as the ranker used them (constraints and negations removed)."""
+    cap, intent = answer.captured, answer.intent
+    if cap is None or intent is None:
         return ""
-    words = cap.text.strip()
-    if not words and cap.choice_id:
-        return cap.choice_id.replace("-", " ")
+    if cap.choice_id and not cap.text:
+        return intent.notes[0].removeprefix("chose ") if intent.notes else cap.choice_id
+    words = intent.text.strip(" .,;")
     return words if len(words) <= 40 else words[:37].rstrip() + "..."
+
+
+def _matched_term(answer: Answer, catalog: Catalog, row: int) -> str | None:
+    """The first of the person's words that the item's title also contains (by stem)."""
+    intent = answer.intent
+    if intent is None:
+        return None
+    title = {stem(t) for t in tokens(catalog.titles[row])}
+    return next((t for t in intent.terms if stem(t) in title), None)
 
 
 def _reason(signal: str, row: int, answer: Answer, catalog: Catalog) -> str | None:
@@ -144,7 +155,8 @@ def _reason(signal: str, row: int, answer: Answer, catalog: Catalog) -> str | No
         words = _answer_words(answer)
         return f'matches "{words}"' if words else None
     if signal == "lexical":
-        return "mentions what you asked for"
+        term = _matched_term(answer, catalog, row)
+        return f'mentions "{term}"' if term else "its description fits your words"
     if signal == "intent":
         best = _best_value(catalog, row, cand.explain["intent_weights"])
         return f"{best}, as you asked" if best else None

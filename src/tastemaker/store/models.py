@@ -11,6 +11,8 @@ them, and floats compare and aggregate the same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -43,7 +45,7 @@ metadata = MetaData(
 # JSONB on PostgreSQL: it has an equality operator, which the items upsert needs to detect
 # unchanged rows (plain ``json`` has none).
 # ``none_as_null``: a Python None is SQL NULL, not the JSON text ``null``.
-JsonType: TypeEngine[object] = JSON(none_as_null=True).with_variant(
+JsonType: TypeEngine[Any] = JSON(none_as_null=True).with_variant(
     JSONB(none_as_null=True), "postgresql"
 )
 # SQLite only auto-increments an ``INTEGER PRIMARY KEY`` (the rowid alias).

@@ -26,7 +26,6 @@ import orjson
 from sqlalchemy import (
     Connection,
     Engine,
-    Row,
     create_engine,
     event,
     func,
@@ -177,7 +176,7 @@ def _sqlite_setup(engine: Engine, *, memory: bool) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
 
-def _item_record(row: Row[Any]) -> ItemRecord:
+def _item_record(row: Any) -> ItemRecord:  # a Row of _ITEM_COLUMNS
     return ItemRecord(
         id=row.item_id,
         title=row.title,
@@ -190,7 +189,7 @@ def _item_record(row: Row[Any]) -> ItemRecord:
     )
 
 
-def _event_record(row: Row[Any]) -> EventRecord:
+def _event_record(row: Any) -> EventRecord:  # a Row of _EVENT_COLUMNS
     return EventRecord(
         event_id=row.event_id,
         user_id=row.user_id,
@@ -646,7 +645,11 @@ class Store:
             stmt = stmt.where(experiences.c.version == version)
         with self.engine.connect() as conn:
             row = conn.execute(stmt).first()
-        return None if row is None else ExperienceRecord(row.key, row.version, row.spec, row.created_at)
+        return (
+            None
+            if row is None
+            else ExperienceRecord(row.key, row.version, row.spec, row.created_at)
+        )
 
     def list_experiences(self, ws_id: int) -> list[ExperienceRecord]:
         """The latest version of each experience, by key."""
@@ -671,7 +674,9 @@ class Store:
             .order_by(experiences.c.key)
         )
         with self.engine.connect() as conn:
-            return [ExperienceRecord(r.key, r.version, r.spec, r.created_at) for r in conn.execute(stmt)]
+            return [
+                ExperienceRecord(r.key, r.version, r.spec, r.created_at) for r in conn.execute(stmt)
+            ]
 
     # -- served ------------------------------------------------------------------------------
 

@@ -84,9 +84,7 @@ def upgrade() -> None:
             name="fk_users_workspace_id_workspaces",
         ),
     )
-    op.create_index(
-        "ix_users_workspace_id_event_count", "users", ["workspace_id", "event_count"]
-    )
+    op.create_index("ix_users_workspace_id_event_count", "users", ["workspace_id", "event_count"])
     op.create_table(
         "events",
         sa.Column("id", BIG_ID, primary_key=True, autoincrement=True),
