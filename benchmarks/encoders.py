@@ -200,13 +200,9 @@ def bench_index(data: Path, sizes: Sequence[int], k: int, n_queries: int) -> Non
                 r50 += len(set(got[:50].tolist()) & set(t[:50].tolist())) / 50
             p50, p99 = _percentiles_ms(times[5:])
             nq = len(queries)
-            rows.append(
-                [n, kind, f"{build_s:.2f}", r10 / nq, r50 / nq, f"{p50:.3f}", f"{p99:.3f}"]
-            )
+            rows.append([n, kind, f"{build_s:.2f}", r10 / nq, r50 / nq, f"{p50:.3f}", f"{p99:.3f}"])
     print(f"VectorIndex, k={k}, {len(queries)} queries, dim {encoder.dim}, one query per call")
-    _print_table(
-        ["rows", "engine", "build s", "recall@10", "recall@50", "p50 ms", "p99 ms"], rows
-    )
+    _print_table(["rows", "engine", "build s", "recall@10", "recall@50", "p50 ms", "p99 ms"], rows)
 
 
 def main() -> None:

@@ -25,7 +25,9 @@ import shutil
 import time
 from pathlib import Path
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "src" / "tastemaker" / "encoders" / "static_minilm"
+DEFAULT_OUT = (
+    Path(__file__).resolve().parents[1] / "src" / "tastemaker" / "encoders" / "static_minilm"
+)
 
 NOTICE = """\
 tastemaker static encoder: static_minilm

@@ -347,7 +347,7 @@ def test_wrong_types_name_the_field(env: Env, body: dict[str, Any], field: str) 
     assert r.status_code == 422, r.text
     err = error_of(r)
     assert err["field"] == field
-    assert err["message"].startswith(f"{field}: ")
+    assert err["message"] and not err["message"].startswith(field)  # the field is not repeated
 
 
 @pytest.mark.parametrize(

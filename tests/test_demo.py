@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,21 +30,6 @@ Data = tuple[list[dict[str, Any]], list[dict[str, Any]]]
 @pytest.fixture(scope="module")
 def data() -> Data:
     return generate()
-
-
-@pytest.fixture
-def demo_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """The shared ``store`` fixture when conftest provides one (SQLite or PostgreSQL), else a
-    fresh SQLite store, so this file runs on its own too."""
-    try:
-        yield request.getfixturevalue("store")
-        return
-    except pytest.FixtureLookupError:
-        pass
-    store = Store(f"sqlite:///{tmp_path}/t.db")
-    store.migrate()
-    yield store
-    store.close()
 
 
 def _by_id(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -233,18 +217,18 @@ def _as_list(value: Any) -> list[Any]:
 # -- loading ----------------------------------------------------------------------------------
 
 
-def test_load_demo(demo_store: Store) -> None:
-    info = load_demo(demo_store, now=DEMO_NOW)
-    ws = demo_store.get_workspace("demo")
+def test_load_demo(store: Store) -> None:
+    info = load_demo(store, now=DEMO_NOW)
+    ws = store.get_workspace("demo")
     assert ws is not None and info.workspace == "demo"
-    assert demo_store.count_items(ws.id) == 3000
+    assert store.count_items(ws.id) == 3000
     assert info.items_changed == 3000 and info.events_added > 15_000
-    assert {e.key for e in demo_store.list_experiences(ws.id)} == {
+    assert {e.key for e in store.list_experiences(ws.id)} == {
         "weekend-mood", "tell-us", "weekend-bundle"
     }  # fmt: skip
     public, admin = (
-        demo_store.authenticate(info.public_key),
-        demo_store.authenticate(info.admin_key),
+        store.authenticate(info.public_key),
+        store.authenticate(info.admin_key),
     )
     assert public is not None and public.scope == "public" and public.workspace_slug == "demo"
     assert admin is not None and admin.scope == "admin"
@@ -254,15 +238,15 @@ def test_load_demo(demo_store: Store) -> None:
         "public_key": info.public_key,
         "users": info.users,
     }
-    assert demo_store.user_events(ws.id, "u_new") == []
-    assert len(demo_store.user_events(ws.id, "u_focus")) >= 50
+    assert store.user_events(ws.id, "u_new") == []
+    assert len(store.user_events(ws.id, "u_focus")) >= 50
 
     # A restart (later clock) stores nothing twice and keeps versions, but mints fresh keys.
-    again = load_demo(demo_store, now=DEMO_NOW + 3600)
+    again = load_demo(store, now=DEMO_NOW + 3600)
     assert again.items_changed == 0 and again.events_added == 0
     assert again.experiences == info.experiences
     assert again.public_key != info.public_key
-    assert demo_store.authenticate(info.public_key) is not None  # old keys keep working
+    assert store.authenticate(info.public_key) is not None  # old keys keep working
 
 
 # -- page -------------------------------------------------------------------------------------

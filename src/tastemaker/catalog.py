@@ -26,6 +26,10 @@ from tastemaker.index import VectorIndex
 from tastemaker.types import FloatArray, IndexArray
 
 FORMAT_VERSION = 1
+FACET_MAX = 256
+"""Attributes with at most this many values are *facets* (genres, moods, categories): they
+describe taste and can be asked for, so they get a dense item x value matrix for fast scoring.
+Attributes with more values (artists, authors) only serve filters and diversity caps."""
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
@@ -45,12 +49,25 @@ class CategoricalAttribute:
     counts: npt.NDArray[np.int64]  # items per value
     index: dict[str, int] = field(default_factory=dict)  # lower-cased value -> column
     csc: sparse.csc_matrix | None = None  # column access for filters
+    dense: FloatArray | None = None  # (n_items, n_values) for facets; None otherwise
 
     def __post_init__(self) -> None:
         if not self.index:
             self.index = {v.lower(): i for i, v in enumerate(self.values)}
         if self.csc is None:
             self.csc = self.matrix.tocsc()
+        if self.dense is None and self.is_facet:
+            self.dense = np.asarray(self.matrix.todense(), dtype=np.float32)
+
+    @property
+    def is_facet(self) -> bool:
+        return 0 < len(self.values) <= FACET_MAX
+
+    def score(self, rows: IndexArray, weights: FloatArray) -> FloatArray:
+        """Sum of ``weights`` over each row's values (facets only)."""
+        assert self.dense is not None
+        out: FloatArray = self.dense[rows] @ weights
+        return out
 
     def has_any(self, columns: list[int], n_items: int) -> npt.NDArray[np.bool_]:
         """Boolean mask of items having at least one of the value columns."""
@@ -78,7 +95,7 @@ class CFModel:
     gram: FloatArray  # item_factors.T @ item_factors, cached for the per-user solve
     regularization: float
     alpha: float
-    index: VectorIndex | None = None  # inner-product index over item factors (large catalogs)
+    index: VectorIndex | None = None  # inner-product index over item factors, for retrieval
 
     def user_vector(self, rows: IndexArray, weights: FloatArray) -> FloatArray | None:
         """Least-squares user factors for the given interactions (Hu, Koren & Volinsky 2008)."""
@@ -195,6 +212,8 @@ class Catalog:
             sparse.save_npz(tmp / f"cat__{_safe(n)}.npz", a.matrix)
         self.lexical.save(str(tmp / "lexical"))
         self.index.save(tmp / "index")
+        if self.cf is not None and self.cf.index is not None:
+            self.cf.index.save(tmp / "cf_index")
         if folder.exists():
             old = folder.with_name(folder.name + ".old")
             if old.exists():
@@ -223,7 +242,8 @@ class Catalog:
             )
         cf = None
         if meta["cf"] is not None:
-            cf = make_cf(arrays["cf_items"], **meta["cf"])
+            cf_index = VectorIndex.load(folder / "cf_index")
+            cf = make_cf(arrays["cf_items"], index=cf_index, **meta["cf"])
         return cls(
             workspace=meta["workspace"],
             version=meta["version"],
@@ -245,11 +265,22 @@ class Catalog:
         )
 
 
-def make_cf(item_factors: FloatArray, regularization: float, alpha: float) -> CFModel:
+def make_cf(
+    item_factors: FloatArray,
+    regularization: float,
+    alpha: float,
+    index: VectorIndex | None = None,
+) -> CFModel:
     """Wrap ALS item factors with what the per-user solve and CF retrieval need."""
     f = np.ascontiguousarray(item_factors, dtype=np.float32)
     gram = (f.T @ f).astype(np.float32)
-    return CFModel(item_factors=f, gram=gram, regularization=regularization, alpha=alpha)
+    return CFModel(
+        item_factors=f,
+        gram=gram,
+        regularization=regularization,
+        alpha=alpha,
+        index=index if index is not None else VectorIndex.build(f),
+    )
 
 
 def _safe(name: str) -> str:

@@ -2,7 +2,7 @@
 
 Every error a client can see has the same JSON shape, pinned by ``tests/test_api.py``::
 
-    {"error": {"type": "invalid_input", "message": "events[3].ts: ...", "field": "events[3].ts"}}
+    {"error": {"type": "invalid_input", "message": "Input should be ...", "field": "events[3].ts"}}
 
 ``type`` is the snake-cased class name of the :mod:`tastemaker.errors` error (``not_found``,
 ``invalid_input``, ``payload_too_large``, ``unauthorized``, ``forbidden``), so clients can branch
@@ -71,9 +71,8 @@ def _validation(exc: RequestValidationError) -> Response:
             "invalid_input",
             "the body must be a JSON object sent with 'Content-Type: application/json'",
         )
+    # Like the library's InvalidInput: the field goes in ``field``, not into the message.
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-    if field:
-        message = f"{field}: {message}"
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
     return error_response(422, "invalid_input", message, field)

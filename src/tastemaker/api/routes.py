@@ -85,7 +85,7 @@ def _batch_limit(
         batch = body.get(name) if isinstance(body, dict) else None
         limit: int = get_engine(request).settings.max_batch
         if isinstance(batch, list) and len(batch) > limit:
-            raise PayloadTooLarge(f"{name}: a batch holds at most {limit} rows, got {len(batch)}")
+            raise PayloadTooLarge(f"a batch holds at most {limit} {name}, got {len(batch)}")
         return caller
 
     return check

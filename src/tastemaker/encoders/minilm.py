@@ -8,7 +8,8 @@ encoder is requested, so the base install (and the static encoder) never pays fo
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,27 @@ def model_path() -> Path:
     return path
 
 
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Silence transformers' load report and progress bar (noise in a server log), then restore.
+
+    The report only lists ``embeddings.position_ids`` as unexpected: a buffer that newer
+    transformers recompute, harmless.
+    """
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 class MiniLMEncoder:
     """all-MiniLM-L6-v2 sentence embeddings (384 dimensions), on CPU."""
 
@@ -50,9 +72,13 @@ class MiniLMEncoder:
             ) from exc
         # local_files_only: the path is a local folder already, and this makes sure that no
         # part of the loader (tokenizer, config, model card) falls back to the hub.
-        self.model: Any = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        with _quiet_transformers():
+            self.model: Any = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.name = name
-        dim = self.model.get_sentence_embedding_dimension()
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or (
+            self.model.get_sentence_embedding_dimension
+        )
+        dim = get_dim()
         self.dim = int(dim) if dim is not None else 384
         self.batch_size = batch_size
         # torch modules are not documented as safe for concurrent forward passes.

@@ -44,7 +44,10 @@ def select(
     """Positions (into ``answer.candidates``) of the chosen items, in selection order."""
     cand = answer.candidates
     assert cand is not None and cand.score is not None
-    order = np.argsort(-cand.score, kind="stable")[:POOL]
+    # A budgeted bundle with per-category caps may skip most of the best items, so it looks
+    # at every candidate; a list needs only the head.
+    pool_size = len(cand.rows) if budget is not None or spec.diversity.max_per_value else POOL
+    order = np.argsort(-cand.score, kind="stable")[:pool_size]
     pos_of = {int(r): i for i, r in enumerate(cand.rows.tolist())}
     chosen: list[int] = []
     used: dict[tuple[str, str], int] = {}
@@ -118,13 +121,13 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     items: list[ResultItem] = []
     for p in positions:
         row = int(cand.rows[p])
-        price = _price(catalog, row) if not np.isnan(catalog.prices[row]) else None
+        price = round(_price(catalog, row), 2) if not np.isnan(catalog.prices[row]) else None
         items.append(
             ResultItem(
                 id=catalog.ids[row],
                 title=catalog.titles[row],
                 score=float(cand.score[p]),
-                reasons=(["featured"] if row in cand.pinned else []) + reasons(answer, catalog, p),
+                reasons=(["featured"] if row in cand.pinned else []) + reasons(answer, spec, catalog, p),
                 url=catalog.urls[row],
                 price=price,
                 attributes=catalog.attributes_of(row),

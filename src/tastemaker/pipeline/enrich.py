@@ -82,9 +82,10 @@ def build_profile(
     profile.history_weights = np.array([strength[r] for r in rows], dtype=np.float32)
     weights = profile.history_weights / profile.history_weights.sum()
     for name, attr in catalog.categorical.items():
-        if len(attr.values) > max(200, catalog.size // 4):
-            continue  # near-unique attributes say little about taste
-        scores = np.asarray(attr.matrix[profile.history].T @ weights).ravel()
+        if not attr.is_facet:
+            continue  # near-unique attributes (artists, authors) say little about taste
+        assert attr.dense is not None
+        scores = weights @ attr.dense[profile.history]
         if scores.max() <= 0:
             continue
         scores = scores / scores.max()

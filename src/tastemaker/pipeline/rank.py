@@ -17,6 +17,7 @@ import numpy as np
 
 from tastemaker.catalog import Catalog, tokens
 from tastemaker.experiences import ExperienceSpec
+from tastemaker.pipeline.constraints import hard_mask
 from tastemaker.pipeline.understand import stem
 from tastemaker.types import Answer, FloatArray, IndexArray, Intent, Profile
 
@@ -44,7 +45,7 @@ def intent_weights(catalog: Catalog, intent: Intent) -> dict[str, FloatArray]:
     """
     out: dict[str, FloatArray] = {}
     for name, attr in catalog.categorical.items():
-        if len(attr.values) == 0 or len(attr.values) > max(200, catalog.size // 4):
+        if not attr.is_facet:
             continue
         w = np.zeros(len(attr.values), dtype=np.float32)
         if intent.vector is not None:
@@ -65,7 +66,7 @@ def intent_weights(catalog: Catalog, intent: Intent) -> dict[str, FloatArray]:
 def _attribute_score(catalog: Catalog, rows: IndexArray, weights: dict[str, FloatArray]) -> FloatArray:
     total = np.zeros(len(rows), dtype=np.float32)
     for name, w in weights.items():
-        total += np.asarray(catalog.categorical[name].matrix[rows] @ w).ravel()
+        total += catalog.categorical[name].score(rows, w)
     return total
 
 
@@ -102,7 +103,7 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     cand.score = score
 
 
-def reasons(answer: Answer, catalog: Catalog, position: int) -> list[str]:
+def reasons(answer: Answer, spec: ExperienceSpec, catalog: Catalog, position: int) -> list[str]:
     """Readable reasons for the candidate at ``position``, strongest first."""
     cand = answer.candidates
     assert cand is not None and cand.score is not None
@@ -120,7 +121,7 @@ def reasons(answer: Answer, catalog: Catalog, position: int) -> list[str]:
     for value, signal in parts:
         if value <= 0 or value / total < REASON_MIN_SHARE:
             continue
-        text = _reason(signal, row, answer, catalog)
+        text = _reason(signal, row, answer, catalog, spec)
         if text and text not in out:
             out.append(text)
         if len(out) == 3:
@@ -148,7 +149,9 @@ def _matched_term(answer: Answer, catalog: Catalog, row: int) -> str | None:
     return next((t for t in intent.terms if stem(t) in title), None)
 
 
-def _reason(signal: str, row: int, answer: Answer, catalog: Catalog) -> str | None:
+def _reason(
+    signal: str, row: int, answer: Answer, catalog: Catalog, spec: ExperienceSpec
+) -> str | None:
     profile, cand = answer.profile, answer.candidates
     assert profile is not None and cand is not None
     if signal == "semantic":
@@ -164,7 +167,7 @@ def _reason(signal: str, row: int, answer: Answer, catalog: Catalog) -> str | No
         best = _best_value(catalog, row, cand.explain["affinity_weights"])
         return f"you often pick {best}" if best else None
     if signal == "cf":
-        liked = _closest_history(catalog, row, profile)
+        liked = _closest_history(catalog, row, profile, spec, cand.explain)
         return f"because you liked {liked}" if liked else "popular with people like you"
     if signal == "popularity":
         return "popular right now"
@@ -182,10 +185,26 @@ def _best_value(catalog: Catalog, row: int, weights: dict[str, FloatArray]) -> s
     return best
 
 
-def _closest_history(catalog: Catalog, row: int, profile: Profile) -> str | None:
+def _closest_history(
+    catalog: Catalog, row: int, profile: Profile, spec: ExperienceSpec, explain: dict[str, object]
+) -> str | None:
+    """The liked item most like this one, among those this experience could show.
+
+    ("because you liked a paperback" under a track would be true for the model and
+    meaningless to the person.)
+    """
     if catalog.cf is None or profile.is_cold:
         return None
-    hist = profile.history[:50]
+    hist = explain.get("comparable_history")
+    if hist is None:
+        rules = spec.rules
+        same_kind = hard_mask(catalog, rules.required, rules.excluded, {}, {})
+        hist = profile.history[:50]
+        keep = np.ones(len(hist), dtype=bool) if same_kind is None else same_kind[hist]
+        hist = explain["comparable_history"] = (hist[keep], profile.history_weights[:50][keep])
+    rows, weights = hist  # type: ignore[misc]
+    if len(rows) == 0:
+        return None
     f = catalog.cf.item_factors
-    sims = f[hist] @ f[row] * profile.history_weights[:50]
-    return catalog.titles[int(hist[int(np.argmax(sims))])]
+    sims = f[rows] @ f[row] * weights
+    return catalog.titles[int(rows[int(np.argmax(sims))])]

@@ -24,6 +24,7 @@ LEXICAL_K = 100
 CF_K = 200
 POPULAR_K = 100
 CONSTRAINED_K = 300
+CF_EXACT_MAX = 20_000
 
 
 def _top(scores: FloatArray, k: int, rows: IndexArray | None = None) -> IndexArray:
@@ -40,13 +41,11 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     """Sets ``answer.candidates`` with raw signal columns."""
     assert answer.intent is not None and answer.profile is not None
     intent, profile = answer.intent, answer.profile
-    n = catalog.size
     mask = allowed_mask(catalog, spec, intent, profile)
     pools: list[IndexArray] = [catalog.popular_rows[:POPULAR_K]]
 
     if intent.vector is not None:
-        k = SEMANTIC_K if mask is None else min(n, SEMANTIC_K * 5)
-        rows, _ = catalog.index.search(intent.vector, k)
+        rows, _ = catalog.index.search(intent.vector, SEMANTIC_K)
         pools.append(rows)
 
     lexical_full: FloatArray | None = None
@@ -57,17 +56,21 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
             pools.append(_top(lexical_full[nz], LEXICAL_K, nz))
 
     user_vec = None
-    cf_full: FloatArray | None = None
-    if catalog.cf is not None and not profile.is_cold:
-        user_vec = catalog.cf.user_vector(profile.history, profile.history_weights)
-        if user_vec is not None:
-            cf_full = catalog.cf.item_factors @ user_vec
-            pools.append(_top(cf_full, CF_K))
+    cf = catalog.cf
+    if cf is not None and not profile.is_cold:
+        user_vec = cf.user_vector(profile.history, profile.history_weights)
+        if user_vec is not None and cf.index is not None:
+            pools.append(cf.index.search(user_vec, CF_K)[0])
 
     if mask is not None:
+        # Fill from what satisfies the constraints: by CF when the allowed set is small enough
+        # to score whole, else by popularity.
         allowed = np.flatnonzero(mask).astype(np.int32)
-        base = cf_full if cf_full is not None else catalog.popularity
-        pools.append(_top(base[allowed], CONSTRAINED_K, allowed))
+        if user_vec is not None and cf is not None and len(allowed) <= CF_EXACT_MAX:
+            base = cf.item_factors[allowed] @ user_vec
+        else:
+            base = catalog.popularity[allowed]
+        pools.append(_top(base, CONSTRAINED_K, allowed))
 
     rows = np.unique(np.concatenate(pools)).astype(np.int32)
     if mask is not None:
@@ -81,9 +84,11 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
         "lexical": (
             lexical_full[rows] if lexical_full is not None else np.zeros(len(rows), np.float32)
         ).astype(np.float32),
-        "cf": (cf_full[rows] if cf_full is not None else np.zeros(len(rows), np.float32)).astype(
-            np.float32
-        ),
+        "cf": (
+            cf.item_factors[rows] @ user_vec
+            if cf is not None and user_vec is not None
+            else np.zeros(len(rows), np.float32)
+        ).astype(np.float32),
         "popularity": catalog.popularity[rows].astype(np.float32),
     }
     answer.candidates = Candidates(rows=rows, features=features, explain={"mask": mask})

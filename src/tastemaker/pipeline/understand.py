@@ -110,8 +110,8 @@ class Vocabulary:
         self.by_stems: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         self.longest = 1
         for name, attr in catalog.categorical.items():
-            # Near-unique attributes (titles, ids, artists) are not a vocabulary to filter on.
-            if len(attr.values) > max(200, catalog.size // 4):
+            # Near-unique attributes (titles, ids, artists) are not a vocabulary to ask for.
+            if not attr.is_facet:
                 continue
             for value in attr.values:
                 key = _stems(value.replace("-", " "))
@@ -136,7 +136,7 @@ class Vocabulary:
         """The single attribute value closest to a phrase vector, if close enough."""
         best: _Match | None = None
         for name, attr in self.catalog.categorical.items():
-            if len(attr.values) > max(200, self.catalog.size // 4) or len(attr.values) == 0:
+            if not attr.is_facet:
                 continue
             sims = attr.value_vectors @ vector
             j = int(np.argmax(sims))
