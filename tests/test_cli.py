@@ -165,7 +165,14 @@ def test_serve_hands_the_factory_to_uvicorn(
     assert calls == [
         (
             (FACTORY,),
-            {"factory": True, "host": "127.0.0.1", "port": 8123, "workers": 2, "log_level": "info"},
+            {
+                "factory": True,
+                "host": "127.0.0.1",
+                "port": 8123,
+                "workers": 2,
+                "access_log": False,
+                "log_level": "info",
+            },
         )
     ]
 
@@ -211,3 +218,19 @@ def test_demo_loads_fits_prints_and_serves(
 def test_no_arguments_shows_help(cli: CliRunner) -> None:
     result = cli.invoke(app, [])
     assert "init" in result.output and "answer" in result.output
+
+
+def test_import_movielens(cli: CliRunner, store: Store, tmp_path: Path, slug: str) -> None:
+    run(cli, "init", "--workspace", slug)
+    folder = tmp_path / "ml"
+    folder.mkdir()
+    (folder / "movies.csv").write_text(
+        "movieId,title,genres\n1,Toy Story (1995),Animation|Children\n2,Heat (1995),Action\n"
+    )
+    (folder / "ratings.csv").write_text(
+        "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,2,3.5,964982704\n"
+    )
+    result = run(cli, "import-movielens", str(folder), "-w", slug)
+    assert "2 items, 2 ratings" in result.stdout
+    ws = store.get_workspace(slug)
+    assert ws is not None and store.count_items(ws.id) == 2

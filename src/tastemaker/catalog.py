@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import bm25s
 import numpy as np
 import numpy.typing as npt
-import bm25s
 import orjson
 from scipy import sparse
 
@@ -103,7 +103,11 @@ class CFModel:
             return None
         y = self.item_factors[rows]
         conf = (self.alpha * weights).astype(np.float32)
-        a = self.gram + (y.T * conf) @ y + self.regularization * np.eye(y.shape[1], dtype=np.float32)
+        a = (
+            self.gram
+            + (y.T * conf) @ y
+            + self.regularization * np.eye(y.shape[1], dtype=np.float32)
+        )
         b = (y.T * (1.0 + conf)).sum(axis=1)
         vec: FloatArray = np.linalg.solve(a, b).astype(np.float32)
         return vec

@@ -266,12 +266,26 @@ Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
 Workers = Annotated[int, typer.Option(min=1, help="Worker processes.")]
 
 
-def _serve(host: str, port: int, workers: int) -> None:
+AccessLog = Annotated[
+    bool,
+    typer.Option(help="Log every request (costs a few percent of throughput under load)."),
+]
+
+
+def _serve(host: str, port: int, workers: int, access_log: bool) -> None:
     import uvicorn
 
     # A factory string (not an app object) so that every worker process builds its own store
     # and engine; it is also what makes --workers > 1 possible at all.
-    uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_level="info",
+    )
 
 
 @app.command()
@@ -279,11 +293,12 @@ def serve(
     host: Host = "127.0.0.1",
     port: Port = 8000,
     workers: Workers = 1,
+    access_log: AccessLog = False,
 ) -> None:
     """Serve the HTTP API with uvicorn (migrates the database first)."""
     with _store(migrate=True):
         pass  # migrate once here, not racing in every worker
-    _serve(host, port, workers)
+    _serve(host, port, workers, access_log)
 
 
 @app.command()
@@ -291,6 +306,7 @@ def demo(
     host: Host = "127.0.0.1",
     port: Port = 8000,
     workers: Workers = 1,
+    access_log: AccessLog = False,
 ) -> None:
     """Load the demo catalog and experiences, fit, and serve the demo page."""
     from tastemaker.api.demo import demo_env
@@ -304,7 +320,7 @@ def demo(
     typer.echo(f"public key: {info.public_key}")
     typer.echo(f"admin key: {info.admin_key}")
     os.environ.update(demo_env(info))  # read by create_app_from_env in each worker
-    _serve(host, port, workers)
+    _serve(host, port, workers, access_log)
 
 
 def main() -> None:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from tastemaker.catalog import Catalog
 from tastemaker.encoders import Encoder, get_encoder
 from tastemaker.errors import InvalidInput, NotFound
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 SPEC_TTL_SECONDS = 2.0
 SERVED_FLUSH_SECONDS = 0.5
 SERVED_FLUSH_ROWS = 500
+HISTORY_EVENTS = 200  # the latest events per person that the profile is built from
 
 
 @dataclass(slots=True)
@@ -59,6 +62,9 @@ class Engine:
         self._served_lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
+        # One BLAS thread: a request's mat-vecs are far too small to gain from a second thread,
+        # and with several workers per core the threads only wait on each other.
+        threadpool_limits(limits=1, user_api="blas")
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -148,7 +154,7 @@ class Engine:
             return None
         try:
             return Catalog.load(folder)
-        except Exception:  # noqa: BLE001 - a broken snapshot means "refit", not a crash
+        except Exception:
             log.exception("could not load catalog snapshot %s", folder)
             return None
 
@@ -226,8 +232,8 @@ class Engine:
         try:
             catalog = self.catalog(slug)
             if user_id and use_history:
-                events = self.store.user_events(ws.id, user_id, limit=500)
-        except Exception:  # noqa: BLE001 - the store being down must not stop the answer
+                events = self.store.user_history(ws.id, user_id, limit=HISTORY_EVENTS)
+        except Exception:
             log.exception("could not load state for request_id=%s", answer.request_id)
         runner.run(answer, spec, catalog, self.encoder, events, use_history=use_history)
         if answer.fallback and not answer.items:
@@ -243,14 +249,25 @@ class Engine:
 
             recs = self.store.get_items(ws.id, spec.default_items)
             items = [
-                ResultItem(id=r.id, title=r.title, score=0.0, reasons=["a curated pick"],
-                           url=r.url, price=r.price)
+                ResultItem(
+                    id=r.id,
+                    title=r.title,
+                    score=0.0,
+                    reasons=["a curated pick"],
+                    url=r.url,
+                    price=r.price,
+                )
                 for r in recs
             ]
             if items:
-                runner.fallback(answer, spec, None, reason=answer.fallback_reason or "no catalog",
-                                default_items=items)
-        except Exception:  # noqa: BLE001
+                runner.fallback(
+                    answer,
+                    spec,
+                    None,
+                    reason=answer.fallback_reason or "no catalog",
+                    default_items=items,
+                )
+        except Exception:
             log.exception("store fallback failed request_id=%s", answer.request_id)
 
     # -- served results (write-behind) ------------------------------------------------------
@@ -279,7 +296,9 @@ class Engine:
         with self._lock:
             if self._flusher is not None:
                 return
-            self._flusher = threading.Thread(target=self._flush_loop, name="served-flush", daemon=True)
+            self._flusher = threading.Thread(
+                target=self._flush_loop, name="served-flush", daemon=True
+            )
             self._flusher.start()
 
     def _flush_loop(self) -> None:
@@ -294,7 +313,7 @@ class Engine:
             return 0
         try:
             self.store.record_served(rows)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("could not record %d served results; will retry", len(rows))
             with self._served_lock:
                 self._served = rows + self._served

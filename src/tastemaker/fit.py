@@ -217,9 +217,7 @@ def _attributes(
     categorical: dict[str, CategoricalAttribute] = {}
     for name, vocab in cat_cols.items():
         r, c = cat_rows[name]
-        m = sparse.csr_matrix(
-            (np.ones(len(r), dtype=np.float32), (r, c)), shape=(n, len(vocab))
-        )
+        m = sparse.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(n, len(vocab)))
         m.sum_duplicates()
         m.data[:] = 1.0
         values = [display[name][k] for k in vocab]
@@ -227,7 +225,9 @@ def _attributes(
             name=name,
             values=values,
             matrix=m,
-            value_vectors=encoder.encode(values) if values else np.zeros((0, encoder.dim)),
+            value_vectors=encoder.encode(values)
+            if values
+            else np.zeros((0, encoder.dim), dtype=np.float32),
             counts=np.asarray(m.sum(axis=0)).ravel().astype(np.int64),
         )
     return categorical, num

@@ -29,14 +29,17 @@ from tastemaker.types import FloatArray, IndexArray
 
 __all__ = ["EXACT_MAX", "VectorIndex"]
 
-EXACT_MAX = 4000
+EXACT_MAX = 5000
 """Largest row count searched exactly by default.
 
-Measured with k=200 on 256-dim static-encoder vectors of generated catalog texts, one query at a
-time on one core: exact costs ~0.07 ms at 2k rows, ~0.23 ms at 5k, ~0.42 ms at 10k and ~7 ms at
-100k (it is memory-bound: every row is read); HNSW costs ~0.1 ms at 2k, ~0.14 ms at 5k and
-~0.5 ms at 100k. The lines cross near 3-4k rows, and below that exact is both faster and exact.
+Measured with ``benchmarks/encoders.py --index`` (k=200, 256-dim static-encoder vectors of
+generated catalog texts, one query per call, 2 shared cores): exact p50 is 0.08 ms at 2k rows,
+0.22 ms at 5k, 0.44 ms at 8k, 0.53 ms at 10k and ~1 ms at 20k (memory-bound: it reads every
+row); HNSW p50 is 0.14, 0.24, 0.27, 0.29 and 0.33 ms. The lines cross near 5k: below it exact
+is both faster and exact; above it exact grows linearly (~8 ms at 100k) and HNSW barely moves.
 """
+
+_EXACT_CHUNK_ELEMENTS = 262_144  # 1024 rows of 256 dims: 1 MB of float32, stays in L2
 
 FORMAT_VERSION = 1
 _VECTORS = "vectors.npy"
@@ -173,7 +176,7 @@ class VectorIndex:
             raise IndexError(f"row {row} out of range 0..{self._size - 1}")
         hit = np.flatnonzero(self._delta_rows == row)
         if len(hit):
-            return self._delta_vectors[hit[0]].copy()
+            return np.array(self._delta_vectors[hit[0]], dtype=np.float32)
         return np.array(self._base[row], dtype=np.float32)
 
     # -------------------------------------------------------------------------------- updates
@@ -234,7 +237,14 @@ class VectorIndex:
         return rows, scores
 
     def _search_exact(self, q: FloatArray, k: int) -> tuple[IndexArray, FloatArray]:
-        scores = np.asarray(self._base @ q, dtype=np.float32)
+        base = self._base
+        scores = np.empty(len(base), dtype=np.float32)
+        # Chunked on purpose: one big mat-vec makes OpenBLAS wake its thread pool, and when the
+        # other cores are busy (other workers) that costs 10+ ms at p99; chunks this size run on
+        # the calling thread at the same throughput (measured: 10k rows, p99 12 ms -> 0.6 ms).
+        step = max(1, _EXACT_CHUNK_ELEMENTS // self.dim)
+        for start in range(0, len(base), step):
+            np.matmul(base[start : start + step], q, out=scores[start : start + step])
         if len(self._replaced):
             scores[self._replaced] = -np.inf
         take = min(k, len(scores))
@@ -245,10 +255,11 @@ class VectorIndex:
         return _top(part.astype(np.int32), scores[part], take)
 
     def _search_graph(self, q: FloatArray, k: int) -> tuple[IndexArray, FloatArray]:
+        graph: Any = self._graph
         fetch = min(k + len(self._replaced), len(self._base))
         # ef below the requested count would silently cap the result list.
-        self._graph.expansion_search = max(self.expansion_search, fetch)
-        matches = self._graph.search(q, fetch, threads=1)
+        graph.expansion_search = max(self.expansion_search, fetch)
+        matches = graph.search(q, fetch, threads=1)
         rows = np.asarray(matches.keys, dtype=np.int64)
         if len(self._replaced):
             rows = rows[~np.isin(rows, self._replaced)]

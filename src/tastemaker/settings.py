@@ -29,9 +29,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         if not self.database_url:
-            object.__setattr__(
-                self, "database_url", f"sqlite:///{self.data_dir / 'tastemaker.db'}"
-            )
+            object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'tastemaker.db'}")
 
     @classmethod
     def from_env(cls) -> Settings:

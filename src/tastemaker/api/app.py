@@ -7,11 +7,13 @@ builds its own store connection pool and engine from the same environment.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
 
 from tastemaker.api.auth import KeyCache
@@ -24,6 +26,8 @@ from tastemaker.engine import Engine
 from tastemaker.settings import Settings
 from tastemaker.store import Store
 
+log = logging.getLogger(__name__)
+
 
 def _version() -> str:
     try:
@@ -32,19 +36,34 @@ def _version() -> str:
         return "0.0.0"
 
 
+def _warm(engine: Engine) -> None:
+    """Load the encoder and every workspace's snapshot; a failure here only costs latency."""
+    try:
+        _ = engine.encoder
+        for ws in engine.store.list_workspaces():
+            engine.catalog(ws.slug)
+    except Exception:  # the first request will retry and report properly
+        log.exception("warm-up failed; continuing cold")
+
+
 def create_app(
-    engine: Engine, *, demo: DemoInfo | None = None, close_engine: bool = False
+    engine: Engine, *, demo: DemoInfo | None = None, owns_engine: bool = False
 ) -> FastAPI:
     """Build the ASGI app around ``engine``; with ``demo``, also serve the demo page.
 
-    ``close_engine`` hands ownership of the engine to the app, which closes it on shutdown.
+    ``owns_engine`` is for servers (:func:`create_app_from_env`): the app then warms the engine
+    at start-up, so the first answers do not pay for loading the encoder and the snapshots, and
+    closes it and its store at shutdown. Embedders and tests keep ownership by default.
     """
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if owns_engine:
+            await run_in_threadpool(_warm, engine)
         yield
-        if close_engine:
+        if owns_engine:
             engine.close()
+            engine.store.close()
 
     app = FastAPI(
         title="tastemaker",
@@ -68,4 +87,4 @@ def create_app_from_env() -> FastAPI:
     """The uvicorn factory: settings, store and engine from ``TASTEMAKER_*`` variables."""
     settings = Settings.from_env()
     engine = Engine(Store(settings.database_url), settings)
-    return create_app(engine, demo=demo_from_env(), close_engine=True)
+    return create_app(engine, demo=demo_from_env(), owns_engine=True)

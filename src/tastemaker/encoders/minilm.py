@@ -45,8 +45,9 @@ def _quiet_transformers() -> Iterator[None]:
     The report only lists ``embeddings.position_ids`` as unexpected: a buffer that newer
     transformers recompute, harmless.
     """
-    from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as _hf_logging
 
+    hf_logging: Any = _hf_logging  # its helpers are untyped
     verbosity = hf_logging.get_verbosity()
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()

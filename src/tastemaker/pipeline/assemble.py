@@ -18,7 +18,9 @@ from tastemaker.types import Answer, FloatArray, ResultItem
 POOL = 150  # MMR looks at the best POOL candidates only: beyond that nothing gets picked
 
 
-def _caps_ok(catalog: Catalog, row: int, caps: dict[str, int], used: dict[tuple[str, str], int]) -> bool:
+def _caps_ok(
+    catalog: Catalog, row: int, caps: dict[str, int], used: dict[tuple[str, str], int]
+) -> bool:
     for name, cap in caps.items():
         attr = catalog.categorical.get(name)
         if attr is None:
@@ -29,7 +31,9 @@ def _caps_ok(catalog: Catalog, row: int, caps: dict[str, int], used: dict[tuple[
     return True
 
 
-def _use(catalog: Catalog, row: int, caps: dict[str, int], used: dict[tuple[str, str], int]) -> None:
+def _use(
+    catalog: Catalog, row: int, caps: dict[str, int], used: dict[tuple[str, str], int]
+) -> None:
     for name in caps:
         attr = catalog.categorical.get(name)
         if attr is None:
@@ -44,9 +48,10 @@ def select(
     """Positions (into ``answer.candidates``) of the chosen items, in selection order."""
     cand = answer.candidates
     assert cand is not None and cand.score is not None
+    caps_wanted = bool(spec.diversity.max_per_value)
     # A budgeted bundle with per-category caps may skip most of the best items, so it looks
     # at every candidate; a list needs only the head.
-    pool_size = len(cand.rows) if budget is not None or spec.diversity.max_per_value else POOL
+    pool_size = len(cand.rows) if budget is not None else POOL * (3 if caps_wanted else 1)
     order = np.argsort(-cand.score, kind="stable")[:pool_size]
     pos_of = {int(r): i for i, r in enumerate(cand.rows.tolist())}
     chosen: list[int] = []
@@ -127,7 +132,8 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
                 id=catalog.ids[row],
                 title=catalog.titles[row],
                 score=float(cand.score[p]),
-                reasons=(["featured"] if row in cand.pinned else []) + reasons(answer, spec, catalog, p),
+                reasons=(["featured"] if row in cand.pinned else [])
+                + reasons(answer, spec, catalog, p),
                 url=catalog.urls[row],
                 price=price,
                 attributes=catalog.attributes_of(row),

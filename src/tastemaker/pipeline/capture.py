@@ -74,10 +74,9 @@ def run(answer: Answer, spec: ExperienceSpec) -> None:
     """Validate choice and text against the experience, then redact (sets ``answer.captured``)."""
     choice = answer.raw_choice
     text = answer.raw_text
-    if choice is not None:
-        if not isinstance(choice, str) or spec.choice(choice) is None:
-            known = ", ".join(c.id for c in spec.prompt.choices) or "none (free-text prompt)"
-            raise InvalidInput(f"unknown choice {choice!r}; choices: {known}", field="choice")
+    if choice is not None and (not isinstance(choice, str) or spec.choice(choice) is None):
+        known = ", ".join(c.id for c in spec.prompt.choices) or "none (free-text prompt)"
+        raise InvalidInput(f"unknown choice {choice!r}; choices: {known}", field="choice")
     if text is not None:
         if not isinstance(text, str):
             raise InvalidInput("must be a string", field="text")

@@ -23,7 +23,7 @@ import random
 import re
 import string
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -309,12 +309,18 @@ def _values(value: object) -> list[str]:
     return []
 
 
-def common_feature(items: Sequence[ResultItem], preferred: Mapping[str, list[str]]) -> str:
+def common_feature(
+    items: Sequence[ResultItem],
+    preferred: Mapping[str, list[str]],
+    ignore: Collection[str] = (),
+) -> str:
     """An attribute value most of the items share (a strict majority, two at minimum), or "".
 
     A strict majority keeps phrasings like "mostly jazz" true. A value the person asked for
     (``preferred``) wins over a merely frequent one; ties go to the most frequent, then
-    alphabetically so the choice is stable.
+    alphabetically so the choice is stable. Attributes in ``ignore`` (those the experience's
+    rules require, which every item shares by construction: "with track at its heart") are
+    never the feature.
     """
     if len(items) < 2:
         return ""
@@ -324,6 +330,8 @@ def common_feature(items: Sequence[ResultItem], preferred: Mapping[str, list[str
     for item in items:
         seen: set[tuple[str, str]] = set()
         for attr, raw in item.attributes.items():
+            if attr in ignore:
+                continue
             for value in _values(raw):
                 if not value or len(value) > MAX_FEATURE:
                     continue
@@ -407,7 +415,7 @@ class TemplateCopywriter:
             facts["count"] = str(n)
             facts["noun"] = bank.nouns[kind][0 if n == 1 else 1]
         preferred = answer.intent.preferred if answer.intent is not None else {}
-        feature = common_feature(answer.items, preferred)
+        feature = common_feature(answer.items, preferred, ignore=spec.rules.required.keys())
         if feature:
             facts["feature"] = feature
         if kind == "bundle" and answer.bundle_total is not None and n:

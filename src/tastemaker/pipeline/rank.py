@@ -13,6 +13,8 @@ the person's history), ``affinity`` (the person's taste for the item's attribute
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from tastemaker.catalog import Catalog, tokens
@@ -63,7 +65,9 @@ def intent_weights(catalog: Catalog, intent: Intent) -> dict[str, FloatArray]:
     return out
 
 
-def _attribute_score(catalog: Catalog, rows: IndexArray, weights: dict[str, FloatArray]) -> FloatArray:
+def _attribute_score(
+    catalog: Catalog, rows: IndexArray, weights: dict[str, FloatArray]
+) -> FloatArray:
     total = np.zeros(len(rows), dtype=np.float32)
     for name, w in weights.items():
         total += catalog.categorical[name].score(rows, w)
@@ -195,14 +199,14 @@ def _closest_history(
     """
     if catalog.cf is None or profile.is_cold:
         return None
-    hist = explain.get("comparable_history")
-    if hist is None:
+    cached = explain.get("comparable_history")
+    if cached is None:
         rules = spec.rules
         same_kind = hard_mask(catalog, rules.required, rules.excluded, {}, {})
-        hist = profile.history[:50]
-        keep = np.ones(len(hist), dtype=bool) if same_kind is None else same_kind[hist]
-        hist = explain["comparable_history"] = (hist[keep], profile.history_weights[:50][keep])
-    rows, weights = hist  # type: ignore[misc]
+        head = profile.history[:50]
+        keep = np.ones(len(head), dtype=bool) if same_kind is None else same_kind[head]
+        cached = explain["comparable_history"] = (head[keep], profile.history_weights[:50][keep])
+    rows, weights = cast(tuple[IndexArray, FloatArray], cached)
     if len(rows) == 0:
         return None
     f = catalog.cf.item_factors

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from tastemaker.catalog import Catalog
+from tastemaker.experiences import ExperienceSpec
 from tastemaker.pipeline.constraints import allowed_mask
 from tastemaker.pipeline.understand import stem
-from tastemaker.experiences import ExperienceSpec
 from tastemaker.types import Answer, Candidates, FloatArray, IndexArray
 
 SEMANTIC_K = 200

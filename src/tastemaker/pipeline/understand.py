@@ -28,13 +28,93 @@ from tastemaker.types import Answer, FloatArray, Intent
 # Similarity needed to map a negated phrase to an attribute value it does not spell out.
 NEGATION_MIN_SIMILARITY = 0.45
 _STOP = frozenset(
-    "a an the some something anything any me my i we us our for of to with in on at by from "
-    "and or but please want need like would love looking look find give show get play make "
-    "really very just more most much few little kind sort type bit lot one ones stuff things "
-    "thing that this these those it its is are be was were been can could should movie movies "
-    "film films song songs track tracks music item items".split()
+    [
+        "a",
+        "an",
+        "the",
+        "some",
+        "something",
+        "anything",
+        "any",
+        "me",
+        "my",
+        "i",
+        "we",
+        "us",
+        "our",
+        "for",
+        "of",
+        "to",
+        "with",
+        "in",
+        "on",
+        "at",
+        "by",
+        "from",
+        "and",
+        "or",
+        "but",
+        "please",
+        "want",
+        "need",
+        "like",
+        "would",
+        "love",
+        "looking",
+        "look",
+        "find",
+        "give",
+        "show",
+        "get",
+        "play",
+        "make",
+        "really",
+        "very",
+        "just",
+        "more",
+        "most",
+        "much",
+        "few",
+        "little",
+        "kind",
+        "sort",
+        "type",
+        "bit",
+        "lot",
+        "one",
+        "ones",
+        "stuff",
+        "things",
+        "thing",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "is",
+        "are",
+        "be",
+        "was",
+        "were",
+        "been",
+        "can",
+        "could",
+        "should",
+        "movie",
+        "movies",
+        "film",
+        "films",
+        "song",
+        "songs",
+        "track",
+        "tracks",
+        "music",
+        "item",
+        "items",
+    ]
 )
-_NEG_WORDS = r"(?:no|not|non|nothing|never|without|avoid|avoiding|except|excluding|minus|skip|hold|zero|but not|anything but|none of|rather than|instead of|don'?t want|do not want|nor)"
+_NEG_WORDS = r"(?:no|not|non|nothing|never|without|avoid|avoiding|except|excluding|minus|skip|hold|zero|but not|anything but|none of|rather than|instead of|don'?t want|do not want|nor)"  # noqa: E501
 _NEG = re.compile(
     rf"(?:(?<=\W)|^){_NEG_WORDS}\b(?:\s+(?:a|an|the|any|more|too|too much|much|of the|the))*\s+"
     r"(?P<phrase>[\w'-]+(?:\s+(?!(?:and|or|but|from|with|in|for|made|set|that|please|after|before|between|since|under|over)\b)[\w'-]+){0,2})",
@@ -42,9 +122,9 @@ _NEG = re.compile(
 )
 _SUFFIX_FREE = re.compile(r"\b(?P<word>[a-z][\w-]*?)-free\b", re.IGNORECASE)
 _CURRENCY = r"(?:[$€£¥]|usd|eur|gbp)"
-_AMOUNT = rf"(?:{_CURRENCY}\s?(?P<a1>\d+(?:[.,]\d+)?)|(?P<a2>\d+(?:[.,]\d+)?)\s?(?:{_CURRENCY}|dollars?|bucks|euros?|pounds?))"
+_AMOUNT = rf"(?:{_CURRENCY}\s?(?P<a1>\d+(?:[.,]\d+)?)|(?P<a2>\d+(?:[.,]\d+)?)\s?(?:{_CURRENCY}|dollars?|bucks|euros?|pounds?))"  # noqa: E501
 _PRICE_MAX = re.compile(
-    rf"\b(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|no more than|within|budget(?: of| is)?|for)\s+{_AMOUNT}",
+    rf"\b(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|no more than|within|budget(?: of| is)?|for)\s+{_AMOUNT}",  # noqa: E501
     re.IGNORECASE,
 )
 _PRICE_MIN = re.compile(
@@ -163,9 +243,13 @@ def _year_attribute(catalog: Catalog) -> str | None:
     best = None
     for name, col in catalog.numeric.items():
         vals = col[~np.isnan(col)]
-        if len(vals) and 1800 <= float(np.median(vals)) <= 2100 and np.all(vals == np.round(vals)):
-            if best is None or name.lower() in ("year", "release_year"):
-                best = name
+        yearlike = len(vals) and 1800 <= float(np.median(vals)) <= 2100
+        if (
+            yearlike
+            and np.all(vals == np.round(vals))
+            and (best is None or name.lower() in ("year", "release_year"))
+        ):
+            best = name
     return best
 
 

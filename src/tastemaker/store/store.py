@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 import orjson
 from sqlalchemy import (
@@ -102,6 +102,15 @@ class EventRecord:
     ts: float
     request_id: str | None
     context: dict[str, Any] | None
+
+
+class HistoryRow(NamedTuple):
+    """One of a person's events as the profile needs it."""
+
+    item_id: str | None
+    type: str
+    value: float | None
+    ts: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -578,6 +587,20 @@ class Store:
         )
         with self.engine.connect() as conn:
             return [_event_record(r) for r in conn.execute(stmt)]
+
+    def user_history(self, ws_id: int, user_id: str, limit: int = 200) -> list[HistoryRow]:
+        """The lean form of ``user_events`` that the request path reads: four columns, no JSON.
+
+        Every answer for a known person runs this, so it skips what a profile never uses.
+        """
+        stmt = (
+            select(events.c.item_id, events.c.type, events.c.value, events.c.ts)
+            .where(events.c.workspace_id == ws_id, events.c.user_id == user_id)
+            .order_by(events.c.ts.desc(), events.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [HistoryRow(*r) for r in conn.execute(stmt)]
 
     def list_users(self, ws_id: int, limit: int = 50) -> list[str]:
         """User ids, most active first (ties by id, for a stable order)."""
