@@ -24,6 +24,7 @@ from tastemaker.encoders import Encoder, get_encoder
 from tastemaker.errors import InvalidInput, NotFound
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.fit import EventData, ItemData, build_catalog
+from tastemaker.index import VectorIndex
 from tastemaker.ingest import EventIn, ItemIn
 from tastemaker.pipeline import runner
 from tastemaker.settings import Settings
@@ -187,11 +188,37 @@ class Engine:
     # -- ingest ----------------------------------------------------------------------------
 
     def upsert_items(self, slug: str, items: Sequence[ItemIn]) -> int:
-        """Store items, then refit so they are served (embeddings of unchanged items are reused)."""
+        """Store items and refresh the served snapshot so they can be answered at once.
+
+        The refresh reuses everything it can (embeddings of unchanged texts, the vector index,
+        CF factors and popularity by item id), so it costs the encoder only for what changed;
+        ``fit`` relearns from events.
+        """
         n = self.store.upsert_items(self.workspace(slug).id, items)
         if n:
-            self.fit(slug)
+            self.refresh(slug)
         return n
+
+    def refresh(self, slug: str) -> None:
+        """Rebuild the snapshot from the store's items, keeping what was learned from events."""
+        loaded = self._catalogs.get(slug)
+        previous = loaded.catalog if loaded else self._load_from_disk(slug)
+        if previous is None:
+            self.fit(slug)
+            return
+        ws = self.workspace(slug)
+        version = self.store.catalog_version(ws.id)
+        items = [_item_data(r) for r in self.store.iter_items(ws.id)]
+        index = None
+        if (self.model_dir(slug) / "index").exists():
+            # A private copy: the snapshot being served keeps its own index untouched.
+            index = VectorIndex.load(self.model_dir(slug) / "index")
+        catalog = build_catalog(
+            slug, version, items, None, self.encoder, previous=previous, previous_index=index
+        )
+        catalog.save(self.model_dir(slug))
+        with self._lock:
+            self._catalogs[slug] = _Loaded(catalog, time.monotonic())
 
     def insert_events(self, slug: str, events: Sequence[EventIn]) -> int:
         return self.store.insert_events(self.workspace(slug).id, events)

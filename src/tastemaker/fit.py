@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
-from tastemaker.catalog import Catalog, CategoricalAttribute, make_cf
+from tastemaker.catalog import Catalog, CategoricalAttribute, CFModel, make_cf
 from tastemaker.encoders import Encoder
 from tastemaker.index import VectorIndex
 from tastemaker.types import FloatArray
@@ -101,31 +101,50 @@ def build_catalog(
     workspace: str,
     version: int,
     items: Sequence[ItemData],
-    events: Iterable[EventData],
+    events: Iterable[EventData] | None,
     encoder: Encoder,
     *,
     previous: Catalog | None = None,
+    previous_index: VectorIndex | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Catalog:
-    """Fit a snapshot. ``previous`` lets unchanged item texts keep their embeddings."""
+    """Fit a snapshot.
+
+    ``previous`` lets unchanged item texts keep their embeddings. With ``events=None`` this is
+    a *refresh* after a catalog change: items keep their rows (new ones are appended), what was
+    learned from events (popularity, CF factors) carries over by item id, and, given
+    ``previous_index`` (a private copy of the previous snapshot's index), only new and changed
+    vectors are added to it instead of rebuilding the graph.
+    """
     say = progress or (lambda msg: log.info("fit %s: %s", workspace, msg))
     t0 = time.perf_counter()
+    if previous is not None:
+        # Keep rows stable: previous items first, in their old order, new items after them.
+        known = previous.id_to_row
+        items = sorted(items, key=lambda it: known.get(it.id, len(known)))
     ids = [it.id for it in items]
     id_to_row = {item_id: i for i, item_id in enumerate(ids)}
     n = len(ids)
     docs = [item_document(it) for it in items]
     hashes = [zlib.crc32(d.encode()) for d in docs]
 
-    embeddings = _embed(docs, hashes, ids, encoder, previous)
-    say(f"encoded {n} items in {time.perf_counter() - t0:.1f}s")
-    index = VectorIndex.build(embeddings)
+    embeddings, changed = _embed(docs, hashes, ids, encoder, previous)
+    say(f"encoded {len(changed)} of {n} items in {time.perf_counter() - t0:.1f}s")
+    if previous_index is not None and events is None and len(previous_index) <= n:
+        previous_index.add(np.asarray(changed, dtype=np.int64), embeddings[changed])
+        index = previous_index
+    else:
+        index = VectorIndex.build(embeddings)
 
     categorical, numeric = _attributes(items, encoder)
     tok = bm25s.tokenize(docs or [""], stemmer=_stemmer(), show_progress=False)
     lexical = bm25s.BM25()
     lexical.index(tok, show_progress=False)
 
-    popularity, cf = _learn_from_events(events, id_to_row, n)
+    if events is None and previous is not None:
+        popularity, cf = _carry_over(previous, ids)
+    else:
+        popularity, cf = _learn_from_events(events or (), id_to_row, n)
     say(f"fitted in {time.perf_counter() - t0:.1f}s")
     return Catalog(
         workspace=workspace,
@@ -146,8 +165,33 @@ def build_catalog(
         lexical=lexical,
         cf=cf,
         encoder_name=encoder.name,
-        trained={"fitted_at": time.time(), "items": n, "seconds": time.perf_counter() - t0},
+        trained={
+            "fitted_at": time.time(),
+            "items": n,
+            "seconds": time.perf_counter() - t0,
+            "refresh": events is None,
+        },
     )
+
+
+def _carry_over(previous: Catalog, ids: list[str]) -> tuple[FloatArray, CFModel | None]:
+    """Popularity and CF factors of a previous fit, mapped onto the new rows (new items: 0)."""
+    old = np.array([previous.id_to_row.get(i, -1) for i in ids], dtype=np.int64)
+    hit = old >= 0
+    popularity = np.zeros(len(ids), dtype=np.float32)
+    popularity[hit] = previous.popularity[old[hit]]
+    if previous.cf is None:
+        return popularity, None
+    factors = np.zeros((len(ids), previous.cf.item_factors.shape[1]), dtype=np.float32)
+    factors[hit] = previous.cf.item_factors[old[hit]]
+    same = len(ids) == previous.size and bool(hit.all()) and bool((old == np.arange(len(ids))).all())
+    cf = make_cf(
+        factors,
+        regularization=previous.cf.regularization,
+        alpha=previous.cf.alpha,
+        index=previous.cf.index if same else None,
+    )
+    return popularity, cf
 
 
 def _stemmer() -> Any:
@@ -162,7 +206,8 @@ def _embed(
     ids: list[str],
     encoder: Encoder,
     previous: Catalog | None,
-) -> FloatArray:
+) -> tuple[FloatArray, list[int]]:
+    """Embeddings of every doc, and the rows that had to be (re-)encoded."""
     out = np.zeros((len(docs), encoder.dim), dtype=np.float32)
     todo = list(range(len(docs)))
     if previous is not None and previous.encoder_name == encoder.name:
@@ -176,7 +221,7 @@ def _embed(
     for start in range(0, len(todo), 4096):
         chunk = todo[start : start + 4096]
         out[chunk] = encoder.encode([docs[i] for i in chunk])
-    return out
+    return out, todo
 
 
 def _attributes(
