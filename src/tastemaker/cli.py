@@ -323,6 +323,50 @@ def demo(
     _serve(host, port, workers, access_log)
 
 
+InputFile = Annotated[Path, typer.Option(exists=True, dir_okay=False, readable=True)]
+
+
+@app.command("eval")
+def eval_(
+    items: InputFile,
+    events: InputFile,
+    cases: InputFile,
+    rankings: Annotated[Path, typer.Option(dir_okay=False, help="Where to write rankings.")],
+    k: Annotated[int, typer.Option(min=1, max=100, help="Items ranked per case.")] = 100,
+    report: Annotated[
+        Path | None, typer.Option(dir_okay=False, help="Also write the report as JSON.")
+    ] = None,
+    baselines: Annotated[
+        bool, typer.Option("--baselines", help="Also rank with the peers, in one table.")
+    ] = False,
+    encoder: Annotated[str, typer.Option(help="Text encoder: static or minilm.")] = "static",
+    database_url: Annotated[
+        str | None, typer.Option(help="Database to use instead of a temporary SQLite file.")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(file_okay=False, help="Data dir instead of a temporary one.")
+    ] = None,
+) -> None:
+    """Evaluate offline: answer every case with the serving pipeline, score, print a table."""
+    from tastemaker.evaluate import format_table, run_eval
+
+    result = run_eval(
+        items,
+        events,
+        cases,
+        rankings,
+        k=k,
+        baselines=baselines,
+        encoder=encoder,
+        database_url=database_url,
+        data_dir=data_dir,
+        show_progress=True,
+    )
+    typer.echo(format_table(result))
+    if report is not None:
+        report.write_bytes(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2))
+
+
 def main() -> None:
     """The ``tastemaker`` console script."""
     app()

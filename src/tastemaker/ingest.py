@@ -127,9 +127,23 @@ def _attr_value(value: object) -> AttrValue:
     raise ValueError("attribute values are strings, numbers, booleans or lists of strings")
 
 
-Attributes = dict[
-    Annotated[str, StringConstraints(min_length=1, max_length=64)],
-    Annotated[AttrValue, PlainValidator(_attr_value, json_schema_input_type=AttrValue)],
+def _drop_nulls(value: object) -> object:
+    """A null attribute means "not known", as an empty CSV cell does: leave it out.
+
+    Exports from databases and dataframes write unknown values (a film's missing year) as
+    null; refusing the whole file for that would make such data unusable.
+    """
+    if isinstance(value, dict) and None in value.values():
+        return {k: v for k, v in value.items() if v is not None}
+    return value
+
+
+Attributes = Annotated[
+    dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=64)],
+        Annotated[AttrValue, PlainValidator(_attr_value, json_schema_input_type=AttrValue)],
+    ],
+    BeforeValidator(_drop_nulls),
 ]
 
 

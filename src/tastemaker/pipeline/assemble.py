@@ -52,21 +52,26 @@ def select(
     # A budgeted bundle with per-category caps may skip most of the best items, so it looks
     # at every candidate; a list needs only the head.
     pool_size = len(cand.rows) if budget is not None else POOL * (3 if caps_wanted else 1)
-    order = np.argsort(-cand.score, kind="stable")[:pool_size]
-    pos_of = {int(r): i for i, r in enumerate(cand.rows.tolist())}
+    if pool_size < len(cand.score):
+        head = np.argpartition(-cand.score, pool_size - 1)[:pool_size]
+        order = head[np.argsort(-cand.score[head], kind="stable")]
+    else:
+        order = np.argsort(-cand.score, kind="stable")
     chosen: list[int] = []
     used: dict[tuple[str, str], int] = {}
     caps = spec.diversity.max_per_value
     spent = 0.0
-    for row in cand.pinned:
-        p = pos_of.get(row)
-        if p is not None and len(chosen) < k:
-            chosen.append(p)
-            _use(catalog, row, caps, used)
-            spent += _price(catalog, row)
-    lam = spec.diversity.mmr_lambda
-    pool = [int(p) for p in order if int(p) not in chosen]
-    if not pool:
+    if cand.pinned:
+        pos_of = {int(r): i for i, r in enumerate(cand.rows.tolist())}
+        for row in cand.pinned:
+            p = pos_of.get(row)
+            if p is not None and len(chosen) < k:
+                chosen.append(p)
+                _use(catalog, row, caps, used)
+                spent += _price(catalog, row)
+    lam = np.float32(spec.diversity.mmr_lambda)
+    pool = order[~np.isin(order, chosen)] if chosen else order
+    if not len(pool):
         return chosen
     emb = catalog.embeddings[cand.rows[pool]]
     rel = cand.score[pool]
@@ -86,7 +91,7 @@ def select(
         price = _price(catalog, row)
         if budget is not None and spent + price > budget:
             continue
-        chosen.append(pool[i])
+        chosen.append(int(pool[i]))
         _use(catalog, row, caps, used)
         spent += price
         max_sim = np.maximum(max_sim, emb @ emb[i])

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from functools import lru_cache
 import string
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
@@ -240,6 +241,7 @@ _JOINERS = _PREPOSITIONS | {"a", "an", "the", "and", "or", "but", "so", "while",
 _TRAILING_STOP = _JOINERS | {"my", "your", "our", "please"}
 
 
+@lru_cache(maxsize=16384)
 def shorten(
     text: str,
     max_chars: int = MAX_SUBJECT,

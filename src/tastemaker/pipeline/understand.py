@@ -200,6 +200,7 @@ class Vocabulary:
                 self.by_stems.setdefault(key, []).append((name, value))
                 self.longest = max(self.longest, len(key))
         self.catalog = catalog
+        self.year_attribute = _year_attribute(catalog)
 
     def exact(self, phrase: str) -> list[_Match]:
         """Values whose stemmed name appears as a whole n-gram in the phrase."""
@@ -269,7 +270,7 @@ def _cut(text: str, span: tuple[int, int]) -> str:
 def parse_numeric(text: str, intent: Intent, catalog: Catalog, *, bundle: bool) -> str:
     """Price and year constraints; returns the text with the parsed spans blanked out."""
     price = _price_attribute(catalog)
-    year = _year_attribute(catalog)
+    year = vocabulary_for(catalog).year_attribute
     if price or bundle:
         for m in list(_PRICE_MAX.finditer(text)):
             amount = _amount(m)
