@@ -61,7 +61,7 @@ def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
 
 
 def _print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    cells = [[f"{c:.4f}" if isinstance(c, float) else str(c) for c in r] for r in rows]
+    cells = [[f"{c:.3f}" if isinstance(c, float) else str(c) for c in r] for r in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
     print(" | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
     print("-|-".join("-" * w for w in widths))
@@ -206,9 +206,11 @@ def bench_index(data: Path, sizes: Sequence[int], k: int, n_queries: int) -> Non
                 gap += float(b.sum() - cos[:50].sum()) / 50
             p50, p99 = _percentiles_ms(times[5:])
             nq = len(queries)
-            rows.append([n, kind, f"{build_s:.2f}", r10 / nq, r50 / nq, f"{p50:.3f}", f"{p99:.3f}"])
+            lost = max(gap / nq, 0.0)
+            rows.append([n, kind, f"{build_s:.2f}", r10 / nq, r50 / nq, f"{lost:.5f}", p50, p99])
     print(f"VectorIndex, k={k}, {len(queries)} queries, dim {encoder.dim}, one query per call")
-    _print_table(["rows", "engine", "build s", "recall@10", "recall@50", "p50 ms", "p99 ms"], rows)
+    headers = ["rows", "engine", "build s", "recall@10", "recall@50", "cos lost@50"]
+    _print_table([*headers, "p50 ms", "p99 ms"], rows)
 
 
 def main() -> None:

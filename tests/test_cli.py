@@ -17,7 +17,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from tastemaker.cli import FACTORY, app
+from tastemaker.cli import app
 from tastemaker.store import Store
 
 ITEMS = [
@@ -154,27 +154,15 @@ def test_end_to_end_answer_prints_json(cli: CliRunner, slug: str, tmp_path: Path
     assert "nope" in result.stderr
 
 
-def test_serve_hands_the_factory_to_uvicorn(
+def test_serve_hands_host_port_and_workers_to_the_server(
     cli: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import uvicorn
+    import tastemaker.serving
 
     calls: list[tuple[Any, dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
+    monkeypatch.setattr(tastemaker.serving, "serve", lambda *a, **kw: calls.append((a, kw)))
     run(cli, "serve", "--port", "8123", "--workers", "2")
-    assert calls == [
-        (
-            (FACTORY,),
-            {
-                "factory": True,
-                "host": "127.0.0.1",
-                "port": 8123,
-                "workers": 2,
-                "access_log": False,
-                "log_level": "info",
-            },
-        )
-    ]
+    assert calls == [(("127.0.0.1", 8123, 2), {"access_log": False})]
 
 
 def test_demo_loads_fits_prints_and_serves(

@@ -153,7 +153,7 @@ def test_constraint_precision_follows_the_scorer(tmp_path: Path) -> None:
     )
     cons = cases[0].constraints
     assert cons is not None and len(cons) == 3  # year_max null = open, not a constraint
-    attrs = {
+    attrs: dict[str, dict[str, Any]] = {
         "ok": {"genres": ["Comedy"], "year": 1995},
         "horror": {"genres": ["Comedy", "Horror"], "year": 1995},
         "old": {"genres": ["Comedy"], "year": 1980},

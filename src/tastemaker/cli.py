@@ -273,19 +273,9 @@ AccessLog = Annotated[
 
 
 def _serve(host: str, port: int, workers: int, access_log: bool) -> None:
-    import uvicorn
+    from tastemaker.serving import serve as run_server
 
-    # A factory string (not an app object) so that every worker process builds its own store
-    # and engine; it is also what makes --workers > 1 possible at all.
-    uvicorn.run(
-        FACTORY,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        log_level="info",
-    )
+    run_server(host, port, workers, access_log=access_log)
 
 
 @app.command()

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 SPEC_TTL_SECONDS = 2.0
 SERVED_FLUSH_SECONDS = 0.5
 SERVED_FLUSH_ROWS = 500
-HISTORY_EVENTS = 200  # the latest events per person that the profile is built from
+HISTORY_EVENTS = 5000  # a person's latest events: the profile weighs them, rules exclude them
 
 
 @dataclass(slots=True)

@@ -199,6 +199,10 @@ def _workspace(
             store.close()
 
 
+def _say(message: str) -> None:
+    tqdm.write(f"fit: {message}", file=sys.stderr)
+
+
 def _progress_bar(label: str, show: bool) -> tuple[Any, Any]:
     bar = tqdm(
         desc=label, unit=" rows", unit_scale=True, file=sys.stderr, leave=False, disable=not show
@@ -228,9 +232,8 @@ def run_eval(
     With ``baselines`` the peers of :mod:`tastemaker.baselines` are fitted on the same stored
     items and events and ranked on the same queries, so the table compares like with like.
     """
-    from tastemaker.ingest import ingest_events_file, ingest_items_file
-
     from tastemaker.encoders import ENCODER_NAMES
+    from tastemaker.ingest import ingest_events_file, ingest_items_file
 
     if not 1 <= k <= 100:
         raise InvalidInput("must be between 1 and 100", field="k")
@@ -252,7 +255,7 @@ def run_eval(
 
         t0 = time.perf_counter()
         engine.save_experience(slug, eval_experience(k))
-        engine.fit(slug)
+        engine.fit(slug, progress=_say if show_progress else None)
         seconds["fit"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()

@@ -184,7 +184,9 @@ def _carry_over(previous: Catalog, ids: list[str]) -> tuple[FloatArray, CFModel 
         return popularity, None
     factors = np.zeros((len(ids), previous.cf.item_factors.shape[1]), dtype=np.float32)
     factors[hit] = previous.cf.item_factors[old[hit]]
-    same = len(ids) == previous.size and bool(hit.all()) and bool((old == np.arange(len(ids))).all())
+    same = (
+        len(ids) == previous.size and bool(hit.all()) and bool((old == np.arange(len(ids))).all())
+    )
     cf = make_cf(
         factors,
         regularization=previous.cf.regularization,

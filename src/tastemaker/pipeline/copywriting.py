@@ -21,11 +21,11 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from functools import lru_cache
 import string
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, Protocol
 
 from tastemaker.experiences import ExperienceSpec

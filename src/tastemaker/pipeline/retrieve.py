@@ -97,9 +97,7 @@ def text_hits(catalog: Catalog, intent: Intent) -> TextHits:
     return hit
 
 
-def _constrained(
-    catalog: Catalog, mask: Mask, user_vec: FloatArray | None
-) -> IndexArray:
+def _constrained(catalog: Catalog, mask: Mask, user_vec: FloatArray | None) -> IndexArray:
     """Candidates that satisfy the constraints, for when the other sources bring too few.
 
     A mask that lets most items through (e.g. only "not already seen") needs no fill beyond the
@@ -131,7 +129,9 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
         user_vec = cf.user_vector(profile.history, profile.history_weights)
         if user_vec is not None and cf.index is not None:
             pools.append(cf.index.search(user_vec, CF_K)[0])
-    if mask is not None:
+    if mask is not None and int(np.count_nonzero(mask)) < catalog.size // 2:
+        # Only a selective mask needs its own pool: a loose one (e.g. "not already seen")
+        # leaves the other sources' candidates standing.
         pools.append(_constrained(catalog, mask, user_vec))
 
     rows = np.unique(np.concatenate(pools)).astype(np.int32)
