@@ -62,6 +62,9 @@ class Intent:
     preferred: dict[str, list[str]] = field(default_factory=dict)
     required: dict[str, list[str]] = field(default_factory=dict)
     excluded: dict[str, list[str]] = field(default_factory=dict)
+    # values the person named in their own words (a subset of ``required``): "as you asked"
+    # is true of these, not of what the experience requires of every item
+    asked: dict[str, list[str]] = field(default_factory=dict)
     numeric_min: dict[str, float] = field(default_factory=dict)  # e.g. {"price": 10, "year": 1990}
     numeric_max: dict[str, float] = field(default_factory=dict)  # e.g. {"price": 50, "year": 1999}
     budget: float | None = None  # total budget for a bundle

@@ -56,7 +56,7 @@ def intent_weights(catalog: Catalog, intent: Intent) -> dict[str, FloatArray]:
             if best > 0.2:
                 keep = sims >= best - INTENT_MARGIN
                 w[keep] = np.clip(sims[keep], 0, 1) * 0.5
-        for v in [*intent.preferred.get(name, []), *intent.required.get(name, [])]:
+        for v in [*intent.preferred.get(name, []), *intent.asked.get(name, [])]:
             j = attr.index.get(v.lower())
             if j is not None:
                 w[j] = 1.0

@@ -366,6 +366,7 @@ def parse_mentions(text: str, intent: Intent, vocab: Vocabulary) -> None:
         vals = intent.required.setdefault(hit.attribute, [])
         if hit.value not in vals:
             vals.append(hit.value)
+            intent.asked.setdefault(hit.attribute, []).append(hit.value)
             intent.notes.append(f"{hit.attribute} {hit.value}")
     if m := _AUDIENCE.search(text):
         intent.audience = m.group("who").lower()
