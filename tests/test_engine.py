@@ -98,3 +98,21 @@ def test_no_snapshot_falls_back_to_curated_items(
     assert a.fallback
     assert [i.id for i in a.items] == ["f13"]
     eng.close()
+
+
+def test_a_corrupt_snapshot_gives_fallbacks_and_is_not_reread(
+    engine: Engine, workspace: WorkspaceRecord, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = engine.model_dir(workspace.slug)
+    (folder / "arrays.npz").write_bytes(b"not an npz file")
+    fresh = Engine(engine.store, engine.settings)
+    first = fresh.answer(workspace.slug, "films", text="comedy", record=False)
+    assert first.fallback and [i.id for i in first.items] == ["f13"]
+    caplog.clear()
+    fresh._catalogs.clear()
+    again = fresh.answer(workspace.slug, "films", text="comedy", record=False)
+    assert again.fallback
+    assert not [r for r in caplog.records if "could not load catalog" in r.getMessage()]
+    fresh.fit(workspace.slug)
+    assert not fresh.answer(workspace.slug, "films", text="comedy", record=False).fallback
+    fresh.close()

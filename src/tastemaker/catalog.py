@@ -25,7 +25,7 @@ from scipy import sparse
 from tastemaker.index import VectorIndex
 from tastemaker.types import FloatArray, IndexArray
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FACET_MAX = 256
 """Attributes with at most this many values are *facets* (genres, moods, categories): they
 describe taste and can be asked for, so they get a dense item x value matrix for fast scoring.
@@ -95,7 +95,10 @@ class CFModel:
     gram: FloatArray  # item_factors.T @ item_factors, cached for the per-user solve
     regularization: float
     alpha: float
-    index: VectorIndex | None = None  # inner-product index over item factors, for retrieval
+    # (n_items, CF_NEIGHBOURS): each item's closest items in factor space, -1 padded. Candidate
+    # generation gathers the neighbours of a person's strongest items, which costs microseconds
+    # where a per-request search over all factors costs a few hundred.
+    neighbours: IndexArray
 
     def user_vector(self, rows: IndexArray, weights: FloatArray) -> FloatArray | None:
         """Least-squares user factors for the given interactions (Hu, Koren & Volinsky 2008)."""
@@ -136,6 +139,7 @@ class Catalog:
     id_to_row: dict[str, int] = field(default_factory=dict)
     popular_rows: IndexArray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     trained: dict[str, Any] = field(default_factory=dict)  # fit metadata
+    _attributes_cache: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.id_to_row:
@@ -154,6 +158,10 @@ class Catalog:
         )
 
     def attributes_of(self, row: int) -> dict[str, Any]:
+        """The item's attributes as plain data (cached: result items repeat across requests)."""
+        hit = self._attributes_cache.get(row)
+        if hit is not None:
+            return hit
         out: dict[str, Any] = {}
         for name, attr in self.categorical.items():
             vals = attr.values_of(row)
@@ -163,6 +171,9 @@ class Catalog:
             v = col[row]
             if not np.isnan(v):
                 out[name] = int(v) if float(v).is_integer() else float(v)
+        if len(self._attributes_cache) > 50_000:
+            self._attributes_cache.clear()
+        self._attributes_cache[row] = out
         return out
 
     def lexical_scores(self, terms: list[str]) -> tuple[FloatArray | None, list[str]]:
@@ -211,13 +222,12 @@ class Catalog:
             arrays[f"catvec__{n}"] = a.value_vectors
         if self.cf is not None:
             arrays["cf_items"] = self.cf.item_factors
+            arrays["cf_neighbours"] = self.cf.neighbours
         np.savez(tmp / "arrays.npz", **arrays)
         for n, a in self.categorical.items():
             sparse.save_npz(tmp / f"cat__{_safe(n)}.npz", a.matrix)
         self.lexical.save(str(tmp / "lexical"))
         self.index.save(tmp / "index")
-        if self.cf is not None and self.cf.index is not None:
-            self.cf.index.save(tmp / "cf_index")
         if folder.exists():
             old = folder.with_name(folder.name + ".old")
             if old.exists():
@@ -232,7 +242,9 @@ class Catalog:
     def load(cls, folder: Path) -> Catalog:
         meta = orjson.loads((folder / "catalog.json").read_bytes())
         if meta.get("format") != FORMAT_VERSION:
-            raise ValueError(f"{folder}: catalog format {meta.get('format')}, expected 1")
+            raise ValueError(
+                f"{folder}: catalog format {meta.get('format')}, expected {FORMAT_VERSION}"
+            )
         arrays = np.load(folder / "arrays.npz")
         categorical = {}
         for n, values in meta["categorical"].items():
@@ -246,8 +258,7 @@ class Catalog:
             )
         cf = None
         if meta["cf"] is not None:
-            cf_index = VectorIndex.load(folder / "cf_index")
-            cf = make_cf(arrays["cf_items"], index=cf_index, **meta["cf"])
+            cf = make_cf(arrays["cf_items"], neighbours=arrays["cf_neighbours"], **meta["cf"])
         return cls(
             workspace=meta["workspace"],
             version=meta["version"],
@@ -269,21 +280,26 @@ class Catalog:
         )
 
 
+CF_NEIGHBOURS = 20
+
+
 def make_cf(
     item_factors: FloatArray,
     regularization: float,
     alpha: float,
-    index: VectorIndex | None = None,
+    neighbours: IndexArray | None = None,
 ) -> CFModel:
     """Wrap ALS item factors with what the per-user solve and CF retrieval need."""
     f = np.ascontiguousarray(item_factors, dtype=np.float32)
     gram = (f.T @ f).astype(np.float32)
+    if neighbours is None:
+        neighbours = VectorIndex.build(f).neighbours(CF_NEIGHBOURS)
     return CFModel(
         item_factors=f,
         gram=gram,
         regularization=regularization,
         alpha=alpha,
-        index=index if index is not None else VectorIndex.build(f),
+        neighbours=neighbours,
     )
 
 

@@ -59,6 +59,7 @@ class Engine:
         self._catalogs: dict[str, _Loaded] = {}
         self._workspaces: dict[str, WorkspaceRecord] = {}
         self._specs: dict[tuple[str, str], tuple[float, ExperienceSpec, int]] = {}
+        self._broken: dict[str, int] = {}  # workspace -> mtime of a snapshot that failed to load
         self._lock = threading.RLock()
         self._served: list[ServedRecord] = []
         self._served_lock = threading.Lock()
@@ -152,13 +153,19 @@ class Engine:
             return None
 
     def _load_from_disk(self, slug: str) -> Catalog | None:
+        """The saved snapshot, or None; a broken one is reported once, not on every request."""
         folder = self.model_dir(slug)
-        if not (folder / "catalog.json").exists():
+        meta = folder / "catalog.json"
+        if not meta.exists():
             return None
+        stamp = meta.stat().st_mtime_ns
+        if self._broken.get(slug) == stamp:
+            return None  # already failed on this very snapshot: wait for a new one
         try:
             return Catalog.load(folder)
         except Exception:
-            log.exception("could not load catalog snapshot %s", folder)
+            log.exception("could not load catalog snapshot %s; run `tastemaker fit`", folder)
+            self._broken[slug] = stamp
             return None
 
     def fit(self, slug: str, progress: Callable[[str], None] | None = None) -> dict[str, Any]:

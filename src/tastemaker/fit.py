@@ -184,14 +184,15 @@ def _carry_over(previous: Catalog, ids: list[str]) -> tuple[FloatArray, CFModel 
         return popularity, None
     factors = np.zeros((len(ids), previous.cf.item_factors.shape[1]), dtype=np.float32)
     factors[hit] = previous.cf.item_factors[old[hit]]
-    same = (
-        len(ids) == previous.size and bool(hit.all()) and bool((old == np.arange(len(ids))).all())
-    )
+    # Rows of known items are stable (they come first, in their old order), so their neighbour
+    # lists stay valid; new items have none until the next fit.
+    neighbours = np.full((len(ids), previous.cf.neighbours.shape[1]), -1, dtype=np.int32)
+    neighbours[hit] = previous.cf.neighbours[old[hit]]
     cf = make_cf(
         factors,
         regularization=previous.cf.regularization,
         alpha=previous.cf.alpha,
-        index=previous.cf.index if same else None,
+        neighbours=neighbours,
     )
     return popularity, cf
 

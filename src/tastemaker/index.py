@@ -236,6 +236,33 @@ class VectorIndex:
             rows, scores = _top(rows, scores, k)
         return rows, scores
 
+    def neighbours(self, k: int) -> IndexArray:
+        """For every base row, its ``k`` most similar other rows (``-1`` pads short lists).
+
+        A batch job for fit time (e.g. "people who liked this also liked" lists), so the
+        graph search uses every core.
+        """
+        n = len(self._base)
+        out = np.full((n, k), -1, dtype=np.int32)
+        if n <= 1 or k <= 0:
+            return out
+        fetch = min(k + 1, n)
+        step = 4096
+        for start in range(0, n, step):
+            block = np.ascontiguousarray(self._base[start : start + step], dtype=np.float32)
+            if self._graph is None:
+                scores = block @ self._base.T
+                keys = np.argsort(-scores, axis=1)[:, :fetch]
+            else:
+                graph: Any = self._graph
+                graph.expansion_search = max(self.expansion_search, fetch)
+                keys = np.asarray(graph.search(block, fetch, threads=0).keys, dtype=np.int64)
+            for i, row_keys in enumerate(keys):
+                row = start + i
+                others = [int(r) for r in row_keys if r != row and 0 <= r < n][:k]
+                out[row, : len(others)] = others
+        return out
+
     def _search_exact(self, q: FloatArray, k: int) -> tuple[IndexArray, FloatArray]:
         base = self._base
         scores = np.empty(len(base), dtype=np.float32)

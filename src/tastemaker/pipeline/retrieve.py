@@ -26,6 +26,7 @@ from tastemaker.types import Answer, Candidates, FloatArray, IndexArray, Intent
 SEMANTIC_K = 150
 LEXICAL_K = 100
 CF_K = 150
+CF_SEEDS = 25  # the person's strongest items whose CF neighbours become candidates
 POPULAR_K = 100
 CONSTRAINED_K = 300
 CF_EXACT_MAX = 20_000
@@ -127,8 +128,10 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     cf = catalog.cf
     if cf is not None and not profile.is_cold:
         user_vec = cf.user_vector(profile.history, profile.history_weights)
-        if user_vec is not None and cf.index is not None:
-            pools.append(cf.index.search(user_vec, CF_K)[0])
+        if user_vec is not None:
+            near = cf.neighbours[profile.history[:CF_SEEDS]].ravel()
+            near = np.unique(near[near >= 0])
+            pools.append(_top(cf.item_factors[near] @ user_vec, CF_K, near))
     if mask is not None and int(np.count_nonzero(mask)) < catalog.size // 2:
         # Only a selective mask needs its own pool: a loose one (e.g. "not already seen")
         # leaves the other sources' candidates standing.

@@ -170,6 +170,7 @@ def _stemmer() -> object:
     return Stemmer.Stemmer("english")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Snowball stem of a lower-case word (shared with the lexical index)."""
     s: str = _stemmer().stemWord(word.lower())  # type: ignore[attr-defined]
