@@ -56,20 +56,7 @@ GENRES = [
     "latin",
     "afrobeat",
 ]
-MOODS = [
-    "calm",
-    "focused",
-    "energetic",
-    "happy",
-    "melancholic",
-    "romantic",
-    "dreamy",
-    "dark",
-    "uplifting",
-    "chill",
-    "playful",
-    "nostalgic",
-]
+MOODS = [*DEMO_MOODS, "chill", "playful", "nostalgic"]
 NOUNS = [
     "river",
     "night",

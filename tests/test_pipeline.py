@@ -135,3 +135,12 @@ def test_no_catalog_gives_a_fallback_not_an_error() -> None:
     a = new_answer(text="anything")
     runner.run(a, film_spec(), None, get_encoder("static"), [])
     assert a.fallback
+
+
+def test_a_bundle_budget_in_words_caps_the_total() -> None:
+    a = answer("something for a film night under $20", output={"kind": "bundle", "size": 4})
+    assert a.bundle_total is not None and 0 < a.bundle_total <= 20
+    assert a.intent is not None and a.intent.budget == 20
+    per_item = answer("films under $9 each", output={"kind": "bundle", "size": 3, "budget": 100})
+    assert per_item.intent is not None and per_item.intent.numeric_max == {"price": 9}
+    assert all(i.price is not None and i.price <= 9 for i in per_item.items)

@@ -111,17 +111,24 @@ class _Progress:
         self.bar.update(done - self.bar.n)
 
 
+@contextmanager
+def _progress(label: str) -> Iterator[_Progress]:
+    """A progress bar that is closed however the import ends."""
+    progress = _Progress(label)
+    try:
+        yield progress
+    finally:
+        progress.bar.close()
+
+
 def _ingest(kind: str, path: Path, workspace: str, skip_invalid: bool) -> None:
     from tastemaker.ingest import ingest_events_file, ingest_items_file
 
     ingest = ingest_items_file if kind == "items" else ingest_events_file
     with _store() as (_, store):
         ws_id = _workspace_id(store, workspace)
-        progress = _Progress(f"{path.name}")
-        try:
+        with _progress(path.name) as progress:
             report = ingest(store, ws_id, path, skip_invalid=skip_invalid, progress=progress)
-        finally:
-            progress.bar.close()
     for message in report.errors:
         typer.echo(f"skipped: {message}", err=True)
     typer.echo(
@@ -185,11 +192,8 @@ def import_movielens(
 
     with _store() as (_, store):
         ws_id = _workspace_id(store, workspace)
-        progress = _Progress(folder.name)
-        try:
+        with _progress(folder.name) as progress:
             report = run_import(store, ws_id, folder, skip_invalid=skip_invalid, progress=progress)
-        finally:
-            progress.bar.close()
     for message in report.errors:
         typer.echo(f"skipped: {message}", err=True)
     typer.echo(

@@ -275,7 +275,10 @@ def parse_numeric(text: str, intent: Intent, catalog: Catalog, *, bundle: bool) 
     if price or bundle:
         for m in list(_PRICE_MAX.finditer(text)):
             amount = _amount(m)
-            if bundle and re.search(r"budget|for|total|spend", m.group(0), re.I):
+            # For a bundle, "under $40" is what the whole bundle may cost, unless the person
+            # says it is per item ("under $10 each").
+            per_item = re.match(r"\s*(?:each|apiece|per (?:item|piece|product))\b", text[m.end() :])
+            if bundle and not per_item:
                 intent.budget = amount
                 intent.notes.append(f"budget {amount:g}")
             elif price:
