@@ -28,6 +28,7 @@ from typing import Any
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from tastemaker.demo.vocab import MOODS as DEMO_MOODS
 from tastemaker.engine import Engine
 from tastemaker.ingest import EventIn, ItemIn
 from tastemaker.settings import Settings
