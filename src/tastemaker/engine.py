@@ -27,6 +27,7 @@ from tastemaker.experiences import ExperienceSpec
 from tastemaker.fit import EventData, ItemData, build_catalog
 from tastemaker.index import VectorIndex
 from tastemaker.ingest import EventIn, ItemIn
+from tastemaker.learn import train_ranker
 from tastemaker.pipeline import runner
 from tastemaker.settings import Settings
 from tastemaker.store import Store
@@ -173,15 +174,19 @@ class Engine:
         ws = self.workspace(slug)
         version = self.store.catalog_version(ws.id)
         items = [_item_data(r) for r in self.store.iter_items(ws.id)]
-        events = (
+        events = [
             EventData(e.user_id, e.item_id, e.type, e.value, e.ts)
             for e in self.store.iter_events(ws.id)
-        )
+        ]
         loaded = self._catalogs.get(slug)
         previous = loaded.catalog if loaded else self._load_from_disk(slug)
         catalog = build_catalog(
             slug, version, items, events, self.encoder, previous=previous, progress=progress
         )
+        if self.settings.learn_ranker:
+            catalog.trained["ranker"] = train_ranker(
+                catalog, events, self.encoder, progress=progress
+            )
         catalog.save(self.model_dir(slug))
         with self._lock:
             self._catalogs[slug] = _Loaded(catalog, time.monotonic())
@@ -193,6 +198,7 @@ class Engine:
             "cf": catalog.cf is not None,
             "encoder": catalog.encoder_name,
             "seconds": round(float(catalog.trained.get("seconds", 0.0)), 3),
+            "ranker": catalog.trained.get("ranker"),
         }
 
     # -- ingest ----------------------------------------------------------------------------
@@ -226,6 +232,8 @@ class Engine:
         catalog = build_catalog(
             slug, version, items, None, self.encoder, previous=previous, previous_index=index
         )
+        if "ranker" in previous.trained:  # weights per signal, not per item: still valid
+            catalog.trained["ranker"] = previous.trained["ranker"]
         catalog.save(self.model_dir(slug))
         with self._lock:
             self._catalogs[slug] = _Loaded(catalog, time.monotonic())

@@ -107,6 +107,10 @@ class RankingWeights(_Strict):
     cf: float = 0.8
     affinity: float = 0.4
     popularity: float = 0.2
+    learned: bool = Field(
+        True,
+        description="Use the weights `fit` learned from events; false: the weights above.",
+    )
 
 
 class Brand(_Strict):

@@ -144,7 +144,7 @@ def build_catalog(
     if events is None and previous is not None:
         popularity, cf = _carry_over(previous, ids)
     else:
-        popularity, cf = _learn_from_events(events or (), id_to_row, n)
+        popularity, cf = learn_from_events(events or (), id_to_row, n)
     say(f"fitted in {time.perf_counter() - t0:.1f}s")
     return Catalog(
         workspace=workspace,
@@ -281,7 +281,7 @@ def _attributes(
     return categorical, num
 
 
-def _learn_from_events(
+def learn_from_events(
     events: Iterable[EventData], id_to_row: dict[str, int], n_items: int
 ) -> tuple[FloatArray, Any]:
     users: dict[str, int] = {}

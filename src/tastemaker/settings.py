@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+_OFF = frozenset({"0", "false", "no", "off"})
+
 
 def _default_data_dir() -> Path:
     return Path(os.environ.get("TASTEMAKER_DATA_DIR", ".tastemaker")).resolve()
@@ -26,6 +28,7 @@ class Settings:
     max_batch: int = 10_000
     max_answer_chars: int = 2_000
     reload_check_seconds: float = 2.0
+    learn_ranker: bool = True  # fit learns the ranker's weights from events (tastemaker.learn)
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -41,4 +44,5 @@ class Settings:
             encoder=env.get("TASTEMAKER_ENCODER", "static"),
             max_body_bytes=int(env.get("TASTEMAKER_MAX_BODY_BYTES", "1000000")),
             max_batch=int(env.get("TASTEMAKER_MAX_BATCH", "10000")),
+            learn_ranker=env.get("TASTEMAKER_LEARN_RANKER", "1").lower() not in _OFF,
         )

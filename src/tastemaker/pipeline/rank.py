@@ -4,6 +4,9 @@ Each signal is scaled to [0, 1] over the candidate set and weighted by the exper
 ``ranking`` weights; the weighted parts are kept (``contrib_*`` columns) so that every item's
 reasons are the signals that actually put it there, not a story told afterwards.
 
+The weights are the experience's, or those ``fit`` learned from the workspace's own events
+(:mod:`tastemaker.learn`, see :func:`signal_weights`).
+
 Signals: ``semantic`` (embedding similarity to the answer), ``lexical`` (BM25 on its words),
 ``intent`` (the item has the attribute values the answer points to, declared by a choice or
 inferred from the answer's closeness to the value names), ``cf`` (collaborative filtering from
@@ -29,7 +32,7 @@ INTENT_MARGIN = 0.08
 REASON_MIN_SHARE = 0.15
 
 
-def _scale(x: FloatArray) -> FloatArray:
+def scale(x: FloatArray) -> FloatArray:
     """Min-max to [0, 1] over the candidates; a constant column carries no information."""
     if len(x) == 0:
         return x
@@ -85,6 +88,20 @@ def affinity_weights(catalog: Catalog, profile: Profile) -> dict[str, FloatArray
     return out
 
 
+def signal_weights(spec: ExperienceSpec, catalog: Catalog) -> dict[str, float]:
+    """The weight of each signal: learned in ``fit`` unless the experience opts out.
+
+    Learned weights apply when the snapshot holds active ones (they beat the defaults on the
+    workspace's own held-out events) and ``ranking.learned`` is on; otherwise the experience's
+    own ``ranking`` weights do.
+    """
+    ranking = spec.ranking
+    learned = catalog.trained.get("ranker") or {}
+    if ranking.learned and learned.get("active") and learned.get("weights"):
+        return cast(dict[str, float], learned["weights"])
+    return {s: float(getattr(ranking, s)) for s in SIGNALS}
+
+
 def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     """Sets ``candidates.score`` and one ``contrib_<signal>`` column per signal."""
     assert answer.candidates is not None and answer.intent is not None
@@ -95,13 +112,13 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     aw = cand.explain["affinity_weights"] = affinity_weights(catalog, answer.profile)
     cand.features["intent"] = _attribute_score(catalog, rows, iw)
     cand.features["affinity"] = _attribute_score(catalog, rows, aw)
-    weights = spec.ranking.model_dump()
+    weights = signal_weights(spec, catalog)
     score = np.zeros(len(rows), dtype=np.float32)
     for signal in SIGNALS:
         raw = cand.features.get(signal)
         if raw is None:
             continue
-        part = _scale(raw) * np.float32(weights.get(signal, 0.0))
+        part = scale(raw) * np.float32(weights.get(signal, 0.0))
         cand.features[f"contrib_{signal}"] = part
         score += part
     cand.score = score
