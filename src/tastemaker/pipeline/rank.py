@@ -108,8 +108,14 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     assert answer.profile is not None
     cand = answer.candidates
     rows = cand.rows
-    iw = cand.explain["intent_weights"] = intent_weights(catalog, answer.intent)
-    aw = cand.explain["affinity_weights"] = affinity_weights(catalog, answer.profile)
+    # An attribute every candidate must have (kind: track) separates nothing and explains
+    # nothing ("you often pick track"), unless the person named its value themselves.
+    fixed = set(spec.rules.required) | set(answer.intent.required)
+    iw = intent_weights(catalog, answer.intent)
+    iw = {k: v for k, v in iw.items() if k not in fixed or k in answer.intent.asked}
+    aw = affinity_weights(catalog, answer.profile)
+    aw = {k: v for k, v in aw.items() if k not in fixed}
+    cand.explain["intent_weights"], cand.explain["affinity_weights"] = iw, aw
     cand.features["intent"] = _attribute_score(catalog, rows, iw)
     cand.features["affinity"] = _attribute_score(catalog, rows, aw)
     weights = signal_weights(spec, catalog)
