@@ -10,7 +10,6 @@ process loads the same files instead of refitting.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -311,16 +310,3 @@ def _rmtree(p: Path) -> None:
     import shutil
 
     shutil.rmtree(p, ignore_errors=True)
-
-
-def describe(catalog: Catalog) -> str:
-    """One line for logs and the CLI."""
-    return json.dumps(
-        {
-            "workspace": catalog.workspace,
-            "items": catalog.size,
-            "attributes": sorted(catalog.categorical) + sorted(catalog.numeric),
-            "cf": catalog.cf is not None,
-            "encoder": catalog.encoder_name,
-        }
-    )

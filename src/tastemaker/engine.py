@@ -30,9 +30,8 @@ from tastemaker.ingest import EventIn, ItemIn
 from tastemaker.learn import train_ranker
 from tastemaker.pipeline import runner
 from tastemaker.settings import Settings
-from tastemaker.store import Store
-from tastemaker.store.store import ServedRecord, WorkspaceRecord
-from tastemaker.types import Answer, RequestContext
+from tastemaker.store import ServedRecord, Store, WorkspaceRecord
+from tastemaker.types import Answer, RequestContext, ResultItem
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +60,7 @@ class Engine:
         self._workspaces: dict[str, WorkspaceRecord] = {}
         self._specs: dict[tuple[str, str], tuple[float, ExperienceSpec, int]] = {}
         self._broken: dict[str, int] = {}  # workspace -> mtime of a snapshot that failed to load
+        self._missing: dict[str, float] = {}  # workspace -> when no snapshot was found
         self._lock = threading.RLock()
         self._served: list[ServedRecord] = []
         self._served_lock = threading.Lock()
@@ -134,6 +134,11 @@ class Engine:
         loaded = self._catalogs.get(slug)
         if loaded is not None and now - loaded.checked_at < self.settings.reload_check_seconds:
             return loaded.catalog
+        if (
+            loaded is None
+            and now - self._missing.get(slug, -1e9) < self.settings.reload_check_seconds
+        ):
+            return None  # looked a moment ago and found no snapshot: do not ask on every request
         with self._lock:
             loaded = self._catalogs.get(slug)
             if loaded is not None and now - loaded.checked_at < self.settings.reload_check_seconds:
@@ -151,6 +156,7 @@ class Engine:
                 # Disk is behind the store: another process changed items and has not saved yet.
                 loaded.checked_at = now
                 return loaded.catalog
+            self._missing[slug] = now
             return None
 
     def _load_from_disk(self, slug: str) -> Catalog | None:
@@ -290,8 +296,6 @@ class Engine:
     def _store_fallback(self, answer: Answer, spec: ExperienceSpec, ws: WorkspaceRecord) -> None:
         """No snapshot at all: take the curated items straight from the store."""
         try:
-            from tastemaker.types import ResultItem
-
             recs = self.store.get_items(ws.id, spec.default_items)
             items = [
                 ResultItem(

@@ -6,24 +6,25 @@ both (set ``TASTEMAKER_TEST_DATABASE_URL`` to a PostgreSQL URL).
 
 from __future__ import annotations
 
-from tastemaker.store.store import (
+from tastemaker.store.records import (
     SCOPES,
     ApiKeyRecord,
     EventRecord,
     ExperienceRecord,
+    HistoryRow,
     ItemRecord,
     Scope,
     ServedRecord,
-    Store,
     WorkspaceRecord,
-    hash_key,
 )
+from tastemaker.store.store import Store, hash_key
 
 __all__ = [
     "SCOPES",
     "ApiKeyRecord",
     "EventRecord",
     "ExperienceRecord",
+    "HistoryRow",
     "ItemRecord",
     "Scope",
     "ServedRecord",

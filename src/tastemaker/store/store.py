@@ -16,11 +16,10 @@ import re
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from importlib import resources
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import orjson
 from sqlalchemy import (
@@ -48,97 +47,27 @@ from tastemaker.store.models import (
     users,
     workspaces,
 )
+from tastemaker.store.records import (
+    SCOPES,
+    ApiKeyRecord,
+    EventRecord,
+    ExperienceRecord,
+    HistoryRow,
+    ItemRecord,
+    ServedRecord,
+    WorkspaceRecord,
+)
 
 if TYPE_CHECKING:
     from tastemaker.ingest import EventIn, ItemIn
 
-Scope = Literal["public", "admin"]
-SCOPES: tuple[Scope, ...] = ("public", "admin")
+T = TypeVar("T")
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 # Rows per executemany: large enough to amortize the round trip and statement compilation,
 # small enough that one RETURNING batch stays a few MB.
 WRITE_CHUNK = 5_000
 READ_CHUNK = 2_000
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class WorkspaceRecord:
-    id: int
-    slug: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKeyRecord:
-    """Who a presented key belongs to and what it may do."""
-
-    workspace_id: int
-    workspace_slug: str
-    scope: Scope
-
-
-@dataclass(frozen=True, slots=True)
-class ItemRecord:
-    id: str
-    title: str
-    text: str
-    attributes: dict[str, Any]
-    price: float | None
-    available: bool
-    url: str | None
-    updated_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class EventRecord:
-    event_id: str
-    user_id: str
-    item_id: str | None
-    type: str
-    value: float | None
-    ts: float
-    request_id: str | None
-    context: dict[str, Any] | None
-
-
-class HistoryRow(NamedTuple):
-    """One of a person's events as the profile needs it."""
-
-    item_id: str | None
-    type: str
-    value: float | None
-    ts: float
-
-
-@dataclass(frozen=True, slots=True)
-class ExperienceRecord:
-    key: str
-    version: int
-    spec: dict[str, Any]
-    created_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class ServedRecord:
-    """One served answer: what was shown, by which experience version, how fast.
-
-    Recorded so that later events carrying the ``request_id`` can be attributed to the exact
-    experience version and variant that produced the result.
-    """
-
-    workspace_id: int
-    request_id: str
-    experience_key: str
-    experience_version: int
-    variant: str
-    user_id: str | None
-    item_ids: tuple[str, ...]
-    fallback: bool = False
-    created_at: float = field(default_factory=time.time)
-    latency_ms: float | None = None
 
 
 def hash_key(raw: str) -> str:
