@@ -252,8 +252,12 @@ class Store:
 
     # -- schema ------------------------------------------------------------------------------
 
-    def migrate(self, revision: str = "head") -> None:
-        """Bring the schema up to ``revision`` with the migrations shipped in the package."""
+    def migrate(self, revision: str = "heads") -> None:
+        """Bring the schema up to ``revision`` with the migrations shipped in the package.
+
+        ``heads`` rather than ``head``: each area (privacy, measurement, copy) keeps its tables in
+        its own migration branch off the initial schema, so the areas can evolve independently.
+        """
         from alembic import command
         from alembic.config import Config
 
