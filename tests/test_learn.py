@@ -28,18 +28,26 @@ def _events() -> list[EventData]:
     return out
 
 
-def test_cases_hold_out_the_latest_positive_without_leaking_it() -> None:
+def test_cases_hold_out_the_latest_positives_without_leaking_them() -> None:
     catalog = film_catalog()
     events = _events()
     cases = learn.make_cases(catalog, events, max_cases=100)
     assert cases
+    by_person: dict[str, list[learn.TrainingCase]] = {}
     for case in cases:
-        mine = [e for e in events if e.user_id == case.user_id]
-        latest = max(e.ts for e in mine)
-        assert case.ts == latest
-        assert catalog.ids[case.target] == next(e.item_id for e in mine if e.ts == latest)
+        by_person.setdefault(case.user_id, []).append(case)
+        mine = sorted(e.ts for e in events if e.user_id == case.user_id)
+        # one of the person's latest positives (all events here are positives)
+        assert case.ts in mine[-learn.TARGETS_PER_PERSON :]
+        target = next(e.item_id for e in events if e.user_id == case.user_id and e.ts == case.ts)
+        assert catalog.ids[case.target] == target
         assert all(e.ts < case.ts for e in case.history)
         assert catalog.ids[case.target] not in {e.item_id for e in case.history}
+    assert max(len(v) for v in by_person.values()) <= learn.TARGETS_PER_PERSON
+    assert any(
+        max(c.ts for c in v) == max(e.ts for e in events if e.user_id == u)
+        for u, v in by_person.items()
+    )
 
 
 def test_training_snapshot_forgets_the_held_out_futures() -> None:
@@ -48,8 +56,9 @@ def test_training_snapshot_forgets_the_held_out_futures() -> None:
     cases = learn.make_cases(catalog, events, max_cases=100)
     snap = learn.training_snapshot(catalog, events, cases)
     assert snap.ids == catalog.ids and snap.trained == {}
-    everything, _ = learn_from_events(events, catalog.id_to_row, catalog.size)
+    everything = learn_from_events(events, catalog.id_to_row, catalog.size)[0]
     assert not np.allclose(snap.popularity, everything)
+    # each person's events before their earliest held-out positive
     kept = [e for e in events if all(e.user_id != c.user_id or e.ts < c.ts for c in cases)]
     assert np.allclose(snap.popularity, learn_from_events(kept, catalog.id_to_row, catalog.size)[0])
 

@@ -21,10 +21,11 @@ import numpy.typing as npt
 import orjson
 from scipy import sparse
 
+from tastemaker.activity import Activity
 from tastemaker.index import VectorIndex
 from tastemaker.types import FloatArray, IndexArray
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 FACET_MAX = 256
 """Attributes with at most this many values are *facets* (genres, moods, categories): they
 describe taste and can be asked for, so they get a dense item x value matrix for fast scoring.
@@ -98,6 +99,8 @@ class CFModel:
     # generation gathers the neighbours of a person's strongest items, which costs microseconds
     # where a per-request search over all factors costs a few hundred.
     neighbours: IndexArray
+    # (n_items, n_items) sparse: each item's top co-visited items with their cosine (item-kNN)
+    covisit: sparse.csr_matrix | None = None
 
     def user_vector(self, rows: IndexArray, weights: FloatArray) -> FloatArray | None:
         """Least-squares user factors for the given interactions (Hu, Koren & Volinsky 2008)."""
@@ -134,6 +137,7 @@ class Catalog:
     popularity: FloatArray  # [0, 1], recency-decayed
     lexical: bm25s.BM25  # BM25 over title, text and attribute values
     cf: CFModel | None = None
+    activity: Activity | None = None  # positive events per item and week (time-aware popularity)
     encoder_name: str = "static"
     id_to_row: dict[str, int] = field(default_factory=dict)
     popular_rows: IndexArray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
@@ -207,6 +211,7 @@ class Catalog:
             if self.cf is None
             else {"regularization": self.cf.regularization, "alpha": self.cf.alpha},
             "trained": self.trained,
+            "activity_origin": None if self.activity is None else self.activity.origin,
         }
         (tmp / "catalog.json").write_bytes(orjson.dumps(meta))
         arrays: dict[str, Any] = {
@@ -222,7 +227,11 @@ class Catalog:
         if self.cf is not None:
             arrays["cf_items"] = self.cf.item_factors
             arrays["cf_neighbours"] = self.cf.neighbours
+            if self.cf.covisit is not None:
+                sparse.save_npz(tmp / "covisit.npz", self.cf.covisit)
         np.savez(tmp / "arrays.npz", **arrays)
+        if self.activity is not None:
+            sparse.save_npz(tmp / "activity.npz", self.activity.counts)
         for n, a in self.categorical.items():
             sparse.save_npz(tmp / f"cat__{_safe(n)}.npz", a.matrix)
         self.lexical.save(str(tmp / "lexical"))
@@ -257,7 +266,19 @@ class Catalog:
             )
         cf = None
         if meta["cf"] is not None:
-            cf = make_cf(arrays["cf_items"], neighbours=arrays["cf_neighbours"], **meta["cf"])
+            covisit_file = folder / "covisit.npz"
+            cf = make_cf(
+                arrays["cf_items"],
+                neighbours=arrays["cf_neighbours"],
+                covisit=sparse.load_npz(covisit_file).tocsr() if covisit_file.exists() else None,
+                **meta["cf"],
+            )
+        activity = None
+        if meta.get("activity_origin") is not None:
+            activity = Activity(
+                counts=sparse.load_npz(folder / "activity.npz").tocsc(),
+                origin=float(meta["activity_origin"]),
+            )
         return cls(
             workspace=meta["workspace"],
             version=meta["version"],
@@ -274,6 +295,7 @@ class Catalog:
             popularity=arrays["popularity"],
             lexical=bm25s.BM25.load(str(folder / "lexical")),
             cf=cf,
+            activity=activity,
             encoder_name=meta["encoder"],
             trained=meta["trained"],
         )
@@ -287,6 +309,7 @@ def make_cf(
     regularization: float,
     alpha: float,
     neighbours: IndexArray | None = None,
+    covisit: sparse.csr_matrix | None = None,
 ) -> CFModel:
     """Wrap ALS item factors with what the per-user solve and CF retrieval need."""
     f = np.ascontiguousarray(item_factors, dtype=np.float32)
@@ -299,6 +322,7 @@ def make_cf(
         regularization=regularization,
         alpha=alpha,
         neighbours=neighbours,
+        covisit=covisit,
     )
 
 

@@ -160,6 +160,7 @@ class EvalReport:
     settings: dict[str, Any]
     seconds: dict[str, float]
     errors: list[str] = field(default_factory=list)
+    ranker: dict[str, Any] = field(default_factory=dict)  # what fit learned, as inspectable
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -167,6 +168,7 @@ class EvalReport:
             "settings": self.settings,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "systems": self.systems,
+            "ranker": self.ranker,
             "errors": self.errors[:100],
         }
 
@@ -257,6 +259,8 @@ def run_eval(
         engine.save_experience(slug, eval_experience(k))
         engine.fit(slug, progress=_say if show_progress else None)
         seconds["fit"] = time.perf_counter() - t0
+        fitted = engine.catalog(slug)
+        ranker = dict(fitted.trained.get("ranker") or {}) if fitted is not None else {}
 
         t0 = time.perf_counter()
         attributes = {r.id: r.attributes for r in store.iter_items(ws_id)}
@@ -303,6 +307,7 @@ def run_eval(
         settings={"k": k, "encoder": encoder, "experience": eval_experience(k)},
         seconds=seconds,
         errors=tm_run.errors,
+        ranker=ranker,
     )
 
 

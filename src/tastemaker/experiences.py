@@ -105,8 +105,13 @@ class RankingWeights(_Strict):
     lexical: float = 0.5
     intent: float = 1.0
     cf: float = 0.8
+    recent: float = 0.4
+    covisit: float = 0.4
+    prompt_history: float = 0.4
     affinity: float = 0.4
     popularity: float = 0.2
+    trend: float = 0.2
+    fresh: float = 0.1
     learned: bool = Field(
         True,
         description="Use the weights `fit` learned from events; false: the weights above.",

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
+from tastemaker.activity import Activity, covisitation
 from tastemaker.catalog import Catalog, CategoricalAttribute, CFModel, make_cf
 from tastemaker.encoders import Encoder
 from tastemaker.index import VectorIndex
@@ -142,9 +143,9 @@ def build_catalog(
     lexical.index(tok, show_progress=False)
 
     if events is None and previous is not None:
-        popularity, cf = _carry_over(previous, ids)
+        popularity, cf, activity = _carry_over(previous, ids)
     else:
-        popularity, cf = learn_from_events(events or (), id_to_row, n)
+        popularity, cf, activity = learn_from_events(events or (), id_to_row, n)
     say(f"fitted in {time.perf_counter() - t0:.1f}s")
     return Catalog(
         workspace=workspace,
@@ -164,6 +165,7 @@ def build_catalog(
         popularity=popularity,
         lexical=lexical,
         cf=cf,
+        activity=activity,
         encoder_name=encoder.name,
         trained={
             "fitted_at": time.time(),
@@ -174,27 +176,36 @@ def build_catalog(
     )
 
 
-def _carry_over(previous: Catalog, ids: list[str]) -> tuple[FloatArray, CFModel | None]:
-    """Popularity and CF factors of a previous fit, mapped onto the new rows (new items: 0)."""
+def _carry_over(
+    previous: Catalog, ids: list[str]
+) -> tuple[FloatArray, CFModel | None, Activity | None]:
+    """What a previous fit learned from events, mapped onto the new rows (new items: 0)."""
     old = np.array([previous.id_to_row.get(i, -1) for i in ids], dtype=np.int64)
     hit = old >= 0
     popularity = np.zeros(len(ids), dtype=np.float32)
     popularity[hit] = previous.popularity[old[hit]]
+    activity = None if previous.activity is None else previous.activity.remap(old)
     if previous.cf is None:
-        return popularity, None
+        return popularity, None, activity
     factors = np.zeros((len(ids), previous.cf.item_factors.shape[1]), dtype=np.float32)
     factors[hit] = previous.cf.item_factors[old[hit]]
     # Rows of known items are stable (they come first, in their old order), so their neighbour
     # lists stay valid; new items have none until the next fit.
     neighbours = np.full((len(ids), previous.cf.neighbours.shape[1]), -1, dtype=np.int32)
     neighbours[hit] = previous.cf.neighbours[old[hit]]
+    covisit = None
+    if previous.cf.covisit is not None:
+        # Known rows keep their numbers, so the matrix only grows (new items: no neighbours).
+        covisit = previous.cf.covisit.copy()
+        covisit.resize((len(ids), len(ids)))
     cf = make_cf(
         factors,
         regularization=previous.cf.regularization,
         alpha=previous.cf.alpha,
         neighbours=neighbours,
+        covisit=covisit,
     )
-    return popularity, cf
+    return popularity, cf, activity
 
 
 def _stemmer() -> Any:
@@ -283,7 +294,8 @@ def _attributes(
 
 def learn_from_events(
     events: Iterable[EventData], id_to_row: dict[str, int], n_items: int
-) -> tuple[FloatArray, Any]:
+) -> tuple[FloatArray, CFModel | None, Activity]:
+    """Popularity, CF factors and weekly activity from the positive events."""
     users: dict[str, int] = {}
     u_idx: list[int] = []
     i_idx: list[int] = []
@@ -304,9 +316,10 @@ def learn_from_events(
         stamps.append(ev.ts)
     popularity = np.zeros(n_items, dtype=np.float32)
     if not weights:
-        return popularity, None
+        return popularity, None, Activity.empty(n_items)
     w_arr = np.asarray(weights, dtype=np.float32)
     ts = np.asarray(stamps, dtype=np.float64)
+    activity = Activity.from_events(np.asarray(i_idx), w_arr, ts, n_items)
     age_days = (ts.max() - ts) / 86400.0
     decayed = w_arr * np.power(0.5, age_days / POPULARITY_HALF_LIFE_DAYS).astype(np.float32)
     np.add.at(popularity, np.asarray(i_idx), decayed)
@@ -320,8 +333,13 @@ def learn_from_events(
             (w_arr, (np.asarray(u_idx), np.asarray(i_idx))), shape=(len(users), n_items)
         )
         ui.sum_duplicates()
-        cf = make_cf(_als(ui), regularization=ALS_REGULARIZATION, alpha=ALS_ALPHA)
-    return popularity.astype(np.float32), cf
+        cf = make_cf(
+            _als(ui),
+            regularization=ALS_REGULARIZATION,
+            alpha=ALS_ALPHA,
+            covisit=covisitation(ui),
+        )
+    return popularity.astype(np.float32), cf, activity
 
 
 def _als(user_items: sparse.csr_matrix) -> FloatArray:

@@ -1,8 +1,8 @@
 """Learn the ranker's signal weights from the workspace's own events.
 
-The rank stage adds up min-max scaled signals (semantic, lexical, intent, cf, affinity,
-popularity) with one weight each. Which signal deserves how much depends on the catalog and on
-how people use it, so ``fit`` can learn the weights instead of trusting hand-set ones:
+The rank stage adds up min-max scaled signals (``rank.SIGNALS``) with one weight each. Which
+signal deserves how much depends on the catalog and on how people use it, so ``fit`` can learn the
+weights instead of trusting hand-set ones:
 
 1. **Cases.** For a seeded sample of people with enough history, hold out their latest clear
    positive (by time), phrase a prompt from that item's own attribute values ("something
@@ -16,9 +16,10 @@ how people use it, so ``fit`` can learn the weights instead of trusting hand-set
    weights and L2 regularisation, fitted by L-BFGS-B. Non-negative weights keep the score a sum
    of parts, so reasons remain the contributions that put an item where it is.
 
-A fifth of the cases is held out to compare the learned weights with the default ones (NDCG@10
-on the held-out cases); the weights are used at answer time only when they do at least as
-well. Nothing here reads benchmark cases: the events are the only teacher.
+The cases of a fifth of the people are held out to compare the learned weights with the default
+ones (NDCG@10 on their cases); the weights are used at answer time only when they do at least as
+well. Answers with words and empty answers get separate weights. Nothing here reads benchmark
+cases: the events are the only teacher.
 """
 
 from __future__ import annotations
@@ -34,23 +35,31 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize
 
-from tastemaker.catalog import Catalog
+from tastemaker.catalog import Catalog, tokens
 from tastemaker.encoders import Encoder
 from tastemaker.experiences import ExperienceSpec, RankingWeights
 from tastemaker.fit import EventData, event_weight, learn_from_events
 from tastemaker.pipeline import capture, enrich, rank, retrieve, understand
+from tastemaker.pipeline.understand import STOPWORDS, stem
 from tastemaker.types import Answer, RequestContext
 
 log = logging.getLogger(__name__)
 
-MAX_CASES = 500
+MAX_CASES = 1500
 MIN_HISTORY = 5  # positives a person needs before the held-out one
+TARGETS_PER_PERSON = 3  # latest clear positives held out per person (more cases, same people)
 EMPTY_PROMPT_SHARE = 0.2
 HOLDOUT_SHARE = 0.2
 MIN_CASES = 30  # fewer usable cases than this: keep the default weights
-L2 = 0.05  # towards the default weights; chosen on the generated held-out cases
+L2 = 0.05  # towards the default weights (the strongest of the grid below)
+# How hard to pull towards the defaults is chosen per workspace: the value of this grid whose
+# weights do best on the held-out people's generated cases.
+L2_GRID = (0.05, 0.01, 0.001)
 SEED = 20240
 TAG_ATTRIBUTES = frozenset({"tags", "tag", "keywords"})
+SYNONYM_SHARE = 0.5  # training prompts that name a value by a related word, not its name
+SYNONYM_WORDS = 5000  # most frequent catalog words considered as related words
+SYNONYMS_PER_VALUE = 3
 _ONE = ("{a}", "something {a}", "{a} please", "in the mood for {a}")
 _TWO = ("{a} and {b}", "something {a} and {b}", "{a}, {b}")
 
@@ -82,8 +91,13 @@ def make_cases(
     *,
     max_cases: int = MAX_CASES,
     seed: int = SEED,
+    related: dict[tuple[str, str], list[str]] | None = None,
 ) -> list[TrainingCase]:
-    """Leave-latest-positive-out cases for a seeded sample of people with enough history."""
+    """Leave-latest-positives-out cases for a seeded sample of people with enough history.
+
+    Up to ``TARGETS_PER_PERSON`` of each person's latest clear positives become cases, each with
+    only the events before it as history, so small workspaces still yield enough cases.
+    """
     by_user: dict[str, list[EventData]] = {}
     for e in events:
         by_user.setdefault(e.user_id, []).append(e)
@@ -99,11 +113,17 @@ def make_cases(
             continue
         # The latest *clear* positive: at least as strong as the person's typical one.
         typical = float(np.median([w for _, w in positives]))
-        target = next(e for e, w in reversed(positives) if w >= typical)
-        if sum(1 for e, _ in positives if e.ts < target.ts) >= MIN_HISTORY:
-            eligible.append((user, target))
+        targets: list[EventData] = []
+        for e, w in reversed(positives):
+            if len(targets) == TARGETS_PER_PERSON:
+                break
+            if w < typical or any(t.ts == e.ts or t.item_id == e.item_id for t in targets):
+                continue
+            if sum(1 for p, _ in positives if p.ts < e.ts) >= MIN_HISTORY:
+                targets.append(e)
+        eligible.extend((user, t) for t in targets)
     rng = np.random.default_rng(seed)
-    eligible.sort(key=lambda p: p[0])
+    eligible.sort(key=lambda p: (p[0], p[1].ts))
     picked = rng.permutation(len(eligible))[:max_cases]
     cases = []
     for i in sorted(picked):
@@ -116,24 +136,75 @@ def make_cases(
                 user_id=user,
                 target=row,
                 ts=target.ts,
-                prompt="" if empty else phrase(catalog, row, rng),
+                prompt="" if empty else phrase(catalog, row, rng, related),
                 history=[e for e in by_user[user] if e.ts < target.ts],
             )
         )
     return cases
 
 
-def phrase(catalog: Catalog, row: int, rng: np.random.Generator) -> str:
-    """A short prompt from one or two of the item's own attribute values, lower-cased."""
+def related_words(catalog: Catalog, encoder: Encoder) -> dict[tuple[str, str], list[str]]:
+    """For each facet value, catalog words the encoder places nearest to it ("laughs" for
+    Comedy, "haunted" for Horror), never the value's own word.
+
+    People rarely name a value outright ("make me laugh", not "comedy"). A named value becomes
+    a hard filter in understand; a related word only reaches the ranker through embeddings.
+    Training only on value names would teach the ranker nothing about that second, common
+    path, so some training prompts use these words instead. They come from the catalog's own
+    titles and the encoder: no word list.
+    """
+    counts: dict[str, int] = {}
+    for title in catalog.titles:
+        for w in set(tokens(title)):
+            if len(w) >= 4 and w.isalpha() and w not in STOPWORDS:
+                counts[w] = counts.get(w, 0) + 1
+    words = [w for w, c in sorted(counts.items(), key=lambda kv: -kv[1]) if c >= 2]
+    words = words[:SYNONYM_WORDS]
+    out: dict[tuple[str, str], list[str]] = {}
+    if not words:
+        return out
+    vecs = encoder.encode(words)
+    for name, attr in catalog.categorical.items():
+        if not attr.is_facet or len(attr.values) < 2:
+            continue
+        sims = vecs @ attr.value_vectors.T  # (words, values)
+        nearest = np.argmax(sims, axis=1)
+        for j, value in enumerate(attr.values):
+            own = {stem(t) for t in tokens(value)}
+            mine = np.flatnonzero(nearest == j)
+            mine = mine[np.argsort(-sims[mine, j])]
+            picked = [
+                words[i]
+                for i in mine
+                if stem(words[i]) not in own and not any(t in words[i] for t in tokens(value))
+            ][:SYNONYMS_PER_VALUE]
+            if picked:
+                out[(name, value)] = picked
+    return out
+
+
+def phrase(
+    catalog: Catalog,
+    row: int,
+    rng: np.random.Generator,
+    related: dict[tuple[str, str], list[str]] | None = None,
+) -> str:
+    """A short prompt from one or two of the item's own attribute values, lower-cased; with
+    ``related``, sometimes by a related word instead of the value's name."""
     sources = [
-        attr.values_of(row)
+        (name, attr.values_of(row))
         for name, attr in catalog.categorical.items()
         if attr.is_facet or name.lower() in TAG_ATTRIBUTES
     ]
-    sources = [vals for vals in sources if vals]
+    sources = [(name, vals) for name, vals in sources if vals]
     if not sources:
         return ""
-    values = [v.lower() for v in sources[int(rng.integers(len(sources)))]]
+    name, raw = sources[int(rng.integers(len(sources)))]
+    indirect = related is not None and rng.random() < SYNONYM_SHARE
+    values = []
+    for v in raw:
+        words = (related or {}).get((name, v)) if indirect else None
+        values.append(str(words[int(rng.integers(len(words)))]) if words else v.lower())
     if len(values) >= 2 and rng.random() < 0.5:
         a, b = rng.choice(len(values), size=2, replace=False)
         return str(_TWO[int(rng.integers(len(_TWO)))].format(a=values[a], b=values[b]))
@@ -145,13 +216,16 @@ def training_snapshot(
     catalog: Catalog, events: Sequence[EventData], cases: Sequence[TrainingCase]
 ) -> Catalog:
     """The snapshot with popularity and CF refitted without the cases' held-out futures."""
-    cutoff = {c.user_id: c.ts for c in cases}
+    cutoff: dict[str, float] = {}
+    for c in cases:
+        cutoff[c.user_id] = min(c.ts, cutoff.get(c.user_id, np.inf))
     kept = [e for e in events if e.ts < cutoff.get(e.user_id, np.inf)]
-    popularity, cf = learn_from_events(kept, catalog.id_to_row, catalog.size)
+    popularity, cf, activity = learn_from_events(kept, catalog.id_to_row, catalog.size)
     return dataclasses.replace(
         catalog,
         popularity=popularity,
         cf=cf,
+        activity=activity,
         popular_rows=np.zeros(0, dtype=np.int32),
         trained={},
         _attributes_cache={},
@@ -254,6 +328,38 @@ def default_weights() -> Array:
     return np.array([d[s] for s in rank.SIGNALS], dtype=np.float64)
 
 
+def _learn_group(
+    usable: Sequence[tuple[str, CaseFeatures]], default: Array, seed: int
+) -> dict[str, Any]:
+    """Weights for one kind of case, checked against the defaults on held-out people."""
+    if len(usable) < MIN_CASES:
+        return {"weights": None, "active": False, "train_cases": len(usable)}
+    people = sorted({u for u, _ in usable})
+    rng = np.random.default_rng(seed)
+    held = set(rng.permutation(people)[: max(1, int(len(people) * HOLDOUT_SHARE))].tolist())
+    hold = [f for u, f in usable if u in held]
+    train = [f for u, f in usable if u not in held]
+    feats = [f for _, f in usable]
+    scores = {l2: ndcg_at_10(hold, fit_weights(train, l2=l2, prior=default)) for l2 in L2_GRID}
+    l2 = max(L2_GRID, key=lambda v: (scores[v], v))
+    learned_ndcg = scores[l2]
+    default_ndcg = ndcg_at_10(hold, default)
+    w = fit_weights(feats, l2=l2, prior=default)
+    if w.sum() <= 0:
+        return {"weights": None, "active": False, "note": "every learned weight is zero"}
+    # Same total as the defaults, so rule boosts and diversity keep their usual scale.
+    w = w * (default.sum() / w.sum())
+    return {
+        "weights": {s: round(float(v), 4) for s, v in zip(rank.SIGNALS, w, strict=True)},
+        "active": learned_ndcg >= default_ndcg,
+        "train_cases": len(feats),
+        "holdout_cases": len(hold),
+        "holdout_ndcg": round(learned_ndcg, 4),
+        "default_ndcg": round(default_ndcg, 4),
+        "l2": l2,
+    }
+
+
 def train_ranker(
     catalog: Catalog,
     events: Sequence[EventData],
@@ -263,47 +369,51 @@ def train_ranker(
     seed: int = SEED,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Learn the weights; returns what goes to ``catalog.trained["ranker"]``."""
+    """Learn the weights; returns what goes to ``catalog.trained["ranker"]``.
+
+    Answers with words and empty answers lean on different signals (the words, or the history
+    alone), so each gets its own weights: the top-level ones for answers with words, ``empty``
+    for empty answers (used when it learned enough, else the top-level ones apply).
+    """
     say = progress or (lambda msg: log.info("learn %s: %s", catalog.workspace, msg))
     t0 = time.perf_counter()
-    cases = make_cases(catalog, events, max_cases=max_cases, seed=seed)
+    related = related_words(catalog, encoder)
+    cases = make_cases(catalog, events, max_cases=max_cases, seed=seed, related=related)
     report: dict[str, Any] = {"weights": None, "active": False, "cases": len(cases)}
     if len(cases) < MIN_CASES:
         report["note"] = f"only {len(cases)} people with enough history; default weights kept"
         return report
     snapshot = training_snapshot(catalog, events, cases)
     spec = training_spec()
-    feats = [case_features(snapshot, encoder, c, spec) for c in cases]
-    usable = [f for f in feats if f is not None]
+    usable: list[tuple[TrainingCase, CaseFeatures]] = []
+    for c in cases:
+        f = case_features(snapshot, encoder, c, spec)
+        if f is not None:
+            usable.append((c, f))
     report["candidate_recall"] = round(len(usable) / len(cases), 4)
     report["train_cases"] = len(usable)
     if len(usable) < MIN_CASES:
         report["note"] = f"only {len(usable)} held-out items retrieved; default weights kept"
         return report
-    order = np.random.default_rng(seed).permutation(len(usable))
-    n_hold = max(1, int(len(usable) * HOLDOUT_SHARE))
-    hold = [usable[i] for i in order[:n_hold]]
-    train = [usable[i] for i in order[n_hold:]]
     default = default_weights()
-    learned_ndcg = ndcg_at_10(hold, fit_weights(train, prior=default))
-    default_ndcg = ndcg_at_10(hold, default)
-    w = fit_weights(usable, prior=default)
-    if w.sum() <= 0:
-        report["note"] = "every learned weight is zero; default weights kept"
+    worded = _learn_group([(c.user_id, f) for c, f in usable if c.prompt], default, seed)
+    empty = _learn_group([(c.user_id, f) for c, f in usable if not c.prompt], default, seed)
+    if worded["weights"] is None:
+        report["note"] = "too few cases with words; default weights kept"
         return report
-    # Same total as the defaults, so rule boosts and diversity keep their usual scale.
-    w = w * (default.sum() / w.sum())
-    report.update(
-        weights={s: round(float(v), 4) for s, v in zip(rank.SIGNALS, w, strict=True)},
-        holdout_cases=n_hold,
-        holdout_ndcg=round(learned_ndcg, 4),
-        default_ndcg=round(default_ndcg, 4),
-        active=learned_ndcg >= default_ndcg,
-        seconds=round(time.perf_counter() - t0, 2),
-    )
+    report.update(worded)
+    report["train_cases"] = len(usable)
+    report["empty"] = empty
+    report["seconds"] = round(time.perf_counter() - t0, 2)
     say(
         f"ranker learned from {len(usable)} cases (candidate recall "
-        f"{report['candidate_recall']:.2f}): NDCG@10 {learned_ndcg:.3f} vs default "
-        f"{default_ndcg:.3f} on {n_hold} held-out cases"
+        f"{report['candidate_recall']:.2f}): NDCG@10 {worded['holdout_ndcg']:.3f} vs default "
+        f"{worded['default_ndcg']:.3f} on {worded['holdout_cases']} held-out cases with words"
+        + (
+            f", {empty['holdout_ndcg']:.3f} vs {empty['default_ndcg']:.3f} on "
+            f"{empty['holdout_cases']} empty answers"
+            if empty.get("weights")
+            else ""
+        )
     )
     return report

@@ -80,6 +80,10 @@ class Profile:
     history: IndexArray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     history_weights: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     consumed: set[int] = field(default_factory=set)  # catalog rows the person already has
+    # the latest positives, newest first: what someone picks next is closest to what they
+    # picked last, which a recency-weighted history sum blurs
+    recent: IndexArray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    now: float | None = None  # the person's latest event time: their own "now"
     # attribute name -> value -> affinity in [0, 1] (recency- and frequency-weighted)
     affinities: dict[str, dict[str, float]] = field(default_factory=dict)
     context: RequestContext = field(default_factory=RequestContext)

@@ -19,6 +19,7 @@ from tastemaker.types import Answer, Profile, RequestContext
 
 HISTORY_HALF_LIFE_DAYS = 90.0
 MAX_HISTORY = 200
+MAX_RECENT = 20
 # Event types that mean the person already has (or has had) the item.
 CONSUMING = frozenset({"rating", "purchase", "play", "complete", "like", "save", "tag"})
 
@@ -59,8 +60,10 @@ def build_profile(
     if not events:
         return profile
     now = max(e.ts for e in events)
+    profile.now = now
     strength: dict[int, float] = {}
     consumed: set[int] = set()
+    latest: dict[int, float] = {}
     for e in events:
         if e.item_id is None:
             continue
@@ -74,9 +77,13 @@ def build_profile(
             continue
         decay = 0.5 ** (max(0.0, now - e.ts) / 86400.0 / HISTORY_HALF_LIFE_DAYS)
         strength[row] = strength.get(row, 0.0) + w * decay
+        latest[row] = max(latest.get(row, -np.inf), e.ts)
     profile.consumed = consumed
     if not strength:
         return profile
+    # Newest first; same-second events (a batch of ratings) keep the stronger one first.
+    newest = sorted(latest, key=lambda r: (-latest[r], -strength[r]))[:MAX_RECENT]
+    profile.recent = np.array(newest, dtype=np.int32)
     rows = sorted(strength, key=lambda r: -strength[r])[:MAX_HISTORY]
     profile.history = np.array(rows, dtype=np.int32)
     profile.history_weights = np.array([strength[r] for r in rows], dtype=np.float32)

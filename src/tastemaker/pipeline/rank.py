@@ -10,8 +10,12 @@ The weights are the experience's, or those ``fit`` learned from the workspace's 
 Signals: ``semantic`` (embedding similarity to the answer), ``lexical`` (BM25 on its words),
 ``intent`` (the item has the attribute values the answer points to, declared by a choice or
 inferred from the answer's closeness to the value names), ``cf`` (collaborative filtering from
-the person's history), ``affinity`` (the person's taste for the item's attribute values) and
-``popularity``.
+the person's history), ``recent`` (closeness to the person's latest picks), ``prompt_history``
+(closeness to the person's own past picks that fit this answer: where the prompt and the history
+meet), ``covisit`` (taken together with the person's latest picks by other people: item-kNN),
+``affinity`` (the person's taste for the item's attribute values), ``popularity`` and
+``trend`` (how wanted the item was in the weeks up to the person's "now") and ``fresh`` (how
+new it was then).
 """
 
 from __future__ import annotations
@@ -23,13 +27,25 @@ import numpy as np
 from tastemaker.catalog import Catalog, tokens
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.pipeline.constraints import hard_mask
+from tastemaker.pipeline.retrieve import attribute_score, intent_weights, unit_factors
 from tastemaker.pipeline.understand import stem
-from tastemaker.types import Answer, FloatArray, IndexArray, Intent, Profile
+from tastemaker.types import Answer, FloatArray, IndexArray, Profile
 
-SIGNALS = ("semantic", "lexical", "intent", "cf", "affinity", "popularity")
-# How far below the best-matching value another value may be and still count as meant.
-INTENT_MARGIN = 0.08
+SIGNALS = (
+    "semantic",
+    "lexical",
+    "intent",
+    "cf",
+    "recent",
+    "covisit",
+    "prompt_history",
+    "affinity",
+    "popularity",
+    "trend",
+    "fresh",
+)
 REASON_MIN_SHARE = 0.15
+PROMPT_SEEDS = 10  # past picks that fit the answer best, whose neighbours the answer favours
 
 
 def scale(x: FloatArray) -> FloatArray:
@@ -40,41 +56,6 @@ def scale(x: FloatArray) -> FloatArray:
     if hi - lo < 1e-9:
         return np.zeros_like(x)
     return ((x - lo) / (hi - lo)).astype(np.float32)
-
-
-def intent_weights(catalog: Catalog, intent: Intent) -> dict[str, FloatArray]:
-    """Per attribute, how much each value is meant by the answer (0 = not at all).
-
-    Declared preferences count fully; otherwise the values whose names lie closest to the
-    answer's embedding, within a small margin of the best one, count by their closeness.
-    """
-    out: dict[str, FloatArray] = {}
-    for name, attr in catalog.categorical.items():
-        if not attr.is_facet:
-            continue
-        w = np.zeros(len(attr.values), dtype=np.float32)
-        if intent.vector is not None:
-            sims = attr.value_vectors @ intent.vector
-            best = float(sims.max())
-            if best > 0.2:
-                keep = sims >= best - INTENT_MARGIN
-                w[keep] = np.clip(sims[keep], 0, 1) * 0.5
-        for v in [*intent.preferred.get(name, []), *intent.asked.get(name, [])]:
-            j = attr.index.get(v.lower())
-            if j is not None:
-                w[j] = 1.0
-        if w.any():
-            out[name] = w
-    return out
-
-
-def _attribute_score(
-    catalog: Catalog, rows: IndexArray, weights: dict[str, FloatArray]
-) -> FloatArray:
-    total = np.zeros(len(rows), dtype=np.float32)
-    for name, w in weights.items():
-        total += catalog.categorical[name].score(rows, w)
-    return total
 
 
 def affinity_weights(catalog: Catalog, profile: Profile) -> dict[str, FloatArray]:
@@ -88,15 +69,58 @@ def affinity_weights(catalog: Catalog, profile: Profile) -> dict[str, FloatArray
     return out
 
 
-def signal_weights(spec: ExperienceSpec, catalog: Catalog) -> dict[str, float]:
+def prompt_history_seeds(
+    catalog: Catalog, answer: Answer, iw: dict[str, FloatArray]
+) -> tuple[IndexArray, FloatArray]:
+    """The person's past picks that fit this answer best, with how well (times how much liked).
+
+    "Something funny" from someone who loved three particular comedies should lean towards those
+    comedies' neighbours, not towards comedy in general nor towards their taste in general.
+    """
+    profile, intent = answer.profile, answer.intent
+    assert profile is not None and intent is not None
+    empty = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+    if catalog.cf is None or profile.is_cold or (not iw and intent.vector is None):
+        return empty
+    hist = profile.history
+    match = scale(attribute_score(catalog, hist, iw)) if iw else np.zeros(len(hist), np.float32)
+    if intent.vector is not None:
+        match = match + scale(catalog.embeddings[hist] @ intent.vector)
+    fit = match * (profile.history_weights / max(float(profile.history_weights.max()), 1e-9))
+    order = np.argsort(-fit)[:PROMPT_SEEDS]
+    order = order[fit[order] > 0]
+    if len(order) == 0:
+        return empty
+    return hist[order], fit[order].astype(np.float32)
+
+
+def _prompt_history(
+    catalog: Catalog, rows: IndexArray, seeds: tuple[IndexArray, FloatArray]
+) -> FloatArray:
+    seed_rows, w = seeds
+    if catalog.cf is None or len(seed_rows) == 0:
+        return np.zeros(len(rows), dtype=np.float32)
+    sims = unit_factors(catalog.cf, rows) @ unit_factors(catalog.cf, seed_rows).T
+    out: FloatArray = (sims @ w / w.sum()).astype(np.float32)
+    return out
+
+
+def signal_weights(
+    spec: ExperienceSpec, catalog: Catalog, *, empty: bool = False
+) -> dict[str, float]:
     """The weight of each signal: learned in ``fit`` unless the experience opts out.
 
     Learned weights apply when the snapshot holds active ones (they beat the defaults on the
     workspace's own held-out events) and ``ranking.learned`` is on; otherwise the experience's
-    own ``ranking`` weights do.
+    own ``ranking`` weights do. An ``empty`` answer (no words, no choice) uses the weights
+    learned for empty answers when there are active ones.
     """
     ranking = spec.ranking
     learned = catalog.trained.get("ranker") or {}
+    if ranking.learned and empty:
+        alone = learned.get("empty") or {}
+        if alone.get("active") and alone.get("weights"):
+            return cast(dict[str, float], alone["weights"])
     if ranking.learned and learned.get("active") and learned.get("weights"):
         return cast(dict[str, float], learned["weights"])
     return {s: float(getattr(ranking, s)) for s in SIGNALS}
@@ -116,9 +140,14 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     aw = affinity_weights(catalog, answer.profile)
     aw = {k: v for k, v in aw.items() if k not in fixed}
     cand.explain["intent_weights"], cand.explain["affinity_weights"] = iw, aw
-    cand.features["intent"] = _attribute_score(catalog, rows, iw)
-    cand.features["affinity"] = _attribute_score(catalog, rows, aw)
-    weights = signal_weights(spec, catalog)
+    cand.features["intent"] = attribute_score(catalog, rows, iw)
+    cand.features["affinity"] = attribute_score(catalog, rows, aw)
+    seeds = prompt_history_seeds(catalog, answer, iw)
+    cand.explain["prompt_seeds"] = seeds
+    cand.features["prompt_history"] = _prompt_history(catalog, rows, seeds)
+    intent = answer.intent
+    empty = intent.vector is None and not intent.terms and not iw
+    weights = signal_weights(spec, catalog, empty=empty)
     score = np.zeros(len(rows), dtype=np.float32)
     for signal in SIGNALS:
         raw = cand.features.get(signal)
@@ -196,9 +225,31 @@ def _reason(
     if signal == "cf":
         liked = _closest_history(catalog, row, profile, spec, cand.explain)
         return f"because you liked {liked}" if liked else "popular with people like you"
+    if signal == "recent":
+        liked = _closest(catalog, row, profile.recent[:10])
+        return f"you recently liked {liked}" if liked else None
+    if signal == "covisit":
+        liked = _closest(catalog, row, profile.recent[:10])
+        return f"people who liked {liked} picked it too" if liked else None
+    if signal == "prompt_history":
+        seeds = cast(tuple[IndexArray, FloatArray], cand.explain.get("prompt_seeds"))
+        liked = _closest(catalog, row, seeds[0]) if seeds is not None else None
+        return f"like {liked}, which you loved" if liked else None
     if signal == "popularity":
+        return "popular with everyone"
+    if signal == "fresh":
+        return "new"
+    if signal == "trend":
         return "popular right now"
     return None
+
+
+def _closest(catalog: Catalog, row: int, rows: IndexArray) -> str | None:
+    """The title among ``rows`` closest to ``row`` in CF factor space."""
+    if catalog.cf is None or len(rows) == 0:
+        return None
+    f = catalog.cf.item_factors
+    return catalog.titles[int(rows[int(np.argmax(f[rows] @ f[row]))])]
 
 
 def _best_value(catalog: Catalog, row: int, weights: dict[str, FloatArray]) -> str | None:

@@ -1,12 +1,13 @@
 """Retrieve: a few hundred candidates from several sources, each with its raw signal.
 
 Sources: semantic neighbours of the intent's embedding, lexical (BM25) matches of its terms,
-collaborative filtering from the person's history, and popular items for the cold start. When
+collaborative filtering from the person's history and from their latest picks, what is wanted
+around the person's "now" (trend), and popular items for the cold start. When
 the intent carries hard constraints, candidates are drawn from the items that satisfy them, so a
 narrow request ("a 90s comedy, nothing animated") still yields a full result.
 
-The stage writes aligned feature columns (``semantic``, ``lexical``, ``cf``, ``popularity``) for
-the union; rank combines them.
+The stage writes aligned feature columns (``semantic``, ``lexical``, ``cf``, ``recent``,
+``popularity``, ``trend``) for the union; rank combines them.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
-from tastemaker.catalog import Catalog
+from tastemaker.catalog import Catalog, CFModel
 from tastemaker.experiences import ExperienceSpec
-from tastemaker.pipeline.constraints import Mask, allowed_mask
+from tastemaker.pipeline.constraints import allowed_mask
 from tastemaker.pipeline.understand import stem
 from tastemaker.types import Answer, Candidates, FloatArray, IndexArray, Intent
 
@@ -27,8 +29,11 @@ SEMANTIC_K = 150
 LEXICAL_K = 100
 CF_K = 150
 CF_SEEDS = 25  # the person's strongest items whose CF neighbours become candidates
+RECENT_SEEDS = 10  # the person's latest picks, whose neighbours become candidates too
+RECENT_DECAY = 0.8  # each older pick counts this much less in the ``recent`` signal
+TREND_K = 100
 POPULAR_K = 100
-CONSTRAINED_K = 300
+FOCUS_K = 300
 CF_EXACT_MAX = 20_000
 
 
@@ -98,22 +103,110 @@ def text_hits(catalog: Catalog, intent: Intent) -> TextHits:
     return hit
 
 
-def _constrained(catalog: Catalog, mask: Mask, user_vec: FloatArray | None) -> IndexArray:
-    """Candidates that satisfy the constraints, for when the other sources bring too few.
+def _focused(
+    catalog: Catalog, rows: IndexArray, user_vec: FloatArray | None, trend: FloatArray | None
+) -> IndexArray:
+    """The best of ``rows`` for this person: by CF when we know them, else by what is wanted
+    around their "now", else by popularity.
 
-    A mask that lets most items through (e.g. only "not already seen") needs no fill beyond the
-    popular items; a selective one is scored whole, by CF when small enough, else popularity.
+    The other sources pick from the whole catalog; when the answer narrows it (a constraint, or
+    values it points to), most of what they bring does not fit, and the items that fit *and*
+    suit the person would be missed without a pool drawn from the narrowed set itself.
     """
-    popular = catalog.popular_rows[mask[catalog.popular_rows]][:CONSTRAINED_K]
-    if len(popular) >= CONSTRAINED_K:
-        return popular
-    allowed = np.flatnonzero(mask).astype(np.int32)
+    if len(rows) > CF_EXACT_MAX:  # bound the cost: the most popular of a very large set
+        rows = _top(catalog.popularity[rows], CF_EXACT_MAX, rows)
     cf = catalog.cf
-    if user_vec is not None and cf is not None and len(allowed) <= CF_EXACT_MAX:
-        base = cf.item_factors[allowed] @ user_vec
+    if user_vec is not None and cf is not None:
+        base = cf.item_factors[rows] @ user_vec
+    elif trend is not None and trend[rows].any():
+        base = trend[rows]
     else:
-        base = catalog.popularity[allowed]
-    return _top(base, CONSTRAINED_K, allowed)
+        base = catalog.popularity[rows]
+    return _top(base, FOCUS_K, rows)
+
+
+# How far below the best-matching value another value may be and still count as meant.
+INTENT_MARGIN = 0.08
+
+
+def intent_weights(catalog: Catalog, intent: Intent) -> dict[str, FloatArray]:
+    """Per attribute, how much each value is meant by the answer (0 = not at all).
+
+    Declared preferences count fully; otherwise the values whose names lie closest to the
+    answer's embedding, within a small margin of the best one, count by their closeness.
+    """
+    out: dict[str, FloatArray] = {}
+    for name, attr in catalog.categorical.items():
+        if not attr.is_facet:
+            continue
+        w = np.zeros(len(attr.values), dtype=np.float32)
+        if intent.vector is not None:
+            sims = attr.value_vectors @ intent.vector
+            best = float(sims.max())
+            if best > 0.2:
+                keep = sims >= best - INTENT_MARGIN
+                w[keep] = np.clip(sims[keep], 0, 1) * 0.5
+        for v in [*intent.preferred.get(name, []), *intent.asked.get(name, [])]:
+            j = attr.index.get(v.lower())
+            if j is not None:
+                w[j] = 1.0
+        if w.any():
+            out[name] = w
+    return out
+
+
+def attribute_score(
+    catalog: Catalog, rows: IndexArray, weights: dict[str, FloatArray]
+) -> FloatArray:
+    total = np.zeros(len(rows), dtype=np.float32)
+    for name, w in weights.items():
+        total += catalog.categorical[name].score(rows, w)
+    return total
+
+
+def unit_factors(cf: CFModel, rows: IndexArray) -> FloatArray:
+    f = cf.item_factors[rows]
+    norms = np.linalg.norm(f, axis=1, keepdims=True)
+    out: FloatArray = (f / np.maximum(norms, 1e-9)).astype(np.float32)
+    return out
+
+
+def recent_similarity(cf: CFModel, rows: IndexArray, recent: IndexArray) -> FloatArray:
+    """Closeness (cosine of CF factors) to the person's latest picks, newer ones counting more.
+
+    The ALS user vector sums a whole history; the next pick is usually close to the last few,
+    which this keeps apart.
+    """
+    if len(recent) == 0 or len(rows) == 0:
+        return np.zeros(len(rows), dtype=np.float32)
+    seeds = recent[:RECENT_SEEDS]
+    w = RECENT_DECAY ** np.arange(len(seeds), dtype=np.float32)
+    sims = unit_factors(cf, rows) @ unit_factors(cf, seeds).T
+    out: FloatArray = ((sims @ w) / w.sum()).astype(np.float32)
+    return out
+
+
+def _lookup(sparse_row: tuple[IndexArray, FloatArray], rows: IndexArray) -> FloatArray:
+    """Values of a (sorted rows, values) pair at ``rows`` (0 where absent)."""
+    keys, vals = sparse_row
+    out = np.zeros(len(rows), dtype=np.float32)
+    if len(keys):
+        pos = np.minimum(np.searchsorted(keys, rows), len(keys) - 1)
+        hit = keys[pos] == rows
+        out[hit] = vals[pos[hit]]
+    return out
+
+
+def covisited(cf: CFModel, recent: IndexArray) -> tuple[IndexArray, FloatArray]:
+    """Items taken together with the person's latest picks (item-kNN), newer picks counting more:
+    the rows and their summed co-visitation."""
+    if cf.covisit is None or len(recent) == 0:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+    seeds = recent[:RECENT_SEEDS]
+    w = RECENT_DECAY ** np.arange(len(seeds), dtype=np.float32)
+    summed = sparse.csr_matrix(w[None, :]) @ cf.covisit[seeds]
+    summed.sum_duplicates()
+    return summed.indices.astype(np.int32), summed.data.astype(np.float32) / float(w.sum())
 
 
 def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
@@ -123,19 +216,35 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     mask = allowed_mask(catalog, spec, intent, profile)
     hits = text_hits(catalog, intent)
     pools: list[IndexArray] = [catalog.popular_rows[:POPULAR_K], hits.semantic, hits.lexical_top]
+    trend = None
+    if catalog.activity is not None:
+        trend, trending = catalog.activity.trend(profile.now)
+        pools.append(trending[:TREND_K])
 
     user_vec = None
     cf = catalog.cf
+    covisit = covisited(cf, profile.recent) if cf is not None else None
+    if covisit is not None and len(covisit[0]):
+        pools.append(_top(covisit[1], CF_K, covisit[0]))
     if cf is not None and not profile.is_cold:
         user_vec = cf.user_vector(profile.history, profile.history_weights)
         if user_vec is not None:
-            near = cf.neighbours[profile.history[:CF_SEEDS]].ravel()
+            seeds = np.concatenate([profile.history[:CF_SEEDS], profile.recent[:RECENT_SEEDS]])
+            near = cf.neighbours[seeds].ravel()
             near = np.unique(near[near >= 0])
             pools.append(_top(cf.item_factors[near] @ user_vec, CF_K, near))
     if mask is not None and int(np.count_nonzero(mask)) < catalog.size // 2:
         # Only a selective mask needs its own pool: a loose one (e.g. "not already seen")
         # leaves the other sources' candidates standing.
-        pools.append(_constrained(catalog, mask, user_vec))
+        pools.append(_focused(catalog, np.flatnonzero(mask).astype(np.int32), user_vec, trend))
+    iw = intent_weights(catalog, intent)
+    if iw:
+        meant = np.zeros(catalog.size, dtype=bool)
+        for name, w in iw.items():
+            meant |= np.asarray(catalog.categorical[name].matrix @ w).ravel() > 0
+        if mask is not None:
+            meant &= mask
+        pools.append(_focused(catalog, np.flatnonzero(meant).astype(np.int32), user_vec, trend))
 
     rows = np.unique(np.concatenate(pools)).astype(np.int32)
     if mask is not None:
@@ -149,6 +258,14 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
         "cf": zeros
         if cf is None or user_vec is None
         else (cf.item_factors[rows] @ user_vec).astype(np.float32),
+        "recent": zeros
+        if cf is None or user_vec is None
+        else recent_similarity(cf, rows, profile.recent),
+        "covisit": zeros if covisit is None else _lookup(covisit, rows),
         "popularity": catalog.popularity[rows].astype(np.float32),
+        "trend": zeros if trend is None else trend[rows],
+        "fresh": zeros
+        if catalog.activity is None
+        else catalog.activity.freshness(profile.now, rows),
     }
     answer.candidates = Candidates(rows=rows, features=features, explain={"mask": mask})

@@ -114,6 +114,7 @@ _STOP = frozenset(
         "items",
     ]
 )
+STOPWORDS = _STOP  # words that carry no request on their own (shared with learn)
 _NEG_WORDS = r"(?:no|not|non|nothing|never|without|avoid|avoiding|except|excluding|minus|skip|hold|zero|but not|anything but|none of|rather than|instead of|don'?t want|do not want|nor)"  # noqa: E501
 _NEG = re.compile(
     rf"(?:(?<=\W)|^){_NEG_WORDS}\b(?:\s+(?:a|an|the|any|more|too|too much|much|of the|the))*\s+"
