@@ -238,7 +238,7 @@ def proportions_test(
     lift, lift_ci = _lift(pc, vc, pt, vt, zq)
     return TestResult(
         metric, name, control, treatment, pc, pt, pt - pc, (pt - pc - half, pt - pc + half),
-        lift, lift_ci, zstat, p, alpha,
+        lift, lift_ci, zstat, p, alpha, extra={"se": math.sqrt(vc + vt)},
     )  # fmt: skip
 
 
@@ -271,7 +271,7 @@ def means_test(
     return TestResult(
         metric, name, control, treatment, control.mean, treatment.mean, diff,
         (diff - tq * se, diff + tq * se), lift, lift_ci, float(res.statistic), float(res.pvalue),
-        alpha, extra={"dof": dof},
+        alpha, extra={"dof": dof, "se": se},
     )  # fmt: skip
 
 
