@@ -64,19 +64,14 @@ def one_seed(seed: int, rounds: int, mabwiser: bool) -> dict[str, float]:
     )
     out["uniform allocation"] = _run(lambda _n, _r, t: t % RATES.size, outcomes)
     if mabwiser:
-        from mabwiser.mab import LearningPolicy, MAB
+        from mabwiser.mab import MAB, LearningPolicy
 
         mab = MAB(list(range(RATES.size)), LearningPolicy.ThompsonSampling(), seed=seed)
         mab.fit([], [])
-
-        def mab_choose(_n: np.ndarray, _r: np.ndarray, t: int) -> int:
-            return int(mab.predict())
-
         # MABWiser keeps its own counts: feed it each outcome as it happens.
-        k = RATES.size
         regret, best = 0.0, RATES.max()
         for t in range(rounds):
-            arm = mab_choose(np.zeros(k), np.zeros(k), t)
+            arm = int(mab.predict())
             mab.partial_fit([arm], [outcomes[t, arm]])
             regret += best - RATES[arm]
         out["MABWiser Thompson sampling"] = regret
