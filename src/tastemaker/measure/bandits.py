@@ -20,7 +20,7 @@ instant both count. :mod:`tastemaker.measure.bandit_state` holds the backends.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
