@@ -72,7 +72,7 @@ class Engine:
         self._served_lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
-        self.experiments = ExperimentService(store)
+        self.experiments = ExperimentService(store, self.settings)
         self._variant_specs: dict[tuple[str, str, int, str, str], ExperienceSpec] = {}
         # One BLAS thread: a request's mat-vecs are far too small to gain from a second thread,
         # and with several workers per core the threads only wait on each other.

@@ -183,13 +183,18 @@ class LinearThompson:
         return self.arms[int(np.argmax(scores))]
 
     def deltas(self, x: FloatArray, reward: float) -> dict[str, float]:
-        out: dict[str, float] = {PULLS: 1.0, REWARDS: float(reward)}
-        nz = [int(i) for i in np.flatnonzero(x)]
-        for p, i in enumerate(nz):
-            for j in nz[p:]:
-                out[f"A:{i}:{j}"] = float(x[i] * x[j])
-            out[f"b:{i}"] = float(reward * x[i])
-        return out
+        return linear_deltas(x, reward)
+
+
+def linear_deltas(x: FloatArray, reward: float) -> dict[str, float]:
+    """What one observed reward in context ``x`` adds to its arm (only non-zero cells)."""
+    out: dict[str, float] = {PULLS: 1.0, REWARDS: float(reward)}
+    nz = [int(i) for i in np.flatnonzero(x)]
+    for p, i in enumerate(nz):
+        for j in nz[p:]:
+            out[f"A:{i}:{j}"] = float(x[i] * x[j])
+        out[f"b:{i}"] = float(reward * x[i])
+    return out
 
 
 class Bandit:

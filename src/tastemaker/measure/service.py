@@ -10,12 +10,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from tastemaker.errors import InvalidInput, NotFound
 from tastemaker.measure.analysis import analyse
 from tastemaker.measure.assign import HOLDOUT, Assignment, choose_variant, in_holdout
+from tastemaker.measure.bandit_state import bandit_state
+from tastemaker.measure.bandits import (
+    PULLS,
+    REWARDS,
+    Bandit,
+    BanditState,
+    FloatArray,
+    LinearThompson,
+    ThompsonSampling,
+    context_features,
+    linear_deltas,
+    time_of_day,
+)
 from tastemaker.measure.design import ExperimentSpec, MetricSpec, VariantSpec
+from tastemaker.settings import Settings
 from tastemaker.store import Store
 from tastemaker.store.experiments import (
     ExperimentRecord,
@@ -23,6 +38,7 @@ from tastemaker.store.experiments import (
     Exposure,
     HoldoutRecord,
 )
+from tastemaker.types import RequestContext
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +51,10 @@ PERSONALIZED = "personalized"
 class ExperimentService:
     """One per engine; thread-safe."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, settings: Settings | None = None) -> None:
         self.db = ExperimentStore(store)
+        self.settings = settings or Settings(database_url=store.url)
+        self._bandit_states: dict[int, BanditState] = {}
         self._cache: dict[int, tuple[float, HoldoutRecord | None, list[ExperimentRecord]]] = {}
         self._pending: list[Exposure] = []
         self._lock = threading.Lock()
@@ -166,3 +184,47 @@ class ExperimentService:
         out = analyse(self.db, ws_id, HOLDOUT_KEY, spec, until=until)
         out["status"] = "running"
         return out
+
+    # -- bandits -------------------------------------------------------------------------------
+
+    def _bandit_state(self, ws_id: int) -> BanditState:
+        state = self._bandit_states.get(ws_id)
+        if state is None:
+            state = self._bandit_states[ws_id] = bandit_state(self.db, ws_id, self.settings)
+        return state
+
+    def bandit(self, ws_id: int, name: str, arms: Sequence[str], *, contextual: bool) -> Bandit:
+        """A bandit over ``arms`` on the workspace's shared state (Redis or the database)."""
+        if len(arms) < 2 or len(set(arms)) != len(arms):
+            raise InvalidInput("need at least two distinct arms", field="arms")
+        policy: ThompsonSampling | LinearThompson = (
+            LinearThompson(tuple(arms)) if contextual else ThompsonSampling(tuple(arms))
+        )
+        return Bandit(name, policy, self._bandit_state(ws_id))
+
+    def bandit_reward(
+        self, ws_id: int, name: str, arm: str, reward: float, context: FloatArray | None
+    ) -> None:
+        """Count one reward for ``arm`` (with its context for a contextual bandit)."""
+        deltas = (
+            ThompsonSampling.deltas(reward) if context is None else linear_deltas(context, reward)
+        )
+        self._bandit_state(ws_id).add(name, arm, deltas)
+
+    def bandit_summary(self, ws_id: int, name: str) -> list[dict[str, float | str]]:
+        stats = self._bandit_state(ws_id).load(name)
+        if not stats:
+            raise NotFound(f"bandit {name!r} has no data")
+        rows: list[dict[str, float | str]] = []
+        for arm in sorted(stats):
+            n, r = stats[arm].get(PULLS, 0.0), stats[arm].get(REWARDS, 0.0)
+            rows.append({"arm": arm, "pulls": n, "rewards": r, "rate": r / n if n else 0.0})
+        return rows
+
+
+def features(context: RequestContext | None, *, returning: bool = False) -> FloatArray:
+    """The contextual bandit's features from a request's context."""
+    if context is None:
+        return context_features(returning=returning)
+    tod = context.time_of_day or time_of_day(context.hour)
+    return context_features(time=tod, device=context.device, returning=returning)
