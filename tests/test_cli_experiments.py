@@ -28,7 +28,7 @@ variants:
   - {name: control}
   - {name: cards, overrides: {brand: {safe_title: Made for you}}}
 metric: {event: purchase}
-guardrails: [{event: unsubscribe}]
+guardrails: [{event: unsubscribe, higher_is_better: false}]
 planned_units: 400
 """
 

@@ -139,3 +139,10 @@ def test_decision_words() -> None:
     harmed = decide(win, [loss])
     assert harmed.decision == STOP_HARM and "revenue" in harmed.reason
     assert decide(win, srm=srm_check([5_300, 4_700], [1, 1])).decision == KEEP_RUNNING
+    # A guardrail where a rise is harm (unsubscribes): more of it stops the test.
+    more_unsubscribes = proportions_test(
+        SampleStats.proportion(100, 10_000), SampleStats.proportion(180, 10_000), metric="unsub"
+    )
+    assert decide(win, [more_unsubscribes]).decision == SHIP
+    stopped = decide(win, [more_unsubscribes], guardrails_higher_is_better=[False])
+    assert stopped.decision == STOP_HARM and "unsub" in stopped.reason

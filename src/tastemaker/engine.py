@@ -276,7 +276,7 @@ class Engine:
         ws = self.workspace(slug)
         spec, version = self._experience(slug, key)
         assignment = None
-        if variant == "default" and user_id:
+        if variant == "default" and user_id and record:  # evaluation runs enroll nobody
             assignment = self._assign(ws.id, slug, key, user_id)
             if assignment is not None:
                 variant = assignment.variant

@@ -60,11 +60,13 @@ def analyse(
     srm = srm_check([counts.get(n, 0) for n in names], [v.weight for v in spec.variants])
     metrics = [("primary", spec.metric)] + [("guardrail", g) for g in spec.guardrails]
     results: list[tuple[str, str, TestResult]] = []  # (role, variant, result)
+    directions: list[bool] = []  # per result: is higher better for its metric
     for role, m in metrics:
         totals = db.metric_totals(ws_id, key, m.event, kind=m.kind, until=until)
         base = _paired(totals.get(control))
         for v in treatments:
             results.append((role, v, compare(m, base, _paired(totals.get(v)), spec.alpha)))
+            directions.append(m.higher_is_better)
     guard_idx = [
         i for i, r in enumerate(results) if r[0] == "guardrail" and r[2].p_value is not None
     ]
@@ -85,6 +87,7 @@ def analyse(
         primary: TestResult | None = None
         reading = None
         guards: list[TestResult] = []
+        ups: list[bool] = []
         for i, (role, variant, res) in enumerate(results):
             if variant != v:
                 continue
@@ -95,11 +98,19 @@ def analyse(
                 row["p_holm"] = holm_adj.get(i)
                 if i in holm_adj:
                     guards.append(dataclasses.replace(res, p_value=holm_adj[i]))
+                    ups.append(directions[i])
             else:
                 primary, reading = res, seq
             out_metrics.append(row)
         assert primary is not None and reading is not None
-        d = decide(primary, guards, srm=srm, significant=reading.significant)
+        d = decide(
+            primary,
+            guards,
+            srm=srm,
+            higher_is_better=spec.metric.higher_is_better,
+            guardrails_higher_is_better=ups,
+            significant=reading.significant,
+        )
         decisions.append({"variant": v, "decision": d.decision, "reason": d.reason})
     return {
         "experiment": key,

@@ -27,6 +27,9 @@ class MetricSpec(_Strict):
     kind: Literal["conversion", "value"] = Field(
         "conversion", description="conversion: any such event (0/1); value: sum of their values."
     )
+    higher_is_better: bool = Field(
+        True, description="False for metrics where a rise is harm (unsubscribes, returns)."
+    )
 
     @property
     def name(self) -> str:

@@ -419,6 +419,7 @@ def decide(
     *,
     srm: SrmResult | None = None,
     higher_is_better: bool = True,
+    guardrails_higher_is_better: Sequence[bool] = (),
     significant: bool | None = None,
 ) -> Decision:
     """``ship`` / ``keep running`` / ``stop: harm`` for one treatment against control.
@@ -427,14 +428,15 @@ def decide(
     declared it cares about stops the test even while the primary metric looks good. A sample
     ratio mismatch blocks shipping (the numbers are not trustworthy) but is not harm.
     ``significant`` overrides the primary's own verdict (the sequential test passes its own).
-    Guardrails are "higher is better" metrics; pass a negated metric for one where lower wins.
+    ``guardrails_higher_is_better`` gives each guardrail's direction (default: higher is better).
     """
     sign = 1.0 if higher_is_better else -1.0
     sig = primary.significant if significant is None else significant
     if sig and sign * primary.diff < 0:
         return Decision(STOP_HARM, f"{primary.metric} is significantly worse")
-    for g in guardrails:
-        if g.significant and g.diff < 0:
+    directions = list(guardrails_higher_is_better) + [True] * len(guardrails)
+    for g, up in zip(guardrails, directions, strict=False):
+        if g.significant and (g.diff < 0 if up else g.diff > 0):
             return Decision(STOP_HARM, f"guardrail {g.metric} is significantly worse")
     if srm is not None and srm.alarm:
         return Decision(KEEP_RUNNING, "sample ratio mismatch: fix assignment before deciding")
