@@ -212,3 +212,13 @@ def test_plain_test_without_pre_data_matches_statsmodels_numbers(
     assert out["srm"]["alarm"]  # 300 against 100 on a 1:1 split
     assert out["srm"]["p_value"] == pytest.approx(sps.chisquare([300, 100]).pvalue)
     assert out["decisions"][0]["decision"] == "keep running"
+
+
+def test_exposures_keep_the_first_and_take_big_batches(
+    store: Store, workspace: WorkspaceRecord
+) -> None:
+    db = ExperimentStore(store)
+    rows = [Exposure(workspace.id, "big", f"u{i}", "a", 1.0) for i in range(12_000)]
+    db.log_exposures(rows)
+    db.log_exposures([Exposure(workspace.id, "big", "u1", "b", 2.0)])  # a later exposure
+    assert db.exposure_counts(workspace.id, "big") == {"a": 12_000}

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select, update
 
 from tastemaker.store.measure_tables import bandit_stats, experiments, exposures, holdouts
 from tastemaker.store.models import events
-from tastemaker.store.store import Store
+from tastemaker.store.store import WRITE_CHUNK, Store
 
 STATUSES = ("running", "stopped")
 
@@ -150,27 +150,27 @@ class ExperimentStore:
     # -- exposures -----------------------------------------------------------------------------
 
     def log_exposures(self, rows: Sequence[Exposure]) -> None:
-        """Record first exposures; a unit already exposed keeps its first row (idempotent)."""
+        """Record first exposures; a unit already exposed keeps its first row (idempotent).
+
+        Executemany in chunks: one multi-row VALUES would hit SQLite's bound-parameter limit
+        on a busy second's buffer.
+        """
         if not rows:
             return
-        stmt = (
-            self.store._insert(exposures)
-            .values(
-                [
-                    {
-                        "workspace_id": r.workspace_id,
-                        "experiment_key": r.experiment_key,
-                        "unit_id": r.unit_id,
-                        "variant": r.variant,
-                        "first_ts": r.ts,
-                    }
-                    for r in rows
-                ]
-            )
-            .on_conflict_do_nothing()
-        )
+        stmt = self.store._insert(exposures).on_conflict_do_nothing()
+        params = [
+            {
+                "workspace_id": r.workspace_id,
+                "experiment_key": r.experiment_key,
+                "unit_id": r.unit_id,
+                "variant": r.variant,
+                "first_ts": r.ts,
+            }
+            for r in rows
+        ]
         with self.store.engine.begin() as conn:
-            conn.execute(stmt)
+            for start in range(0, len(params), WRITE_CHUNK):
+                conn.execute(stmt, params[start : start + WRITE_CHUNK])
 
     def exposure_counts(self, ws_id: int, key: str) -> dict[str, int]:
         q = (
