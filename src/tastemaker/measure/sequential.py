@@ -19,8 +19,11 @@ planned for a sample size and are read at its end. So the error budget is split 
 stop the test early on any day for a clear win or clear harm, and the rest to one fixed-horizon
 test at the planned sample size. By the union bound the chance of any false alarm, over all
 daily looks and the final read, stays <= alpha, however often people look. The default share
-(one fifth) keeps most of the budget where the experiment was powered; it was fixed before
-simulating anything, from that argument alone.
+(one fifth) keeps most of the budget where the experiment was powered. Its cost follows from the
+design alone (a Brownian-motion calculation, no data): with a design powered at 80% for the
+fixed test, a share of 0.2 keeps about 97% of that power and 0.5 about 89%, while a larger share
+stops more experiments early. ``benchmarks/ab_simulation.py`` shows the figures on simulated
+experiments.
 """
 
 from __future__ import annotations
