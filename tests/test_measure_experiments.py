@@ -15,7 +15,8 @@ from tastemaker.errors import InvalidInput, NotFound
 from tastemaker.ingest import EventIn, ItemIn
 from tastemaker.measure.assign import bucket, choose_variant, in_holdout
 from tastemaker.measure.design import ExperimentSpec, MetricSpec
-from tastemaker.measure.stats import SampleStats, proportions_test, srm_check
+from tastemaker.measure.stats import SampleStats, proportions_test
+from tastemaker.measure.verdict import srm_check
 from tastemaker.settings import Settings
 from tastemaker.store import Store, WorkspaceRecord
 from tastemaker.store.experiments import ExperimentStore, Exposure

@@ -11,17 +11,19 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from tastemaker.measure.stats import (
+    PairedStats,
+    SampleStats,
+    cuped_test,
+    means_test,
+    proportions_test,
+)
+from tastemaker.measure.verdict import (
     KEEP_RUNNING,
     SHIP,
     STOP_HARM,
-    PairedStats,
-    SampleStats,
     benjamini_hochberg,
-    cuped_test,
     decide,
     holm,
-    means_test,
-    proportions_test,
     srm_check,
 )
 

@@ -19,14 +19,11 @@ from tastemaker.measure.stats import (
     PairedStats,
     SampleStats,
     TestResult,
-    benjamini_hochberg,
     cuped_test,
-    decide,
-    holm,
     means_test,
     proportions_test,
-    srm_check,
 )
+from tastemaker.measure.verdict import benjamini_hochberg, decide, holm, srm_check
 from tastemaker.store.experiments import ExperimentStore, VariantTotals
 
 
