@@ -314,19 +314,8 @@ class Engine:
 
     def save_experiment(self, slug: str, decl: ExperimentDecl) -> ExperimentRecord:
         """Declare (or redeclare) an experiment; every variant must make a valid experience."""
-        ws = self.workspace(slug)
         base = self.get_experience(slug, decl.experience)
-        for v in decl.variants:
-            try:
-                variant_spec(base, v.overrides)
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                where = ".".join(str(p) for p in err["loc"])
-                raise InvalidInput(
-                    f"variant {v.name!r} does not make a valid experience: {where}: {err['msg']}",
-                    field="variants",
-                ) from exc
-        return self.experiments.save(ws.id, decl)
+        return self.experiments.save(self.workspace(slug).id, decl, base)
 
     def _assign(self, ws_id: int, slug: str, key: str, user_id: str) -> Assignment | None:
         try:

@@ -13,7 +13,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import ValidationError
+
 from tastemaker.errors import InvalidInput, NotFound
+from tastemaker.experiences import ExperienceSpec
 from tastemaker.measure.analysis import analyse
 from tastemaker.measure.assign import HOLDOUT, Assignment, choose_variant, in_holdout
 from tastemaker.measure.bandit_state import bandit_state
@@ -29,7 +32,7 @@ from tastemaker.measure.bandits import (
     linear_deltas,
     time_of_day,
 )
-from tastemaker.measure.design import ExperimentSpec, MetricSpec, VariantSpec
+from tastemaker.measure.design import ExperimentSpec, MetricSpec, VariantSpec, variant_spec
 from tastemaker.settings import Settings
 from tastemaker.store import Store
 from tastemaker.store.experiments import (
@@ -61,9 +64,20 @@ class ExperimentService:
 
     # -- declaring -----------------------------------------------------------------------------
 
-    def save(self, ws_id: int, spec: ExperimentSpec) -> ExperimentRecord:
+    def save(self, ws_id: int, spec: ExperimentSpec, base: ExperienceSpec) -> ExperimentRecord:
+        """Store an experiment on ``base`` once every variant makes a valid experience of it."""
         if spec.key == HOLDOUT_KEY or any(v.name == HOLDOUT for v in spec.variants):
             raise InvalidInput("'holdout' is reserved for the workspace holdout", field="key")
+        for v in spec.variants:
+            try:
+                variant_spec(base, v.overrides)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(p) for p in err["loc"])
+                raise InvalidInput(
+                    f"variant {v.name!r} does not make a valid experience: {where}: {err['msg']}",
+                    field="variants",
+                ) from exc
         rec = self.db.save_experiment(ws_id, spec.key, spec.experience, spec.model_dump())
         self._cache.pop(ws_id, None)
         return rec
