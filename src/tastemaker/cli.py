@@ -361,6 +361,12 @@ def eval_(
         report.write_bytes(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2))
 
 
+# Sub-command groups kept in their own modules; imported here, after the helpers they use.
+from tastemaker.cli_experiments import experiments_app  # noqa: E402
+
+app.add_typer(experiments_app, name="experiments")
+
+
 def main() -> None:
     """The ``tastemaker`` console script."""
     app()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from threadpoolctl import threadpool_limits
 
 from tastemaker.catalog import Catalog
@@ -28,9 +29,14 @@ from tastemaker.fit import EventData, ItemData, build_catalog
 from tastemaker.index import VectorIndex
 from tastemaker.ingest import EventIn, ItemIn
 from tastemaker.learn import train_ranker
-from tastemaker.pipeline import runner
+from tastemaker.measure.assign import Assignment
+from tastemaker.measure.design import ExperimentSpec as ExperimentDecl
+from tastemaker.measure.design import variant_spec
+from tastemaker.measure.service import ExperimentService
+from tastemaker.pipeline import capture, runner
 from tastemaker.settings import Settings
 from tastemaker.store import ServedRecord, Store, WorkspaceRecord
+from tastemaker.store.experiments import ExperimentRecord
 from tastemaker.types import Answer, RequestContext, ResultItem
 
 log = logging.getLogger(__name__)
@@ -66,6 +72,8 @@ class Engine:
         self._served_lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
+        self.experiments = ExperimentService(store, self.settings)
+        self._variant_specs: dict[tuple[str, str, int, str, str], ExperienceSpec] = {}
         # One BLAS thread: a request's mat-vecs are far too small to gain from a second thread,
         # and with several workers per core the threads only wait on each other.
         threadpool_limits(limits=1, user_api="blas")
@@ -267,6 +275,12 @@ class Engine:
             raise InvalidInput("must be a string of 1 to 128 characters", field="user_id")
         ws = self.workspace(slug)
         spec, version = self._experience(slug, key)
+        assignment = None
+        if variant == "default" and user_id and record:  # evaluation runs enroll nobody
+            assignment = self._assign(ws.id, slug, key, user_id)
+            if assignment is not None:
+                variant = assignment.variant
+                spec = self._variant_spec(slug, version, spec, assignment)
         answer = Answer(
             request_id=uuid.uuid4().hex,
             workspace=slug,
@@ -286,12 +300,56 @@ class Engine:
                 events = self.store.user_history(ws.id, user_id, limit=HISTORY_EVENTS)
         except Exception:
             log.exception("could not load state for request_id=%s", answer.request_id)
-        runner.run(answer, spec, catalog, self.encoder, events, use_history=use_history)
+        if assignment is not None and assignment.holdout:
+            self._serve_holdout(answer, spec, catalog, ws)
+        else:
+            runner.run(answer, spec, catalog, self.encoder, events, use_history=use_history)
         if answer.fallback and not answer.items:
             self._store_fallback(answer, spec, ws)
         if record:
             self._record(answer, ws)
         return answer
+
+    # -- experiments -----------------------------------------------------------------------------
+
+    def save_experiment(self, slug: str, decl: ExperimentDecl) -> ExperimentRecord:
+        """Declare (or redeclare) an experiment; every variant must make a valid experience."""
+        base = self.get_experience(slug, decl.experience)
+        return self.experiments.save(self.workspace(slug).id, decl, base)
+
+    def _assign(self, ws_id: int, slug: str, key: str, user_id: str) -> Assignment | None:
+        try:
+            return self.experiments.assign(ws_id, key, user_id)
+        except Exception:  # an experiment must never cost a person their answer
+            log.exception("assignment failed workspace=%s experience=%s", slug, key)
+            return None
+
+    def _variant_spec(
+        self, slug: str, version: int, spec: ExperienceSpec, a: Assignment
+    ) -> ExperienceSpec:
+        cache_key = (slug, spec.key, version, a.experiment or "", a.variant)
+        hit = self._variant_specs.get(cache_key)
+        if hit is None:
+            try:
+                hit = variant_spec(spec, a.overrides)
+            except ValidationError:
+                log.exception("variant %s of %s is invalid; serving the base", a.variant, spec.key)
+                hit = spec
+            self._variant_specs[cache_key] = hit
+        return hit
+
+    def _serve_holdout(
+        self, answer: Answer, spec: ExperienceSpec, catalog: Catalog | None, ws: WorkspaceRecord
+    ) -> None:
+        """The curated default, never personalized: what the holdout measures against."""
+        t0 = time.perf_counter()
+        capture.run(answer, spec)  # the person's input errors are still theirs to see
+        runner.fallback(answer, spec, catalog, reason="holdout")
+        if not answer.items:
+            self._store_fallback(answer, spec, ws)
+        answer.fallback = False
+        answer.fallback_reason = None
+        answer.timings_ms["total"] = (time.perf_counter() - t0) * 1000.0
 
     def _store_fallback(self, answer: Answer, spec: ExperienceSpec, ws: WorkspaceRecord) -> None:
         """No snapshot at all: take the curated items straight from the store."""
@@ -356,6 +414,7 @@ class Engine:
 
     def flush(self) -> int:
         """Write buffered served results; on a store error keep them for the next try."""
+        self.experiments.flush()
         with self._served_lock:
             rows, self._served = self._served, []
         if not rows:

@@ -185,3 +185,7 @@ served = Table(
     Column("latency_ms", Double, nullable=True),
     UniqueConstraint("workspace_id", "request_id"),
 )
+
+# -- measurement (issue 5): experiments, holdout, exposures, bandit state ---------------------
+# Imported last: that module defines its tables on ``metadata`` above.
+from tastemaker.store import measure_tables  # noqa: E402, F401
