@@ -185,3 +185,9 @@ served = Table(
     Column("latency_ms", Double, nullable=True),
     UniqueConstraint("workspace_id", "request_id"),
 )
+
+
+# -- areas' tables ---------------------------------------------------------------------------
+# Each area defines its tables in its own module on this ``metadata``; importing them here
+# means anything that imports the models (Alembic's env, the schema test) sees every table.
+from tastemaker.store import privacy_tables as privacy_tables  # noqa: E402
