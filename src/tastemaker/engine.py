@@ -8,6 +8,7 @@ for served results, so answering a prompt never waits on a database write.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import threading
@@ -28,9 +29,11 @@ from tastemaker.fit import EventData, ItemData, build_catalog
 from tastemaker.index import VectorIndex
 from tastemaker.ingest import EventIn, ItemIn
 from tastemaker.learn import train_ranker
-from tastemaker.pipeline import runner
+from tastemaker.pipeline import memory, runner
+from tastemaker.privacy import Privacy
 from tastemaker.settings import Settings
 from tastemaker.store import ServedRecord, Store, WorkspaceRecord
+from tastemaker.store.privacy import DAY, Memory, PersonState, PrivacyStore
 from tastemaker.types import Answer, RequestContext, ResultItem
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,9 @@ class Engine:
         self._missing: dict[str, float] = {}  # workspace -> when no snapshot was found
         self._lock = threading.RLock()
         self._served: list[ServedRecord] = []
+        self._memories: list[Memory] = []  # answers kept under memory consent, not yet written
+        self._privacy = PrivacyStore(store)
+        self._privacy_api: Privacy | None = None
         self._served_lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
@@ -77,6 +83,13 @@ class Engine:
         if self._encoder is None:
             self._encoder = get_encoder(self.settings.encoder)
         return self._encoder
+
+    @property
+    def privacy(self) -> Privacy:
+        """Consent, memory, export, erasure and retention (:mod:`tastemaker.privacy`)."""
+        if self._privacy_api is None:
+            self._privacy_api = Privacy(self)
+        return self._privacy_api
 
     def workspace(self, slug: str) -> WorkspaceRecord:
         ws = self._workspaces.get(slug)
@@ -280,18 +293,60 @@ class Engine:
         )
         catalog: Catalog | None = None
         events: Sequence[Any] = ()
+        person: PersonState | None = None
         try:
             catalog = self.catalog(slug)
+            if user_id:
+                # Consent first: without it for history, the person's events are not even read.
+                person = self._privacy.person_state(ws.id, user_id, time.time())
+                use_history = use_history and person.consent["history"]
             if user_id and use_history:
                 events = self.store.user_history(ws.id, user_id, limit=HISTORY_EVENTS)
         except Exception:
             log.exception("could not load state for request_id=%s", answer.request_id)
-        runner.run(answer, spec, catalog, self.encoder, events, use_history=use_history)
+            use_history = use_history and person is not None  # unknown consent: assume none
+        runner.run(
+            answer,
+            spec,
+            catalog,
+            self.encoder,
+            events,
+            use_history=use_history,
+            remembered=person.preferences if person is not None else (),
+        )
         if answer.fallback and not answer.items:
             self._store_fallback(answer, spec, ws)
         if record:
             self._record(answer, ws)
+            if person is not None and person.consent["memory"]:
+                self._remember(answer, spec, ws, person)
         return answer
+
+    def _remember(
+        self, answer: Answer, spec: ExperienceSpec, ws: WorkspaceRecord, person: PersonState
+    ) -> None:
+        """Buffer the answer and its facts; without memory consent this is never called."""
+        captured = answer.captured
+        if answer.user_id is None or captured is None:
+            return
+        if not captured.text and captured.choice_id is None:
+            return
+        now = time.time()
+        row = Memory(
+            workspace_id=ws.id,
+            user_id=answer.user_id,
+            request_id=answer.request_id,
+            experience_key=answer.experience_key,
+            choice_id=captured.choice_id,
+            text=captured.text,  # redacted by capture
+            facts=tuple(memory.extract(answer, spec)),
+            created_at=now,
+            expires_at=now + person.policy.memory_days * DAY,
+        )
+        with self._served_lock:
+            self._memories.append(row)
+        if self._flusher is None:
+            self._start_flusher()
 
     def _store_fallback(self, answer: Answer, spec: ExperienceSpec, ws: WorkspaceRecord) -> None:
         """No snapshot at all: take the curated items straight from the store."""
@@ -354,8 +409,35 @@ class Engine:
         while not self._stop.wait(SERVED_FLUSH_SECONDS):
             self.flush()
 
+    def forget_buffered(self, slug: str, user_id: str, *, served: bool = True) -> int:
+        """Drop a person from the write-behind buffers (erasure, memory withdrawal).
+
+        Their buffered memories go; buffered served results stay, without the user id, as
+        the served table keeps them once erased. Returns how many entries were touched.
+        """
+        ws_id = self.workspace(slug).id
+        with self._served_lock:
+            kept = [m for m in self._memories if (m.workspace_id, m.user_id) != (ws_id, user_id)]
+            n = len(self._memories) - len(kept)
+            self._memories = kept
+            if served:
+                for i, r in enumerate(self._served):
+                    if r.workspace_id == ws_id and r.user_id == user_id:
+                        self._served[i] = dataclasses.replace(r, user_id=None)
+                        n += 1
+        return n
+
     def flush(self) -> int:
-        """Write buffered served results; on a store error keep them for the next try."""
+        """Write buffered served results and memories; on a store error keep them for later."""
+        with self._served_lock:
+            memories, self._memories = self._memories, []
+        if memories:
+            try:
+                self._privacy.remember(memories)
+            except Exception:
+                log.exception("could not keep %d answers; will retry", len(memories))
+                with self._served_lock:
+                    self._memories = memories + self._memories
         with self._served_lock:
             rows, self._served = self._served, []
         if not rows:

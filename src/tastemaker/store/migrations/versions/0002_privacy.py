@@ -84,9 +84,7 @@ def upgrade() -> None:
         _fk("answers"),
     )
     op.create_index("ix_answers_workspace_id_user_id", "answers", ["workspace_id", "user_id"])
-    op.create_index(
-        "ix_answers_workspace_id_created_at", "answers", ["workspace_id", "created_at"]
-    )
+    op.create_index("ix_answers_workspace_id_created_at", "answers", ["workspace_id", "created_at"])
     op.create_table(
         "privacy_policies",
         sa.Column("workspace_id", sa.Integer, nullable=False),

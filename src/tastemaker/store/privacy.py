@@ -1,0 +1,424 @@
+"""The privacy area's queries: policies, consent, memory, export, erasure and retention.
+
+Kept out of ``store.py`` (which holds the catalog and event queries); it works on the same
+:class:`~tastemaker.store.Store` and its engine. Export and erasure walk the registry in
+:mod:`tastemaker.store.person`, so tables registered by other areas are covered too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from sqlalchemy import Connection, and_, delete, select
+
+from tastemaker.store.models import events, served
+from tastemaker.store.person import erase_person, export_person
+from tastemaker.store.privacy_tables import (
+    answers,
+    consents,
+    erasures,
+    preferences,
+    privacy_policies,
+)
+from tastemaker.store.store import Store
+
+Purpose = Literal["history", "memory", "marketing"]
+PURPOSES: tuple[Purpose, ...] = ("history", "memory", "marketing")
+PREFERENCE_KINDS = ("taste", "avoid", "size", "budget")
+DAY = 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A workspace's retention periods (days; None keeps until erased) and consent defaults.
+
+    The defaults apply to a person who has not said anything yet: personalization from history
+    is on (it is what the engine is for, and the prompt's privacy notice says so), remembering
+    answers and marketing use are off until the person opts in.
+    """
+
+    events_days: int | None = None
+    answers_days: int | None = 365
+    memory_days: int = 180
+    default_history: bool = True
+    default_memory: bool = False
+    default_marketing: bool = False
+
+    def default(self, purpose: Purpose) -> bool:
+        return bool(getattr(self, f"default_{purpose}"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "events_days": self.events_days,
+            "answers_days": self.answers_days,
+            "memory_days": self.memory_days,
+            "defaults": {p: self.default(p) for p in PURPOSES},
+        }
+
+
+DEFAULT_POLICY = Policy()
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentState:
+    """Where a person stands on one purpose; ``source`` is "default" when they never said."""
+
+    purpose: Purpose
+    granted: bool
+    source: str
+    recorded_at: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"granted": self.granted, "source": self.source, "recorded_at": self.recorded_at}
+
+
+@dataclass(frozen=True, slots=True)
+class Preference:
+    """One thing remembered about a person."""
+
+    id: int
+    kind: str  # taste | avoid | size | budget
+    name: str  # the attribute it is about
+    value: str
+    source: str  # the experience that heard it
+    created_at: float
+    expires_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "name": self.name,
+            "value": self.value,
+            "source": self.source,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """What one answer leaves behind under memory consent: its redacted text and the facts."""
+
+    workspace_id: int
+    user_id: str
+    request_id: str
+    experience_key: str
+    choice_id: str | None
+    text: str
+    facts: tuple[tuple[str, str, str], ...]  # (kind, name, value)
+    created_at: float
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PersonState:
+    """What the request path needs to know about a person, read in one round trip."""
+
+    policy: Policy
+    consent: dict[Purpose, bool]
+    preferences: list[Preference] = field(default_factory=list)
+
+
+class PrivacyStore:
+    """The privacy queries over a :class:`Store`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- policy ----------------------------------------------------------------------------
+
+    def policy(self, ws_id: int) -> Policy:
+        with self.store.engine.connect() as conn:
+            return _policy(conn, ws_id)
+
+    def set_policy(self, ws_id: int, **changes: Any) -> Policy:
+        """Change some of the workspace's retention periods or consent defaults."""
+        with self.store.engine.begin() as conn:
+            policy = replace(_policy(conn, ws_id), **changes)
+            row = {
+                "events_days": policy.events_days,
+                "answers_days": policy.answers_days,
+                "memory_days": policy.memory_days,
+                "default_history": policy.default_history,
+                "default_memory": policy.default_memory,
+                "default_marketing": policy.default_marketing,
+                "updated_at": time.time(),
+            }
+            stmt = self.store._insert(privacy_policies).values(workspace_id=ws_id, **row)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["workspace_id"], set_=row))
+        return policy
+
+    # -- consent ---------------------------------------------------------------------------
+
+    def record_consent(
+        self,
+        ws_id: int,
+        user_id: str,
+        changes: Mapping[Purpose, bool],
+        *,
+        source: str,
+        now: float | None = None,
+    ) -> dict[Purpose, ConsentState]:
+        """Append the changes to the person's consent history; returns where they now stand."""
+        at = time.time() if now is None else now
+        with self.store.engine.begin() as conn:
+            if changes:
+                conn.execute(
+                    consents.insert(),
+                    [
+                        {
+                            "workspace_id": ws_id,
+                            "user_id": user_id,
+                            "purpose": purpose,
+                            "granted": granted,
+                            "source": source,
+                            "recorded_at": at,
+                        }
+                        for purpose, granted in changes.items()
+                    ],
+                )
+            return _consent(conn, ws_id, user_id, _policy(conn, ws_id))
+
+    def consent(self, ws_id: int, user_id: str) -> dict[Purpose, ConsentState]:
+        with self.store.engine.connect() as conn:
+            return _consent(conn, ws_id, user_id, _policy(conn, ws_id))
+
+    def person_state(self, ws_id: int, user_id: str, now: float) -> PersonState:
+        with self.store.engine.connect() as conn:
+            policy = _policy(conn, ws_id)
+            state = _consent(conn, ws_id, user_id, policy)
+            granted = {p: s.granted for p, s in state.items()}
+            prefs = _preferences(conn, ws_id, user_id, now) if granted["memory"] else []
+        return PersonState(policy, granted, prefs)
+
+    # -- memory ----------------------------------------------------------------------------
+
+    def remember(self, rows: Sequence[Memory]) -> None:
+        """Keep answers and their facts; a fact heard again gets a fresh expiry.
+
+        A person has one budget per attribute at a time: a new one replaces the old.
+        """
+        if not rows:
+            return
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                answers.insert(),
+                [
+                    {
+                        "workspace_id": m.workspace_id,
+                        "user_id": m.user_id,
+                        "request_id": m.request_id,
+                        "experience_key": m.experience_key,
+                        "choice_id": m.choice_id,
+                        "text": m.text,
+                        "created_at": m.created_at,
+                    }
+                    for m in rows
+                ],
+            )
+            for m in rows:
+                for kind, name, value in m.facts:
+                    if kind == "budget":
+                        conn.execute(
+                            delete(preferences).where(
+                                preferences.c.workspace_id == m.workspace_id,
+                                preferences.c.user_id == m.user_id,
+                                preferences.c.kind == kind,
+                                preferences.c.name == name,
+                                preferences.c.value != value,
+                            )
+                        )
+                    values = {
+                        "source": m.experience_key,
+                        "created_at": m.created_at,
+                        "expires_at": m.expires_at,
+                    }
+                    stmt = self.store._insert(preferences).values(
+                        workspace_id=m.workspace_id,
+                        user_id=m.user_id,
+                        kind=kind,
+                        name=name,
+                        value=value,
+                        **values,
+                    )
+                    conn.execute(
+                        stmt.on_conflict_do_update(
+                            index_elements=["workspace_id", "user_id", "kind", "name", "value"],
+                            set_=values,
+                        )
+                    )
+
+    def preferences(self, ws_id: int, user_id: str, now: float | None = None) -> list[Preference]:
+        """What we remember about the person (unexpired), oldest first."""
+        with self.store.engine.connect() as conn:
+            return _preferences(conn, ws_id, user_id, time.time() if now is None else now)
+
+    def forget_preference(self, ws_id: int, user_id: str, pref_id: int) -> bool:
+        with self.store.engine.begin() as conn:
+            result = conn.execute(
+                delete(preferences).where(
+                    preferences.c.workspace_id == ws_id,
+                    preferences.c.user_id == user_id,
+                    preferences.c.id == pref_id,
+                )
+            )
+        return bool(result.rowcount)
+
+    def forget_memory(self, ws_id: int, user_id: str) -> dict[str, int]:
+        """Delete everything kept under memory consent (on its withdrawal)."""
+        counts: dict[str, int] = {}
+        with self.store.engine.begin() as conn:
+            for t in (preferences, answers):
+                result = conn.execute(
+                    delete(t).where(t.c.workspace_id == ws_id, t.c.user_id == user_id)
+                )
+                counts[t.name] = int(result.rowcount or 0)
+        return counts
+
+    # -- export and erasure --------------------------------------------------------------------
+
+    def export(self, ws_id: int, user_id: str) -> dict[str, list[dict[str, Any]]]:
+        with self.store.engine.connect() as conn:
+            return export_person(conn, ws_id, user_id)
+
+    def erase(
+        self, ws_id: int, user_id: str, *, now: float | None = None
+    ) -> tuple[str, dict[str, int]]:
+        """Erase the person from every registered table and keep a receipt, in one transaction."""
+        at = time.time() if now is None else now
+        receipt = uuid.uuid4().hex
+        with self.store.engine.begin() as conn:
+            counts = erase_person(conn, ws_id, user_id)
+            conn.execute(
+                erasures.insert().values(
+                    workspace_id=ws_id,
+                    receipt_id=receipt,
+                    subject_hash=subject_hash(ws_id, user_id),
+                    erased_at=at,
+                    counts=counts,
+                )
+            )
+        return receipt, counts
+
+    def receipt(self, ws_id: int, receipt_id: str) -> dict[str, Any] | None:
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                select(erasures).where(
+                    erasures.c.workspace_id == ws_id, erasures.c.receipt_id == receipt_id
+                )
+            ).first()
+        if row is None:
+            return None
+        return {
+            "receipt_id": row.receipt_id,
+            "subject_hash": row.subject_hash,
+            "erased_at": row.erased_at,
+            "counts": row.counts,
+        }
+
+    # -- retention -----------------------------------------------------------------------------
+
+    def purge_expired(self, ws_id: int, now: float) -> dict[str, int]:
+        """Delete what the workspace's policy no longer lets it keep, as of ``now``."""
+        policy = self.policy(ws_id)
+        counts: dict[str, int] = {}
+        with self.store.engine.begin() as conn:
+            if policy.events_days is not None:
+                cutoff = now - policy.events_days * DAY
+                counts["events"] = _delete(
+                    conn, events, events.c.workspace_id == ws_id, events.c.ts < cutoff
+                )
+                # Served results are request logs of the same kind, kept just as long.
+                counts["served"] = _delete(
+                    conn, served, served.c.workspace_id == ws_id, served.c.created_at < cutoff
+                )
+            if policy.answers_days is not None:
+                cutoff = now - policy.answers_days * DAY
+                counts["answers"] = _delete(
+                    conn, answers, answers.c.workspace_id == ws_id, answers.c.created_at < cutoff
+                )
+            counts["preferences"] = _delete(
+                conn,
+                preferences,
+                preferences.c.workspace_id == ws_id,
+                preferences.c.expires_at <= now,
+            )
+        return counts
+
+
+def subject_hash(ws_id: int, user_id: str) -> str:
+    return hashlib.sha256(f"{ws_id}\x00{user_id}".encode()).hexdigest()
+
+
+def _delete(conn: Connection, table: Any, *where: Any) -> int:
+    return int(conn.execute(delete(table).where(and_(*where))).rowcount or 0)
+
+
+def _policy(conn: Connection, ws_id: int) -> Policy:
+    row = conn.execute(
+        select(privacy_policies).where(privacy_policies.c.workspace_id == ws_id)
+    ).first()
+    if row is None:
+        return DEFAULT_POLICY
+    return Policy(
+        events_days=row.events_days,
+        answers_days=row.answers_days,
+        memory_days=row.memory_days,
+        default_history=bool(row.default_history),
+        default_memory=bool(row.default_memory),
+        default_marketing=bool(row.default_marketing),
+    )
+
+
+def _consent(
+    conn: Connection, ws_id: int, user_id: str, policy: Policy
+) -> dict[Purpose, ConsentState]:
+    state: dict[Purpose, ConsentState] = {
+        p: ConsentState(p, policy.default(p), "default", None) for p in PURPOSES
+    }
+    rows = conn.execute(
+        select(consents.c.purpose, consents.c.granted, consents.c.source, consents.c.recorded_at)
+        .where(consents.c.workspace_id == ws_id, consents.c.user_id == user_id)
+        .order_by(consents.c.recorded_at, consents.c.id)
+    )
+    for purpose, granted, source, at in rows:
+        if purpose in state:
+            state[purpose] = ConsentState(purpose, bool(granted), source, at)
+    return state
+
+
+def _preferences(conn: Connection, ws_id: int, user_id: str, now: float) -> list[Preference]:
+    rows = conn.execute(
+        select(preferences)
+        .where(
+            preferences.c.workspace_id == ws_id,
+            preferences.c.user_id == user_id,
+            preferences.c.expires_at > now,
+        )
+        .order_by(preferences.c.created_at, preferences.c.id)
+    )
+    return [
+        Preference(r.id, r.kind, r.name, r.value, r.source, r.created_at, r.expires_at)
+        for r in rows
+    ]
+
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "PREFERENCE_KINDS",
+    "PURPOSES",
+    "ConsentState",
+    "Memory",
+    "PersonState",
+    "Policy",
+    "Preference",
+    "PrivacyStore",
+    "Purpose",
+    "subject_hash",
+]
