@@ -361,6 +361,12 @@ def eval_(
         report.write_bytes(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2))
 
 
+# The privacy area's commands live in their own module (it imports the helpers above).
+from tastemaker.cli_privacy import register as _register_privacy  # noqa: E402
+
+_register_privacy(app)
+
+
 def main() -> None:
     """The ``tastemaker`` console script."""
     app()
