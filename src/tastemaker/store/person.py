@@ -41,7 +41,7 @@ class PersonTable:
 
     @property
     def name(self) -> str:
-        return self.table.name
+        return str(self.table.name)  # a plain str: Table.name is a str subclass
 
 
 PERSON_TABLES: dict[str, PersonTable] = {}
@@ -62,7 +62,7 @@ def register_person_table(
     if on_erase == "anonymize" and not table.c[user_column].nullable:
         raise ValueError(f"{table.name}.{user_column} must be nullable to be anonymized")
     entry = PersonTable(table, user_column, workspace_column, on_erase, export)
-    PERSON_TABLES[table.name] = entry
+    PERSON_TABLES[entry.name] = entry
     return entry
 
 

@@ -278,7 +278,7 @@ class PrivacyStore:
                 result = conn.execute(
                     delete(t).where(t.c.workspace_id == ws_id, t.c.user_id == user_id)
                 )
-                counts[t.name] = int(result.rowcount or 0)
+                counts[str(t.name)] = int(result.rowcount or 0)
         return counts
 
     # -- export and erasure --------------------------------------------------------------------
