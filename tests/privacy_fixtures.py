@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pipeline_fixtures import FILMS, film_events
 from tastemaker.encoders import Encoder
@@ -32,11 +33,11 @@ PICKS_SPEC = {
 
 
 def film_engine(
-    store: Store, ws: WorkspaceRecord, data_dir: Path, encoder: Encoder, **settings: object
+    store: Store, ws: WorkspaceRecord, data_dir: Path, encoder: Encoder, **settings: Any
 ) -> Engine:
     engine = Engine(
         store,
-        Settings(data_dir=data_dir, database_url=store.url, **settings),  # type: ignore[arg-type]
+        Settings(data_dir=data_dir, database_url=store.url, **settings),
         encoder=encoder,
     )
     items = [

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from privacy_fixtures import film_engine
 from tastemaker.encoders import Encoder, get_encoder
@@ -34,14 +34,13 @@ def engine(
     eng.close()
 
 
-def count(store: Store, table: object, ws: WorkspaceRecord, user_id: str) -> int:
-    t = table  # a Table
+def count(store: Store, table: Table, ws: WorkspaceRecord, user_id: str) -> int:
     with store.engine.connect() as conn:
         return int(
             conn.execute(
                 select(func.count())
-                .select_from(t)  # type: ignore[arg-type]
-                .where(t.c.workspace_id == ws.id, t.c.user_id == user_id)  # type: ignore[attr-defined]
+                .select_from(table)
+                .where(table.c.workspace_id == ws.id, table.c.user_id == user_id)
             ).scalar_one()
         )
 
@@ -255,8 +254,9 @@ def test_erasure_refits_the_model_without_the_person(
     assert receipt["tables"]["events"] > 0 and receipt["tables"]["users"] == 1
     after = engine.catalog(workspace.slug)
     assert after is not None and after is not before
-    assert engine.privacy.receipt(workspace.slug, receipt["receipt_id"])["counts"] == (
-        receipt["tables"]
+    assert (
+        engine.privacy.receipt(workspace.slug, receipt["receipt_id"])["counts"]
+        == (receipt["tables"])
     )
     again = engine.privacy.erase(workspace.slug, "a1", refit=True)
     assert again["model"] == "unchanged: no events of theirs"

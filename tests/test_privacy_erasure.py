@@ -75,9 +75,7 @@ def scan_redis(client: Any, needles: list[str]) -> list[str]:
             content = b" ".join(k + b"=" + v for k, v in client.hgetall(key).items())
         else:
             content = b""
-        found += [
-            f"redis {key!r}" for n in needles if n.encode() in key or n.encode() in content
-        ]
+        found += [f"redis {key!r}" for n in needles if n.encode() in key or n.encode() in content]
     return found
 
 

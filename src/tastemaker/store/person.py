@@ -86,7 +86,7 @@ def export_person(conn: Connection, ws_id: int, user_id: str) -> dict[str, list[
         if pk:
             stmt = stmt.order_by(*pk)
         out[entry.name] = [
-            {k: _json_safe(v) for k, v in row.items() if k != entry.workspace_column}
+            {str(k): _json_safe(v) for k, v in row.items() if k != entry.workspace_column}
             for row in conn.execute(stmt).mappings()
         ]
     return out
