@@ -261,3 +261,30 @@ def test_erasure_refits_the_model_without_the_person(
     again = engine.privacy.erase(workspace.slug, "a1", refit=True)
     assert again["model"] == "unchanged: no events of theirs"
     assert sum(again["tables"].values()) == 0
+
+
+def test_an_erasure_by_another_process_is_honoured_by_this_ones_buffers(
+    engine: Engine, workspace: WorkspaceRecord, encoder: Encoder
+) -> None:
+    slug = workspace.slug
+    engine.privacy.set_consent(slug, "x1", {"memory": True}, source="widget")
+    # Stop the background flusher so the rows surely wait in this engine's buffers.
+    engine._stop.set()
+    if engine._flusher is not None:
+        engine._flusher.join()
+    a = engine.answer(slug, "films", user_id="x1", text="a comedy")
+    other = Engine(engine.store, engine.settings, encoder=encoder)  # another worker
+    try:
+        other.privacy.erase(slug, "x1", refit=False)
+    finally:
+        other.close()
+    assert engine.flush() == 1
+    served = engine.store.get_served(workspace.id, a.request_id)
+    assert served is not None and served.user_id is None
+    assert count(engine.store, answers, workspace, "x1") == 0
+    assert count(engine.store, preferences, workspace, "x1") == 0
+    # Rows buffered after the erasure are new data and are kept.
+    b = engine.answer(slug, "films", user_id="x1", text="a comedy")
+    engine.flush()
+    kept = engine.store.get_served(workspace.id, b.request_id)
+    assert kept is not None and kept.user_id == "x1"

@@ -409,6 +409,29 @@ class Engine:
         while not self._stop.wait(SERVED_FLUSH_SECONDS):
             self.flush()
 
+    def _drop_erased(
+        self, memories: list[Memory], rows: list[ServedRecord]
+    ) -> tuple[list[Memory], list[ServedRecord]]:
+        """Leave out whoever was erased (by any process) after their rows were buffered."""
+        people = [(m.workspace_id, m.user_id) for m in memories]
+        people += [(r.workspace_id, r.user_id) for r in rows if r.user_id is not None]
+        if not people:
+            return memories, rows
+        erased = self._privacy.erased_at(people)
+        if not erased:
+            return memories, rows
+        never = float("-inf")
+        memories = [
+            m for m in memories if m.created_at > erased.get((m.workspace_id, m.user_id), never)
+        ]
+        rows = [
+            r
+            if r.user_id is None or r.created_at > erased.get((r.workspace_id, r.user_id), never)
+            else dataclasses.replace(r, user_id=None)
+            for r in rows
+        ]
+        return memories, rows
+
     def forget_buffered(self, slug: str, user_id: str, *, served: bool = True) -> int:
         """Drop a person from the write-behind buffers (erasure, memory withdrawal).
 
@@ -428,28 +451,39 @@ class Engine:
         return n
 
     def flush(self) -> int:
-        """Write buffered served results and memories; on a store error keep them for later."""
+        """Write buffered memories and served results; on a store error keep them for later.
+
+        Returns the number of served results written.
+        """
         with self._served_lock:
             memories, self._memories = self._memories, []
+            rows, self._served = self._served, []
+        try:
+            memories, rows = self._drop_erased(memories, rows)
+        except Exception:
+            log.exception("could not check erasures; keeping the buffers for the next flush")
+            self._put_back(memories, rows)
+            return 0
         if memories:
             try:
                 self._privacy.remember(memories)
             except Exception:
                 log.exception("could not keep %d answers; will retry", len(memories))
-                with self._served_lock:
-                    self._memories = memories + self._memories
-        with self._served_lock:
-            rows, self._served = self._served, []
+                self._put_back(memories, [])
         if not rows:
             return 0
         try:
             self.store.record_served(rows)
         except Exception:
             log.exception("could not record %d served results; will retry", len(rows))
-            with self._served_lock:
-                self._served = rows + self._served
+            self._put_back([], rows)
             return 0
         return len(rows)
+
+    def _put_back(self, memories: list[Memory], rows: list[ServedRecord]) -> None:
+        with self._served_lock:
+            self._memories = memories + self._memories
+            self._served = rows + self._served
 
 
 def _settle() -> None:

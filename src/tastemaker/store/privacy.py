@@ -306,6 +306,27 @@ class PrivacyStore:
             )
         return receipt, counts
 
+    def erased_at(self, people: Sequence[tuple[int, str]]) -> dict[tuple[int, str], float]:
+        """When each of these (workspace, user) was last erased, for those that ever were.
+
+        Another process may erase a person while this one still buffers their rows; the
+        buffers ask this before writing so that nothing of them comes back.
+        """
+        if not people:
+            return {}
+        by_hash = {subject_hash(ws, user): (ws, user) for ws, user in set(people)}
+        out: dict[tuple[int, str], float] = {}
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(erasures.c.subject_hash, erasures.c.erased_at).where(
+                    erasures.c.subject_hash.in_(list(by_hash))
+                )
+            )
+            for digest, at in rows:
+                key = by_hash[digest]
+                out[key] = max(out.get(key, 0.0), float(at))
+        return out
+
     def receipt(self, ws_id: int, receipt_id: str) -> dict[str, Any] | None:
         with self.store.engine.connect() as conn:
             row = conn.execute(
