@@ -163,8 +163,7 @@ class Privacy:
         return _consent_json(state)
 
     def consent_history(self, slug: str, user_id: str) -> list[dict[str, Any]]:
-        rows = self.store.export(self._ws(slug), check_user_id(user_id)).get("consents", [])
-        return [{k: r[k] for k in ("purpose", "granted", "source", "recorded_at")} for r in rows]
+        return self.store.consent_history(self._ws(slug), check_user_id(user_id))
 
     # -- memory ------------------------------------------------------------------------------
 

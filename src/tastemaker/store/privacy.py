@@ -189,6 +189,21 @@ class PrivacyStore:
         with self.store.engine.connect() as conn:
             return _consent(conn, ws_id, user_id, _policy(conn, ws_id))
 
+    def consent_history(self, ws_id: int, user_id: str) -> list[dict[str, Any]]:
+        """Every consent change the person made, oldest first."""
+        stmt = (
+            select(
+                consents.c.purpose, consents.c.granted, consents.c.source, consents.c.recorded_at
+            )
+            .where(consents.c.workspace_id == ws_id, consents.c.user_id == user_id)
+            .order_by(consents.c.recorded_at, consents.c.id)
+        )
+        with self.store.engine.connect() as conn:
+            return [
+                {"purpose": p, "granted": bool(g), "source": s, "recorded_at": at}
+                for p, g, s, at in conn.execute(stmt)
+            ]
+
     def person_state(self, ws_id: int, user_id: str, now: float) -> PersonState:
         with self.store.engine.connect() as conn:
             policy = _policy(conn, ws_id)
