@@ -67,7 +67,7 @@ class Engine:
         self._lock = threading.RLock()
         self._served: list[ServedRecord] = []
         self._memories: list[Memory] = []  # answers kept under memory consent, not yet written
-        self._privacy = PrivacyStore(store)
+        self.privacy_store = PrivacyStore(store)
         self._privacy_api: Privacy | None = None
         self._served_lock = threading.Lock()
         self._stop = threading.Event()
@@ -298,7 +298,7 @@ class Engine:
             catalog = self.catalog(slug)
             if user_id:
                 # Consent first: without it for history, the person's events are not even read.
-                person = self._privacy.person_state(ws.id, user_id, time.time())
+                person = self.privacy_store.person_state(ws.id, user_id, time.time())
                 use_history = use_history and person.consent["history"]
             if user_id and use_history:
                 events = self.store.user_history(ws.id, user_id, limit=HISTORY_EVENTS)
@@ -417,7 +417,7 @@ class Engine:
         people += [(r.workspace_id, r.user_id) for r in rows if r.user_id is not None]
         if not people:
             return memories, rows
-        erased = self._privacy.erased_at(people)
+        erased = self.privacy_store.erased_at(people)
         if not erased:
             return memories, rows
         never = float("-inf")
@@ -466,7 +466,7 @@ class Engine:
             return 0
         if memories:
             try:
-                self._privacy.remember(memories)
+                self.privacy_store.remember(memories)
             except Exception:
                 log.exception("could not keep %d answers; will retry", len(memories))
                 self._put_back(memories, [])

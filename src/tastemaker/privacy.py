@@ -27,7 +27,6 @@ from tastemaker.store.privacy import (
     ConsentState,
     Policy,
     Preference,
-    PrivacyStore,
     Purpose,
     subject_hash,
 )
@@ -112,7 +111,7 @@ class Privacy:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.store = PrivacyStore(engine.store)
+        self.store = engine.privacy_store  # shared: one policy cache per engine
         self.handlers: list[PersonStateHandler] = [EngineBuffers(engine)]
         if engine.settings.redis_url:
             self.handlers.append(RedisKeys(engine.settings.redis_url, engine.settings.redis_prefix))

@@ -31,6 +31,7 @@ Purpose = Literal["history", "memory", "marketing"]
 PURPOSES: tuple[Purpose, ...] = ("history", "memory", "marketing")
 PREFERENCE_KINDS = ("taste", "avoid", "size", "budget")
 DAY = 86400.0
+POLICY_TTL_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,14 +129,40 @@ class PersonState:
 class PrivacyStore:
     """The privacy queries over a :class:`Store`."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, policy_ttl: float = POLICY_TTL_SECONDS) -> None:
         self.store = store
+        self._policy_ttl = policy_ttl
+        # ws_id -> (read at, policy): every answer needs the policy, which changes rarely
+        self._policies: dict[int, tuple[float, Policy]] = {}
+        p = "?" if store.dialect == "sqlite" else "%s"
+        # Driver-level SQL on the request path, as ``Store.user_history`` does: a compiled
+        # select costs several times more than the lookup itself.
+        self._consent_sql = (
+            "SELECT purpose, granted FROM consents WHERE workspace_id = "
+            f"{p} AND user_id = {p} ORDER BY recorded_at, id"
+        )
+        self._prefs_sql = (
+            "SELECT id, kind, name, value, source, created_at, expires_at FROM preferences "
+            f"WHERE workspace_id = {p} AND user_id = {p} AND expires_at > {p} "
+            "ORDER BY created_at, id"
+        )
 
     # -- policy ----------------------------------------------------------------------------
 
     def policy(self, ws_id: int) -> Policy:
         with self.store.engine.connect() as conn:
             return _policy(conn, ws_id)
+
+    def _cached_policy(self, conn: Connection, ws_id: int) -> Policy:
+        """The policy, re-read at most every ``policy_ttl`` seconds (changes from another
+        process apply within that time; this process's own changes at once)."""
+        now = time.monotonic()
+        hit = self._policies.get(ws_id)
+        if hit is not None and now - hit[0] < self._policy_ttl:
+            return hit[1]
+        policy = _policy(conn, ws_id)
+        self._policies[ws_id] = (now, policy)
+        return policy
 
     def set_policy(self, ws_id: int, **changes: Any) -> Policy:
         """Change some of the workspace's retention periods or consent defaults."""
@@ -152,6 +179,7 @@ class PrivacyStore:
             }
             stmt = self.store._insert(privacy_policies).values(workspace_id=ws_id, **row)
             conn.execute(stmt.on_conflict_do_update(index_elements=["workspace_id"], set_=row))
+        self._policies.pop(ws_id, None)
         return policy
 
     # -- consent ---------------------------------------------------------------------------
@@ -205,11 +233,18 @@ class PrivacyStore:
             ]
 
     def person_state(self, ws_id: int, user_id: str, now: float) -> PersonState:
+        """What one answer needs to know about the person: consent and, under memory consent,
+        their unexpired remembered facts."""
         with self.store.engine.connect() as conn:
-            policy = _policy(conn, ws_id)
-            state = _consent(conn, ws_id, user_id, policy)
-            granted = {p: s.granted for p, s in state.items()}
-            prefs = _preferences(conn, ws_id, user_id, now) if granted["memory"] else []
+            policy = self._cached_policy(conn, ws_id)
+            granted: dict[Purpose, bool] = {p: policy.default(p) for p in PURPOSES}
+            for purpose, ok in conn.exec_driver_sql(self._consent_sql, (ws_id, user_id)):
+                if purpose in granted:
+                    granted[purpose] = bool(ok)
+            prefs: list[Preference] = []
+            if granted["memory"]:
+                rows = conn.exec_driver_sql(self._prefs_sql, (ws_id, user_id, now))
+                prefs = [Preference(*r) for r in rows]
         return PersonState(policy, granted, prefs)
 
     # -- memory ----------------------------------------------------------------------------
