@@ -288,3 +288,38 @@ def test_an_erasure_by_another_process_is_honoured_by_this_ones_buffers(
     engine.flush()
     kept = engine.store.get_served(workspace.id, b.request_id)
     assert kept is not None and kept.user_id == "x1"
+
+
+def test_text_caches_forget_answer_words_after_an_erasure_anywhere(
+    engine: Engine, workspace: WorkspaceRecord, encoder: Encoder
+) -> None:
+    from tastemaker.encoders import CachedEncoder
+    from tastemaker.pipeline import copywriting, retrieve
+
+    slug = workspace.slug
+    engine._stop.set()  # no background checks: this test drives them
+    if engine._flusher is not None:
+        engine._flusher.join()
+    engine.check_erasures()
+    assert engine.check_erasures() is False  # nothing new
+
+    def words_cached() -> bool:
+        enc = engine.encoder
+        in_encoder = isinstance(enc, CachedEncoder) and any("zebrafish" in t for t in enc._cache)
+        in_hits = any("zebrafish" in k[2] for k in retrieve._HITS)
+        return in_encoder or in_hits or copywriting.shorten.cache_info().currsize > 0
+
+    engine.answer(slug, "films", user_id="t1", text="a comedy about zebrafish")
+    assert words_cached()
+    engine.privacy.erase(slug, "t1", refit=False)  # this process: cleared at once
+    assert not words_cached()
+    engine.answer(slug, "films", user_id="t2", text="a comedy about zebrafish")
+    assert words_cached()
+    other = Engine(engine.store, engine.settings, encoder=get_encoder("static"))
+    try:
+        other.privacy_store.erase(workspace.id, "t2")  # another process's erasure
+    finally:
+        other.close()
+    assert words_cached()  # not seen yet
+    assert engine.check_erasures() is True
+    assert not words_cached()

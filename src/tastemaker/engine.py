@@ -30,7 +30,7 @@ from tastemaker.index import VectorIndex
 from tastemaker.ingest import EventIn, ItemIn
 from tastemaker.learn import train_ranker
 from tastemaker.pipeline import memory, runner
-from tastemaker.privacy import Privacy
+from tastemaker.privacy import Privacy, clear_text_caches
 from tastemaker.settings import Settings
 from tastemaker.store import ServedRecord, Store, WorkspaceRecord
 from tastemaker.store.privacy import DAY, Memory, PersonState, PrivacyStore
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 SPEC_TTL_SECONDS = 2.0
 SERVED_FLUSH_SECONDS = 0.5
 SERVED_FLUSH_ROWS = 500
+ERASURE_CHECK_SECONDS = 2.0
 HISTORY_EVENTS = 5000  # a person's latest events: the profile weighs them, rules exclude them
 
 
@@ -66,6 +67,7 @@ class Engine:
         self._missing: dict[str, float] = {}  # workspace -> when no snapshot was found
         self._lock = threading.RLock()
         self._served: list[ServedRecord] = []
+        self._erasures_seen: int | None = None  # the newest erasure receipt seen here
         self._memories: list[Memory] = []  # answers kept under memory consent, not yet written
         self.privacy_store = PrivacyStore(store)
         self._privacy_api: Privacy | None = None
@@ -406,8 +408,30 @@ class Engine:
             self._flusher.start()
 
     def _flush_loop(self) -> None:
+        checked = 0.0
         while not self._stop.wait(SERVED_FLUSH_SECONDS):
             self.flush()
+            if time.monotonic() - checked >= ERASURE_CHECK_SECONDS:
+                checked = time.monotonic()
+                try:
+                    self.check_erasures()
+                except Exception:
+                    log.exception("could not check for new erasures")
+
+    def check_erasures(self) -> bool:
+        """Clear the text caches when any process erased someone since the last look.
+
+        The caches (encoder vectors, retrieval hits, copy phrases) are keyed by answer words,
+        not by person, so another process's erasure cannot name what to evict here; clearing
+        them whole is rare and cheap. Returns whether they were cleared.
+        """
+        latest = self.privacy_store.latest_erasure()
+        if latest == self._erasures_seen:
+            return False
+        # First look (None): an erasure may have come after this process started caching.
+        self._erasures_seen = latest
+        clear_text_caches(self)
+        return True
 
     def _drop_erased(
         self, memories: list[Memory], rows: list[ServedRecord]

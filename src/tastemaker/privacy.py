@@ -62,6 +62,43 @@ class EngineBuffers:
         return self.engine.forget_buffered(workspace, user_id)
 
 
+class TextCaches:
+    """The process's caches keyed by answer words (encoder vectors, retrieval hits, copy
+    phrases, word stems).
+
+    They are not keyed by person, so erasure clears them whole: a moment of colder caches
+    against a person's words outliving them. Other processes clear theirs when they see a new
+    erasure receipt (:meth:`tastemaker.engine.Engine.check_erasures`).
+    """
+
+    name = "text_caches"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def erase(self, workspace: str, user_id: str) -> int:
+        return clear_text_caches(self.engine)
+
+
+def clear_text_caches(engine: Engine) -> int:
+    """Empty every in-process cache that may hold answer text; returns entries dropped."""
+    from tastemaker.encoders import CachedEncoder
+    from tastemaker.pipeline import copywriting, retrieve, understand
+
+    n = 0
+    encoder = engine._encoder
+    if isinstance(encoder, CachedEncoder):
+        n += len(encoder._cache)
+        encoder.cache_clear()
+    with retrieve._HITS_LOCK:
+        n += len(retrieve._HITS)
+        retrieve._HITS.clear()
+    for cached in (copywriting.shorten, understand.stem):
+        n += cached.cache_info().currsize
+        cached.cache_clear()
+    return n
+
+
 class RedisKeys:
     """Keys under ``prefix`` that name the person (``...:u:<user id>...``), deleted.
 
@@ -112,7 +149,7 @@ class Privacy:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.store = engine.privacy_store  # shared: one policy cache per engine
-        self.handlers: list[PersonStateHandler] = [EngineBuffers(engine)]
+        self.handlers: list[PersonStateHandler] = [EngineBuffers(engine), TextCaches(engine)]
         if engine.settings.redis_url:
             self.handlers.append(RedisKeys(engine.settings.redis_url, engine.settings.redis_prefix))
 

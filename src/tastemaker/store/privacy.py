@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, delete, select
+from sqlalchemy import Connection, and_, delete, func, select
 
 from tastemaker.store.models import events, served
 from tastemaker.store.person import erase_person, export_person
@@ -355,6 +355,11 @@ class PrivacyStore:
                 )
             )
         return receipt, counts
+
+    def latest_erasure(self) -> int:
+        """The id of the newest erasure receipt in any workspace (0 when none)."""
+        with self.store.engine.connect() as conn:
+            return int(conn.execute(select(func.max(erasures.c.id))).scalar() or 0)
 
     def erased_at(self, people: Sequence[tuple[int, str]]) -> dict[tuple[int, str], float]:
         """When each of these (workspace, user) was last erased, for those that ever were.
