@@ -163,3 +163,11 @@ def test_policy_round_trip(env: Env) -> None:
     assert env.client.get("/v1/privacy/policy", headers=env.adm).json() == r.json()
     r = env.client.put("/v1/privacy/policy", headers=env.adm, json={"answers_days": 0})
     assert r.status_code == 422 and error_of(r)["field"] == "answers_days"
+
+
+def test_the_demo_widget_offers_the_person_their_controls() -> None:
+    from tastemaker.demo import STATIC_DIR
+
+    html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    for part in ("/v1/people/", "/consent", "/memory", "What we remember about you", "Forget"):
+        assert part in html
