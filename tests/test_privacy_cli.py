@@ -56,6 +56,11 @@ def test_consent_set_and_show(cli: CliRunner, slug: str) -> None:
     }
     assert state["marketing"]["granted"] is False
     assert json.loads(run(cli, "consent", "show", "p1", "-w", slug).stdout) == state
+    history = json.loads(run(cli, "consent", "history", "p1", "-w", slug).stdout)
+    assert [(h["purpose"], h["granted"], h["source"]) for h in history] == [
+        ("memory", True, "cli"),
+        ("marketing", False, "cli"),
+    ]
     bad = run(cli, "consent", "set", "p1", "--grant", "ads", "-w", slug, code=2)
     assert "ads" in bad.stderr
     both = run(

@@ -52,6 +52,13 @@ def consent_show(user_id: User, workspace: Workspace = "default") -> None:
         _echo_json(engine.privacy.consent(workspace, user_id))
 
 
+@consent_app.command("history")
+def consent_history(user_id: User, workspace: Workspace = "default") -> None:
+    """Every consent change the person made: purpose, granted, source, time."""
+    with _engine() as engine:
+        _echo_json(engine.privacy.consent_history(workspace, user_id))
+
+
 @consent_app.command("set")
 def consent_set(
     user_id: User,
