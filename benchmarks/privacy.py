@@ -29,7 +29,8 @@ from sqlalchemy import text
 
 from tastemaker.ingest import EventIn
 from tastemaker.store import Store
-from tastemaker.store.privacy import DAY, Memory, PrivacyStore
+from tastemaker.store.privacy import PrivacyStore
+from tastemaker.store.privacy_records import DAY, Memory
 
 T0 = 1_700_000_000.0
 

@@ -10,7 +10,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, Text
 
 from tastemaker.store import Store, WorkspaceRecord
 from tastemaker.store.person import PERSON_TABLES, register_person_table
-from tastemaker.store.privacy import Memory, PrivacyStore, subject_hash
+from tastemaker.store.privacy import PrivacyStore, subject_hash
+from tastemaker.store.privacy_records import Memory
 
 
 @pytest.fixture

@@ -33,7 +33,8 @@ from tastemaker.pipeline import memory, runner
 from tastemaker.privacy import Privacy, clear_text_caches
 from tastemaker.settings import Settings
 from tastemaker.store import ServedRecord, Store, WorkspaceRecord
-from tastemaker.store.privacy import DAY, Memory, PersonState, PrivacyStore
+from tastemaker.store.privacy import PrivacyStore
+from tastemaker.store.privacy_records import DAY, Memory, PersonState
 from tastemaker.types import Answer, RequestContext, ResultItem
 
 log = logging.getLogger(__name__)
