@@ -366,6 +366,11 @@ from tastemaker.cli_experiments import experiments_app  # noqa: E402
 
 app.add_typer(experiments_app, name="experiments")
 
+# The privacy area's commands live in their own module (it imports the helpers above).
+from tastemaker.cli_privacy import register as _register_privacy  # noqa: E402
+
+_register_privacy(app)
+
 
 def main() -> None:
     """The ``tastemaker`` console script."""

@@ -8,6 +8,7 @@ for served results, so answering a prompt never waits on a database write.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import threading
@@ -33,10 +34,13 @@ from tastemaker.measure.assign import Assignment
 from tastemaker.measure.design import ExperimentSpec as ExperimentDecl
 from tastemaker.measure.design import variant_spec
 from tastemaker.measure.service import ExperimentService
-from tastemaker.pipeline import capture, runner
+from tastemaker.pipeline import capture, memory, runner
+from tastemaker.privacy import Privacy, clear_text_caches
 from tastemaker.settings import Settings
 from tastemaker.store import ServedRecord, Store, WorkspaceRecord
 from tastemaker.store.experiments import ExperimentRecord
+from tastemaker.store.privacy import PrivacyStore
+from tastemaker.store.privacy_records import DAY, Memory, PersonState
 from tastemaker.types import Answer, RequestContext, ResultItem
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,7 @@ log = logging.getLogger(__name__)
 SPEC_TTL_SECONDS = 2.0
 SERVED_FLUSH_SECONDS = 0.5
 SERVED_FLUSH_ROWS = 500
+ERASURE_CHECK_SECONDS = 2.0
 HISTORY_EVENTS = 5000  # a person's latest events: the profile weighs them, rules exclude them
 
 
@@ -69,6 +74,10 @@ class Engine:
         self._missing: dict[str, float] = {}  # workspace -> when no snapshot was found
         self._lock = threading.RLock()
         self._served: list[ServedRecord] = []
+        self._erasures_seen: int | None = None  # the newest erasure receipt seen here
+        self._memories: list[Memory] = []  # answers kept under memory consent, not yet written
+        self.privacy_store = PrivacyStore(store)
+        self._privacy_api: Privacy | None = None
         self._served_lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
@@ -85,6 +94,13 @@ class Engine:
         if self._encoder is None:
             self._encoder = get_encoder(self.settings.encoder)
         return self._encoder
+
+    @property
+    def privacy(self) -> Privacy:
+        """Consent, memory, export, erasure and retention (:mod:`tastemaker.privacy`)."""
+        if self._privacy_api is None:
+            self._privacy_api = Privacy(self)
+        return self._privacy_api
 
     def workspace(self, slug: str) -> WorkspaceRecord:
         ws = self._workspaces.get(slug)
@@ -294,20 +310,36 @@ class Engine:
         )
         catalog: Catalog | None = None
         events: Sequence[Any] = ()
+        person: PersonState | None = None
         try:
             catalog = self.catalog(slug)
+            if user_id:
+                # Consent first: without it for history, the person's events are not even read.
+                person = self.privacy_store.person_state(ws.id, user_id, time.time())
+                use_history = use_history and person.consent["history"]
             if user_id and use_history:
                 events = self.store.user_history(ws.id, user_id, limit=HISTORY_EVENTS)
         except Exception:
             log.exception("could not load state for request_id=%s", answer.request_id)
+            use_history = use_history and person is not None  # unknown consent: assume none
         if assignment is not None and assignment.holdout:
             self._serve_holdout(answer, spec, catalog, ws)
         else:
-            runner.run(answer, spec, catalog, self.encoder, events, use_history=use_history)
+            runner.run(
+                answer,
+                spec,
+                catalog,
+                self.encoder,
+                events,
+                use_history=use_history,
+                remembered=person.preferences if person is not None else (),
+            )
         if answer.fallback and not answer.items:
             self._store_fallback(answer, spec, ws)
         if record:
             self._record(answer, ws)
+            if person is not None and person.consent["memory"]:
+                self._remember(answer, spec, ws, person)
         return answer
 
     # -- experiments -----------------------------------------------------------------------------
@@ -350,6 +382,32 @@ class Engine:
         answer.fallback = False
         answer.fallback_reason = None
         answer.timings_ms["total"] = (time.perf_counter() - t0) * 1000.0
+
+    def _remember(
+        self, answer: Answer, spec: ExperienceSpec, ws: WorkspaceRecord, person: PersonState
+    ) -> None:
+        """Buffer the answer and its facts; without memory consent this is never called."""
+        captured = answer.captured
+        if answer.user_id is None or captured is None:
+            return
+        if not captured.text and captured.choice_id is None:
+            return
+        now = time.time()
+        row = Memory(
+            workspace_id=ws.id,
+            user_id=answer.user_id,
+            request_id=answer.request_id,
+            experience_key=answer.experience_key,
+            choice_id=captured.choice_id,
+            text=captured.text,  # redacted by capture
+            facts=tuple(memory.extract(answer, spec)),
+            created_at=now,
+            expires_at=now + person.policy.memory_days * DAY,
+        )
+        with self._served_lock:
+            self._memories.append(row)
+        if self._flusher is None:
+            self._start_flusher()
 
     def _store_fallback(self, answer: Answer, spec: ExperienceSpec, ws: WorkspaceRecord) -> None:
         """No snapshot at all: take the curated items straight from the store."""
@@ -409,24 +467,108 @@ class Engine:
             self._flusher.start()
 
     def _flush_loop(self) -> None:
+        checked = 0.0
         while not self._stop.wait(SERVED_FLUSH_SECONDS):
             self.flush()
+            if time.monotonic() - checked >= ERASURE_CHECK_SECONDS:
+                checked = time.monotonic()
+                try:
+                    self.check_erasures()
+                except Exception:
+                    log.exception("could not check for new erasures")
+
+    def check_erasures(self) -> bool:
+        """Clear the text caches when any process erased someone since the last look.
+
+        The caches (encoder vectors, retrieval hits, copy phrases) are keyed by answer words,
+        not by person, so another process's erasure cannot name what to evict here; clearing
+        them whole is rare and cheap. Returns whether they were cleared.
+        """
+        latest = self.privacy_store.latest_erasure()
+        if latest == self._erasures_seen:
+            return False
+        # First look (None): an erasure may have come after this process started caching.
+        self._erasures_seen = latest
+        clear_text_caches(self)
+        return True
+
+    def _drop_erased(
+        self, memories: list[Memory], rows: list[ServedRecord]
+    ) -> tuple[list[Memory], list[ServedRecord]]:
+        """Leave out whoever was erased (by any process) after their rows were buffered."""
+        people = [(m.workspace_id, m.user_id) for m in memories]
+        people += [(r.workspace_id, r.user_id) for r in rows if r.user_id is not None]
+        if not people:
+            return memories, rows
+        erased = self.privacy_store.erased_at(people)
+        if not erased:
+            return memories, rows
+        never = float("-inf")
+        memories = [
+            m for m in memories if m.created_at > erased.get((m.workspace_id, m.user_id), never)
+        ]
+        rows = [
+            r
+            if r.user_id is None or r.created_at > erased.get((r.workspace_id, r.user_id), never)
+            else dataclasses.replace(r, user_id=None)
+            for r in rows
+        ]
+        return memories, rows
+
+    def forget_buffered(self, slug: str, user_id: str, *, served: bool = True) -> int:
+        """Drop a person from the write-behind buffers (erasure, memory withdrawal).
+
+        Their buffered memories go; buffered served results stay, without the user id, as
+        the served table keeps them once erased. Returns how many entries were touched.
+        """
+        ws_id = self.workspace(slug).id
+        with self._served_lock:
+            kept = [m for m in self._memories if (m.workspace_id, m.user_id) != (ws_id, user_id)]
+            n = len(self._memories) - len(kept)
+            self._memories = kept
+            if served:
+                for i, r in enumerate(self._served):
+                    if r.workspace_id == ws_id and r.user_id == user_id:
+                        self._served[i] = dataclasses.replace(r, user_id=None)
+                        n += 1
+        return n
 
     def flush(self) -> int:
-        """Write buffered served results; on a store error keep them for the next try."""
+        """Write buffered memories, exposures and served results; on a store error keep them
+        for later.
+
+        Returns the number of served results written.
+        """
         self.experiments.flush()
         with self._served_lock:
+            memories, self._memories = self._memories, []
             rows, self._served = self._served, []
+        try:
+            memories, rows = self._drop_erased(memories, rows)
+        except Exception:
+            log.exception("could not check erasures; keeping the buffers for the next flush")
+            self._put_back(memories, rows)
+            return 0
+        if memories:
+            try:
+                self.privacy_store.remember(memories)
+            except Exception:
+                log.exception("could not keep %d answers; will retry", len(memories))
+                self._put_back(memories, [])
         if not rows:
             return 0
         try:
             self.store.record_served(rows)
         except Exception:
             log.exception("could not record %d served results; will retry", len(rows))
-            with self._served_lock:
-                self._served = rows + self._served
+            self._put_back([], rows)
             return 0
         return len(rows)
+
+    def _put_back(self, memories: list[Memory], rows: list[ServedRecord]) -> None:
+        with self._served_lock:
+            self._memories = memories + self._memories
+            self._served = rows + self._served
 
 
 def _settle() -> None:

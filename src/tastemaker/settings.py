@@ -29,7 +29,10 @@ class Settings:
     max_answer_chars: int = 2_000
     reload_check_seconds: float = 2.0
     learn_ranker: bool = True  # fit learns the ranker's weights from events (tastemaker.learn)
-    redis_url: str = ""  # shared bandit state in Redis (the ``redis`` extra); else the database
+    # shared bandit state in Redis (the ``redis`` extra; else the database); erasure also
+    # clears the person's keys under redis_prefix
+    redis_url: str = ""
+    redis_prefix: str = "tastemaker:"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -47,4 +50,5 @@ class Settings:
             max_batch=int(env.get("TASTEMAKER_MAX_BATCH", "10000")),
             learn_ranker=env.get("TASTEMAKER_LEARN_RANKER", "1").lower() not in _OFF,
             redis_url=env.get("TASTEMAKER_REDIS_URL", ""),
+            redis_prefix=env.get("TASTEMAKER_REDIS_PREFIX", "tastemaker:"),
         )

@@ -21,6 +21,7 @@ from tastemaker.api.demo import demo_from_env, demo_router
 from tastemaker.api.errors import install_error_handler
 from tastemaker.api.experiments import router as experiments_router
 from tastemaker.api.limits import BodyLimitMiddleware
+from tastemaker.api.privacy import router as privacy_router
 from tastemaker.api.routes import health_router, router
 from tastemaker.demo import STATIC_DIR, DemoInfo
 from tastemaker.engine import Engine
@@ -78,6 +79,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=engine.settings.max_body_bytes)
     app.include_router(router)
     app.include_router(experiments_router)
+    app.include_router(privacy_router)
     app.include_router(health_router)
     if demo is not None:
         app.include_router(demo_router(demo))

@@ -26,6 +26,7 @@ from tastemaker.pipeline import (
     copywriting,
     enrich,
     guard,
+    memory,
     rank,
     render,
     retrieve,
@@ -33,12 +34,14 @@ from tastemaker.pipeline import (
     understand,
 )
 from tastemaker.pipeline.enrich import EventLike
+from tastemaker.pipeline.memory import PreferenceLike
 from tastemaker.types import Answer, CopyText, ResultItem
 
 log = logging.getLogger("tastemaker.pipeline")
 
 STAGES: tuple[str, ...] = (
     "understand",
+    "recall",
     "enrich",
     "retrieve",
     "rank",
@@ -51,6 +54,7 @@ STAGES: tuple[str, ...] = (
 _MODULES: dict[str, ModuleType] = {
     "capture": capture,
     "understand": understand,
+    "recall": memory,
     "enrich": enrich,
     "retrieve": retrieve,
     "rank": rank,
@@ -72,8 +76,13 @@ def run(
     events: Sequence[EventLike],
     *,
     use_history: bool = True,
+    remembered: Sequence[PreferenceLike] = (),
 ) -> Answer:
-    """Run the whole pipeline on ``answer`` and return it (filled in)."""
+    """Run the whole pipeline on ``answer`` and return it (filled in).
+
+    ``remembered`` are the person's stored preferences (empty without memory consent); the
+    ``recall`` stage folds them into what ``understand`` made of the answer.
+    """
     t0 = time.perf_counter()
     _timed(answer, "capture", lambda: _MODULES["capture"].run(answer, spec))
     stage = "catalog"
@@ -82,6 +91,7 @@ def run(
             raise RuntimeError("no fitted catalog for this workspace (run `tastemaker fit`)")
         calls: dict[str, Callable[[], None]] = {
             "understand": lambda: _MODULES["understand"].run(answer, spec, catalog, encoder),
+            "recall": lambda: _MODULES["recall"].run(answer, spec, catalog, remembered),
             "enrich": lambda: _MODULES["enrich"].run(
                 answer, catalog, events, use_history=use_history
             ),

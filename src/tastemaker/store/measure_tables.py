@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Column, Double, ForeignKey, Index, Integer, String, Table, UniqueConstraint
 
 from tastemaker.store.models import ID_LEN, JsonType, metadata
+from tastemaker.store.person import register_person_table
 
 experiments = Table(
     "experiments",
@@ -83,3 +84,7 @@ bandit_stats = Table(
     Column("stat", String(32), primary_key=True),
     Column("value", Double, nullable=False),
 )
+
+# An exposure names the person (the unit): export shows it, erasure deletes it (the analysis
+# loses one unit; bandit statistics are sums that name nobody and stay).
+register_person_table(exposures, user_column="unit_id")

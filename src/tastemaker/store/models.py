@@ -186,6 +186,8 @@ served = Table(
     UniqueConstraint("workspace_id", "request_id"),
 )
 
-# -- measurement (issue 5): experiments, holdout, exposures, bandit state ---------------------
-# Imported last: that module defines its tables on ``metadata`` above.
-from tastemaker.store import measure_tables  # noqa: E402, F401
+# -- areas' tables ---------------------------------------------------------------------------
+# Each area defines its tables in its own module on this ``metadata``; importing them here
+# means anything that imports the models (Alembic's env, the schema test) sees every table.
+from tastemaker.store import measure_tables as measure_tables  # noqa: E402
+from tastemaker.store import privacy_tables as privacy_tables  # noqa: E402
