@@ -29,6 +29,11 @@ class Settings:
     max_answer_chars: int = 2_000
     reload_check_seconds: float = 2.0
     learn_ranker: bool = True  # fit learns the ranker's weights from events (tastemaker.learn)
+    # Syndication (tastemaker.syndication): private webhook destinations are refused unless an
+    # operator allows them; the server delivers webhooks and runs due refreshes in-process.
+    webhook_allow_private: bool = False
+    deliver_in_server: bool = True
+    delivery_poll_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -45,4 +50,8 @@ class Settings:
             max_body_bytes=int(env.get("TASTEMAKER_MAX_BODY_BYTES", "1000000")),
             max_batch=int(env.get("TASTEMAKER_MAX_BATCH", "10000")),
             learn_ranker=env.get("TASTEMAKER_LEARN_RANKER", "1").lower() not in _OFF,
+            webhook_allow_private=env.get("TASTEMAKER_WEBHOOK_ALLOW_PRIVATE", "0").lower()
+            not in _OFF,
+            deliver_in_server=env.get("TASTEMAKER_DELIVER_IN_SERVER", "1").lower() not in _OFF,
+            delivery_poll_seconds=float(env.get("TASTEMAKER_DELIVERY_POLL_SECONDS", "5")),
         )

@@ -185,3 +185,9 @@ served = Table(
     Column("latency_ms", Double, nullable=True),
     UniqueConstraint("workspace_id", "request_id"),
 )
+
+# -- syndication (issue 4): webhook endpoints, deliveries and receipts, saved prompts ----------
+# Defined in their own module (migration 0006_delivery) and added to this metadata here.
+from tastemaker.store.delivery_tables import define as _define_delivery  # noqa: E402
+
+webhook_endpoints, webhook_deliveries, webhook_attempts, saved_prompts = _define_delivery(metadata)
