@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 from typer.core import TyperGroup
 
+from tastemaker.cli_delivery import register as register_delivery
 from tastemaker.errors import InvalidInput, NotFound, TastemakerError
 from tastemaker.settings import Settings
 from tastemaker.store import Store
@@ -359,6 +360,10 @@ def eval_(
     typer.echo(format_table(result))
     if report is not None:
         report.write_bytes(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2))
+
+
+# -- channels and syndication (issue 4): render, webhooks, deliveries, subscribe, refresh ------
+register_delivery(app)
 
 
 def main() -> None:
