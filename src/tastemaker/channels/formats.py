@@ -62,7 +62,7 @@ def _render(
                 exc_info=True,
             )
     template = sandbox.shipped(shipped) if isinstance(shipped, str) else shipped
-    return sandbox.render(template, ctx)
+    return template.render(ctx)
 
 
 def fragment(ctx: dict[str, Any], spec: ExperienceSpec) -> str:

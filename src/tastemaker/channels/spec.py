@@ -76,10 +76,6 @@ class Delivery(_Strict):
         pattern=r"^https?://",
         description="The page that shows the whole result (default: link_base).",
     )
-    push: list[Channel] = Field(
-        default_factory=lambda: list[Channel](["json"]),
-        description="Channels rendered for webhook pushes.",
-    )
     allow_repeats: bool = Field(
         False, description="A scheduled refresh may repeat items the person already got."
     )

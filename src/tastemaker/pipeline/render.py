@@ -173,5 +173,5 @@ def context(
 
 
 def run(answer: Answer, spec: ExperienceSpec, *, now: float | None = None) -> None:
-    """Set ``answer.html`` from the experience's template (``spec.template``), within limits."""
-    answer.html = sandbox.render(template(spec.template), context(answer, spec, now=now))
+    """Set ``answer.html`` from the experience's shipped template (``spec.template``)."""
+    answer.html = template(spec.template).render(context(answer, spec, now=now))
