@@ -83,8 +83,9 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         return super().getitem(obj, argument)
 
 
-def _make(*, html: bool) -> LimitedSandbox:
-    env = LimitedSandbox(
+def _make(*, html: bool, limited: bool) -> ImmutableSandboxedEnvironment:
+    cls = LimitedSandbox if limited else ImmutableSandboxedEnvironment
+    env = cls(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=html,
         undefined=StrictUndefined,
@@ -97,9 +98,19 @@ def _make(*, html: bool) -> LimitedSandbox:
 
 
 @lru_cache(maxsize=2)
-def environment(*, html: bool = True) -> LimitedSandbox:
-    """The shared environment for HTML (autoescaped) or plain-text templates."""
-    return _make(html=html)
+def environment(*, html: bool = True) -> ImmutableSandboxedEnvironment:
+    """The environment of the shipped templates, HTML (autoescaped) or plain text.
+
+    The same sandbox, without the per-lookup deadline checks: shipped templates only loop over
+    the result's items, and the fragment is on every request's path.
+    """
+    return _make(html=html, limited=False)
+
+
+@lru_cache(maxsize=2)
+def brand_environment(*, html: bool = True) -> ImmutableSandboxedEnvironment:
+    """The environment of a brand's templates: the sandbox plus the deadline checks."""
+    return _make(html=html, limited=True)
 
 
 @lru_cache(maxsize=128)
@@ -112,7 +123,7 @@ def shipped(name: str) -> Template:
 def brand_template(source: str, *, html: bool) -> Template:
     """Compile a brand's template once per distinct source; a syntax error is a StageError."""
     try:
-        return environment(html=html).from_string(source)
+        return brand_environment(html=html).from_string(source)
     except Exception as exc:  # TemplateSyntaxError, or a SecurityError raised while compiling
         raise StageError("render", f"brand template does not compile: {exc}") from exc
 
