@@ -153,7 +153,7 @@ def test_dead_letters_are_listed_and_replayed_over_the_api(
             "msg_ids"
         ]
         syn = c.app.state.syndication  # type: ignore[attr-defined]
-        worker = syn.deliverer(policy=RetryPolicy(max_attempts=1))
+        worker = syn.deliverer(workspace.slug, policy=RetryPolicy(max_attempts=1))
         hook.script = [(500, {})]
         assert worker.run_once().dead == 1
         dead = c.get("/v1/deliveries", params={"status": "dead"}, headers=adm).json()

@@ -94,9 +94,9 @@ def test_webhook_subscribe_and_scheduled_refresh(
         slug,
     )
     assert json.loads(saved.stdout)["next_run_at"] == T0 + 86_400
-    first = json.loads(run(cli, "refresh", "--now", str(T0 + 3600)).stdout)
+    first = json.loads(run(cli, "refresh", "--now", str(T0 + 3600), "-w", slug).stdout)
     assert first["refreshed"] == [] and first["deliveries"]["delivered"] == 0
-    later = json.loads(run(cli, "refresh", "--now", "2026-02-03T03:00:00Z").stdout)
+    later = json.loads(run(cli, "refresh", "--now", "2026-02-03T03:00:00Z", "-w", slug).stdout)
     [done] = later["refreshed"]
     assert done["user_id"] == "u1" and done["items"] and done["error"] is None
     assert later["deliveries"]["delivered"] == 1
@@ -119,7 +119,7 @@ def test_dead_letters_listed_and_replayed(
     syn = Syndication(engine)
     [msg_id] = syn.publish(slug, engine.answer(slug, "mood", choice="calm"))
     hook.script = [(500, {})]
-    worker = syn.deliverer(policy=RetryPolicy(max_attempts=1))
+    worker = syn.deliverer(slug, policy=RetryPolicy(max_attempts=1))
     assert worker.run_once().dead == 1
     worker.close()
     engine.close()
@@ -128,7 +128,7 @@ def test_dead_letters_listed_and_replayed(
     assert run(cli, "deliveries", "replay", "-w", slug, code=2)  # neither ids nor --all
     assert "replayed: 1" in run(cli, "deliveries", "replay", "--all", "-w", slug).stdout
     hook.script = [(200, {})]
-    assert json.loads(run(cli, "deliveries", "run").stdout)["delivered"] == 1
+    assert json.loads(run(cli, "deliveries", "run", "-w", slug).stdout)["delivered"] == 1
     shown = json.loads(run(cli, "deliveries", "show", msg_id, "-w", slug).stdout)
     assert shown["status"] == "delivered"
     assert [r["status_code"] for r in shown["receipts"]] == [500, 200]

@@ -160,7 +160,7 @@ def test_a_push_is_signed_carries_the_channels_and_leaves_a_receipt(
     _, secret = syn.add_webhook(workspace.slug, "mailer", hook.url, ["email", "json"])
     answer = engine.answer(workspace.slug, "films", user_id="a1", text="action")
     [msg_id] = syn.publish(workspace.slug, answer)
-    report = syn.deliverer().run_once()
+    report = syn.deliverer(workspace.slug).run_once()
     assert report.delivered == 1
     [req] = hook.requests
     assert req.headers["webhook-id"] == msg_id
@@ -189,7 +189,7 @@ def test_failures_back_off_with_jitter_then_dead_letter_then_replay(
     [msg_id] = syn.publish(workspace.slug, engine.answer(workspace.slug, "films", text="x"))
     hook.script = [(503, {})]
     policy = RetryPolicy(max_attempts=3, base_seconds=60, cap_seconds=90)
-    worker = syn.deliverer(policy=policy, rng=random.Random(1))
+    worker = syn.deliverer(workspace.slug, policy=policy, rng=random.Random(1))
     waits = []
     for _ in range(3):
         start = clock.now
@@ -227,7 +227,7 @@ def test_redirects_are_not_followed(
     syn.add_webhook(workspace.slug, "ads", hook.url, ["ads"])
     [msg_id] = syn.publish(workspace.slug, engine.answer(workspace.slug, "films", text="x"))
     hook.script = [(302, {"location": "http://169.254.169.254/latest/meta-data/"})]
-    assert syn.deliverer().run_once().retried == 1
+    assert syn.deliverer(workspace.slug).run_once().retried == 1
     assert [r.path for r in hook.requests] == ["/hook"]
     rec = syn.delivery(workspace.slug, msg_id)
     assert rec.status == "pending" and rec.last_status == 302
@@ -241,7 +241,7 @@ def test_a_destination_refused_at_send_time_is_dead_without_a_request(
     syn.add_webhook(workspace.slug, "cms", hook.url)
     [msg_id] = syn.publish(workspace.slug, engine.answer(workspace.slug, "films", text="x"))
     # The operator withdrew the permission after the endpoint was saved.
-    assert syn.deliverer(allow_private=False).run_once().dead == 1
+    assert syn.deliverer(workspace.slug, allow_private=False).run_once().dead == 1
     assert hook.requests == []
     rec = syn.delivery(workspace.slug, msg_id)
     assert rec.status == "dead" and rec.last_error is not None
@@ -254,7 +254,7 @@ def test_two_workers_never_send_the_same_attempt(
     syn = Syndication(engine)
     syn.add_webhook(workspace.slug, "cms", hook.url)
     syn.publish(workspace.slug, engine.answer(workspace.slug, "films", text="x"))
-    [due] = syn.rows.due(syn.clock())
+    [due] = syn.rows.due(syn.clock(), 100, workspace.id)
     assert syn.rows.claim(due, due.next_attempt_at + 30)
     assert not syn.rows.claim(due, due.next_attempt_at + 30)
 
@@ -267,7 +267,7 @@ def test_rotation_and_retirement_through_the_queue(
     rec, new = syn.rotate(workspace.slug, "cms")
     assert rec.secrets == [new, old] and rec.public()["signing_keys"] == 2
     syn.publish(workspace.slug, engine.answer(workspace.slug, "films", text="x"))
-    syn.deliverer().run_once()
+    syn.deliverer(workspace.slug).run_once()
     req = hook.requests[-1]
     assert len(req.headers["webhook-signature"].split()) == 2
     Webhook(old).verify(req.body, req.headers)
@@ -322,20 +322,20 @@ def test_refresh_runs_on_schedule_without_repeats(
     syn.add_webhook(workspace.slug, "cms", hook.url)
     saved = syn.subscribe(workspace.slug, "films", user_id="c1", text="comedy", cadence="weekly")
     assert saved.next_run_at == T0 + 7 * 86_400
-    assert syn.refresh() == []  # not due yet
+    assert syn.refresh(workspace.slug) == []  # not due yet
     seen: list[str] = []
     for week in (1, 2, 3):
         clock.now = T0 + week * 7 * 86_400 + 60
-        [result] = syn.refresh()
+        [result] = syn.refresh(workspace.slug)
         assert result.error is None and result.items and len(result.msg_ids) == 1
         assert not set(result.items) & set(seen), f"week {week} repeated an item"
         seen += result.items
-        assert syn.refresh() == []  # ran once per period
+        assert syn.refresh(workspace.slug) == []  # ran once per period
     [rec] = syn.subscriptions(workspace.slug, "c1")
     assert rec.sent_item_ids == seen and rec.next_run_at == T0 + 4 * 7 * 86_400
     # Each refresh went out through the webhook, typed as a refresh.
     clock.now = datetime.now(UTC).timestamp()
-    syn.deliverer().run_once()
+    syn.deliverer(workspace.slug).run_once()
     bodies = [json.loads(r.body) for r in hook.requests]
     assert [b["type"] for b in bodies] == ["asset.refreshed"] * 3
     assert [b["data"]["user_id"] for b in bodies] == ["c1"] * 3
@@ -351,7 +351,7 @@ def test_refresh_may_repeat_when_the_experience_allows_it(
     runs = []
     for day in (1, 2):
         clock.now = T0 + day * 86_400
-        [result] = syn.refresh()
+        [result] = syn.refresh(workspace.slug)
         runs.append(result.items)
     assert runs[0] == runs[1]  # same person, same prompt, nothing excluded
 

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 Workspace = Annotated[
     str, typer.Option("--workspace", "-w", help="Workspace slug.", envvar="TASTEMAKER_WORKSPACE")
 ]
+AnyWorkspace = Annotated[
+    str | None,
+    typer.Option("--workspace", "-w", help="Only this workspace (default: every workspace)."),
+]
 Now = Annotated[
     str | None,
     typer.Option(help="Act as if it were this moment (epoch seconds or ISO 8601); for replays."),
@@ -158,10 +162,11 @@ def deliveries_run(
     loop: Annotated[bool, typer.Option(help="Keep polling until interrupted.")] = False,
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between passes.")] = 5.0,
     now: Now = None,
+    workspace: AnyWorkspace = None,
 ) -> None:
     """Send what is due (one pass, or forever with --loop); prints each pass's counts."""
     with _syndication(now) as syn:
-        worker = syn.deliverer()
+        worker = syn.deliverer(workspace)
         try:
             while True:
                 _echo(worker.run_once().as_dict())
@@ -192,13 +197,14 @@ def subscribe(
 def refresh(
     now: Now = None,
     send: Annotated[bool, typer.Option(help="Also run one delivery pass.")] = True,
+    workspace: AnyWorkspace = None,
 ) -> None:
-    """Refresh every saved prompt that is due (all workspaces) and push the results."""
+    """Refresh every saved prompt that is due and push the results."""
     with _syndication(now) as syn:
-        results = syn.refresh()
+        results = syn.refresh(workspace)
         sent = None
         if send:
-            worker = syn.deliverer()
+            worker = syn.deliverer(workspace)
             try:
                 sent = worker.run_once().as_dict()
             finally:

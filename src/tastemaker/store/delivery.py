@@ -259,8 +259,11 @@ class DeliveryStore:
         with self.engine.begin() as conn:
             conn.execute(webhook_deliveries.insert(), full)
 
-    def due(self, now: float, limit: int = 100) -> list[DueDelivery]:
-        """Pending deliveries whose time has come, oldest first, of active endpoints."""
+    def due(
+        self, now: float, limit: int = 100, workspace_id: int | None = None
+    ) -> list[DueDelivery]:
+        """Pending deliveries whose time has come, oldest first, of active endpoints (of one
+        workspace, or of all)."""
         d, e = webhook_deliveries, webhook_endpoints
         q = (
             select(
@@ -277,6 +280,8 @@ class DeliveryStore:
             .order_by(d.c.next_attempt_at, d.c.id)
             .limit(limit)
         )
+        if workspace_id is not None:
+            q = q.where(d.c.workspace_id == workspace_id)
         with self.engine.connect() as conn:
             return [
                 DueDelivery(
@@ -480,7 +485,9 @@ class DeliveryStore:
             ).rowcount
         return n > 0
 
-    def due_prompts(self, now: float, limit: int = 100) -> list[SavedPromptRecord]:
+    def due_prompts(
+        self, now: float, limit: int = 100, workspace_id: int | None = None
+    ) -> list[SavedPromptRecord]:
         sp = saved_prompts
         q = (
             select(sp)
@@ -488,6 +495,8 @@ class DeliveryStore:
             .order_by(sp.c.next_run_at, sp.c.id)
             .limit(limit)
         )
+        if workspace_id is not None:
+            q = q.where(sp.c.workspace_id == workspace_id)
         with self.engine.connect() as conn:
             return [_saved(r) for r in conn.execute(q)]
 

@@ -46,12 +46,18 @@ class RefreshResult:
 
 
 def run_due(
-    engine: Engine, rows: DeliveryStore, now: float, *, limit: int = 100
+    engine: Engine,
+    rows: DeliveryStore,
+    now: float,
+    *,
+    limit: int = 100,
+    workspace_id: int | None = None,
 ) -> list[RefreshResult]:
-    """Run every saved prompt that is due at ``now``; a failing one is logged and skipped."""
+    """Run every saved prompt that is due at ``now`` (of one workspace, or of all); a failing
+    one is logged and skipped."""
     slugs = {ws.id: ws.slug for ws in engine.store.list_workspaces()}
     results: list[RefreshResult] = []
-    for prompt in rows.due_prompts(now, limit):
+    for prompt in rows.due_prompts(now, limit, workspace_id):
         if not rows.claim_prompt(prompt, next_run(prompt.next_run_at, prompt.cadence, now)):
             continue  # another worker ran it
         slug = slugs.get(prompt.workspace_id)

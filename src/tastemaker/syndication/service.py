@@ -92,7 +92,10 @@ class Syndication:
         """Requeue dead letters: the listed ones, or every one when ``msg_ids`` is None."""
         return self.rows.replay(self._ws(slug), msg_ids, self.clock())
 
-    def deliverer(self, **kw: Any) -> Deliverer:
+    def deliverer(self, workspace: str | None = None, **kw: Any) -> Deliverer:
+        """A worker for one workspace's deliveries, or (``workspace=None``) everyone's."""
+        if workspace is not None:
+            kw["workspace_id"] = self._ws(workspace)
         kw.setdefault("allow_private", self.allow_private)
         kw.setdefault("clock", self.clock)
         kw.setdefault("policy", RetryPolicy())
@@ -138,6 +141,7 @@ class Syndication:
     def subscriptions(self, slug: str, user_id: str | None = None) -> list[SavedPromptRecord]:
         return self.rows.list_prompts(self._ws(slug), user_id)
 
-    def refresh(self, limit: int = 100) -> list[RefreshResult]:
-        """Run every due saved prompt (all workspaces) at the current clock."""
-        return run_due(self.engine, self.rows, self.clock(), limit=limit)
+    def refresh(self, workspace: str | None = None, limit: int = 100) -> list[RefreshResult]:
+        """Run the due saved prompts of one workspace (or of all) at the current clock."""
+        ws_id = None if workspace is None else self._ws(workspace)
+        return run_due(self.engine, self.rows, self.clock(), limit=limit, workspace_id=ws_id)

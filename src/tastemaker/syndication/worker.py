@@ -82,8 +82,10 @@ class Deliverer:
         rng: random.Random | None = None,
         resolver: network.Resolver = network.resolve,
         transport: httpx.BaseTransport | None = None,
+        workspace_id: int | None = None,
     ) -> None:
         self.rows = rows
+        self.workspace_id = workspace_id  # None: every workspace's deliveries
         self.policy = policy or RetryPolicy()
         self.allow_private = allow_private
         self.clock = clock
@@ -104,7 +106,7 @@ class Deliverer:
         """One pass over what is due now."""
         report = PassReport()
         now = self.clock()
-        for delivery in self.rows.due(now, limit):
+        for delivery in self.rows.due(now, limit, self.workspace_id):
             lease = now + self.policy.timeout_seconds * 3
             if not self.rows.claim(delivery, lease):
                 report.skipped += 1
