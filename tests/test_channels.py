@@ -277,3 +277,20 @@ def test_a_brand_template_that_loops_or_balloons_is_stopped() -> None:
 def test_unknown_brand_template_slot_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown template"):
         spec(templates={"sms": "hi"})
+
+
+def test_a_brand_template_replaces_the_shipped_one() -> None:
+    s = spec(
+        templates={
+            "message": "{{ brand.name }} picked {{ items | length }} for you: {{ link }}",
+            "web": '<div class="brand">{% for i in items %}<a href="{{ i.url | url }}">'
+            "{{ i.title }}</a>{% endfor %}</div>",
+        }
+    )
+    out = formats.render_all(answer(["<b>Tea</b>"]), s)
+    assert out["message"]["text"].startswith("Weekend Supply Co. picked 1 for you: https://")
+    html = out["web"]["html"]
+    assert html.startswith('<div class="brand"><a href="https://shop.example/p/p0?utm_source')
+    assert "&lt;b&gt;Tea&lt;/b&gt;" in html
+    # The landing page wraps the brand's fragment.
+    assert '<div class="brand">' in out["landing"]["html"]
