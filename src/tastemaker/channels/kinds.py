@@ -14,6 +14,7 @@ Pure functions of the result, the spec and a clock, so tests pin them with a fix
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from tastemaker.channels.spec import Offer, Slots
@@ -48,18 +49,33 @@ def open_slots(attributes: dict[str, Any], slots: Slots, now: float) -> list[dic
     """The next ``slots.per_item`` open starts after ``now`` (UTC), from the weekly schedule.
 
     Unknown day names and malformed hours are skipped rather than failing the render: the
-    schedule comes from a merchant's feed.
+    schedule comes from a merchant's feed. Results are cached per schedule and minute, since
+    the services of a package (and of every request in that minute) share a few schedules.
     """
-    days = {d.lower()[:3] for d in _as_list(attributes.get(slots.days_attribute))}
+    days = tuple(sorted({d.lower()[:3] for d in _as_list(attributes.get(slots.days_attribute))}))
+    hours = tuple(_as_list(attributes.get(slots.hours_attribute)))
+    # Starts fall on whole minutes, so "after the current minute began" equals "after now".
+    found = _slots(days, hours, slots.per_item, slots.horizon_days, int(now // 60))
+    return [{"at": at, "text": text} for at, text in found]
+
+
+@lru_cache(maxsize=4096)
+def _slots(
+    days: tuple[str, ...],
+    hours_text: tuple[str, ...],
+    per_item: int,
+    horizon_days: int,
+    minute: int,
+) -> tuple[tuple[str, str], ...]:
     hours: list[tuple[int, int]] = []
-    for h in _as_list(attributes.get(slots.hours_attribute)):
-        hour, _, minute = h.partition(":")
-        if hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60:
-            hours.append((int(hour), int(minute)))
+    for h in hours_text:
+        hour, _, mins = h.partition(":")
+        if hour.isdigit() and mins.isdigit() and int(hour) < 24 and int(mins) < 60:
+            hours.append((int(hour), int(mins)))
     hours.sort()
-    start = datetime.fromtimestamp(now, UTC)
-    out: list[dict[str, str]] = []
-    for offset in range(slots.horizon_days + 1):
+    start = datetime.fromtimestamp(minute * 60, UTC)
+    out: list[tuple[str, str]] = []
+    for offset in range(horizon_days + 1):
         day = (start + timedelta(days=offset)).date()
         if WEEKDAYS[day.weekday()] not in days:
             continue
@@ -67,12 +83,8 @@ def open_slots(attributes: dict[str, Any], slots: Slots, now: float) -> list[dic
             at = datetime(day.year, day.month, day.day, hh, mm, tzinfo=UTC)
             if at <= start:
                 continue
-            out.append(
-                {
-                    "at": at.isoformat(timespec="minutes").replace("+00:00", "Z"),
-                    "text": at.strftime("%a %d %b, %H:%M"),
-                }
-            )
-            if len(out) >= slots.per_item:
-                return out
-    return out
+            iso = at.isoformat(timespec="minutes").replace("+00:00", "Z")
+            out.append((iso, at.strftime("%a %d %b, %H:%M")))
+            if len(out) >= per_item:
+                return tuple(out)
+    return tuple(out)
