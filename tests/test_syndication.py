@@ -367,3 +367,17 @@ def test_subscribe_checks_its_input(engine: Engine, workspace: WorkspaceRecord) 
     assert syn.unsubscribe(workspace.slug, "films", "c1") is False
     syn.subscribe(workspace.slug, "films", user_id="c1", text="x")
     assert syn.unsubscribe(workspace.slug, "films", "c1") is True
+
+
+def test_saved_free_text_is_redacted_like_any_answer(
+    engine: Engine, workspace: WorkspaceRecord
+) -> None:
+    syn = Syndication(engine)
+    rec = syn.subscribe(
+        workspace.slug, "films", user_id="c1", text="comedy  please, mail me at ann@example.com"
+    )
+    assert rec.text is not None and "ann@example.com" not in rec.text
+    assert rec.text.startswith("comedy please, mail me at")
+    with pytest.raises(InvalidInput) as info:
+        syn.subscribe(workspace.slug, "films", user_id="c1", text="x" * 1000)
+    assert info.value.field == "text"

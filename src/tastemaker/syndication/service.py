@@ -14,6 +14,7 @@ from typing import Any
 from tastemaker.channels.spec import CHANNELS
 from tastemaker.engine import Engine
 from tastemaker.errors import InvalidInput
+from tastemaker.pipeline import capture
 from tastemaker.store.delivery import DeliveryStore, EndpointRecord, SavedPromptRecord
 from tastemaker.syndication import network, signing
 from tastemaker.syndication.publish import publish
@@ -121,8 +122,13 @@ class Syndication:
         spec = self.engine.get_experience(slug, key)
         if choice is not None and spec.choice(choice) is None:
             raise InvalidInput(f"no choice {choice!r} in experience {key!r}", field="choice")
-        if text is not None and len(text) > spec.prompt.max_length:
-            raise InvalidInput(f"at most {spec.prompt.max_length} characters", field="text")
+        if text is not None:
+            # Stored for months and replayed: keep only what capture would keep (cleaned,
+            # length-checked, e-mail addresses, phone and card numbers redacted).
+            text = capture.clean(text)
+            if len(text) > spec.prompt.max_length:
+                raise InvalidInput(f"at most {spec.prompt.max_length} characters", field="text")
+            text = capture.redact(text)[0] or None
         now = self.clock()
         return self.rows.save_prompt(
             self._ws(slug),
