@@ -381,3 +381,33 @@ def test_saved_free_text_is_redacted_like_any_answer(
     with pytest.raises(InvalidInput) as info:
         syn.subscribe(workspace.slug, "films", user_id="c1", text="x" * 1000)
     assert info.value.field == "text"
+
+
+def test_the_request_goes_to_the_checked_address(
+    engine: Engine, workspace: WorkspaceRecord, hook: Receiver
+) -> None:
+    """A name is resolved once per attempt; the connection uses that address (no rebinding)."""
+    port = hook.url.split(":")[2].split("/")[0]
+    lookups: list[str] = []
+
+    def resolver(host: str, _port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    syn = Syndication(engine, resolver=resolver)
+    syn.add_webhook(workspace.slug, "cms", f"http://hooks.invalid:{port}/hook")
+    syn.publish(workspace.slug, engine.answer(workspace.slug, "films", text="x"))
+    worker = syn.deliverer(workspace.slug)
+    assert worker.run_once().delivered == 1  # "hooks.invalid" itself never resolves
+    assert hook.requests[0].headers["host"] == f"hooks.invalid:{port}"
+    assert lookups == ["hooks.invalid", "hooks.invalid"]  # at registration, then at the attempt
+    worker.close()
+
+
+def test_pin_keeps_host_and_tls_name() -> None:
+    url, headers, ext = network.pin("https://cms.example/h?x=1", "93.184.216.34")
+    assert url == "https://93.184.216.34/h?x=1"
+    assert headers == {"host": "cms.example"} and ext == {"sni_hostname": "cms.example"}
+    url, headers, ext = network.pin("http://cms.example:8080/h", "2606:2800::1")
+    assert url == "http://[2606:2800::1]:8080/h" and headers == {"host": "cms.example:8080"}
+    assert ext == {}

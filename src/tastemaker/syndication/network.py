@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from tastemaker.errors import InvalidInput
 
@@ -91,3 +91,16 @@ def check_destination(
                 field="url",
             )
     return addresses
+
+
+def pin(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """``url`` rewritten to connect to ``address``, with the ``Host`` header and the TLS server
+    name (httpx's ``sni_hostname`` extension, also used to verify the certificate) kept as the
+    original host. Returns ``(url, headers, extensions)``."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return urlunsplit(parts._replace(netloc=netloc)), {"host": host_header}, extensions

@@ -28,10 +28,17 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 class Syndication:
     """Webhooks, the delivery queue and saved prompts of an engine's store."""
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Callable[[], float] = time.time,
+        resolver: network.Resolver = network.resolve,
+    ) -> None:
         self.engine = engine
         self.rows = DeliveryStore(engine.store)
         self.clock = clock
+        self.resolver = resolver  # DNS, replaceable in tests
 
     @property
     def allow_private(self) -> bool:
@@ -54,7 +61,7 @@ class Syndication:
                 f"channels must be some of {', '.join(CHANNELS)}; got {list(channels)}",
                 field="channels",
             )
-        network.check_destination(url, allow_private=self.allow_private)
+        network.check_destination(url, allow_private=self.allow_private, resolver=self.resolver)
         secret = signing.new_secret()
         rec = self.rows.create_endpoint(
             self._ws(slug), name, url, list(dict.fromkeys(channels)), secret, self.clock()
@@ -99,6 +106,7 @@ class Syndication:
             kw["workspace_id"] = self._ws(workspace)
         kw.setdefault("allow_private", self.allow_private)
         kw.setdefault("clock", self.clock)
+        kw.setdefault("resolver", self.resolver)
         kw.setdefault("policy", RetryPolicy())
         return Deliverer(self.rows, **kw)
 

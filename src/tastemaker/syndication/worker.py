@@ -123,12 +123,15 @@ class Deliverer:
         excerpt: str | None = None
         permanent = False
         try:
-            network.check_destination(
+            addresses = network.check_destination(
                 delivery.url, allow_private=self.allow_private, resolver=self.resolver
             )
+            url, host, extensions = network.pin(delivery.url, addresses[0])
             stamp = int(started)
             hdrs = signing.headers(delivery.secrets, delivery.msg_id, stamp, delivery.body)
-            response = self.client.post(delivery.url, content=delivery.body, headers=hdrs)
+            response = self.client.post(
+                url, content=delivery.body, headers=hdrs | host, extensions=extensions
+            )
             status_code = response.status_code
             excerpt = response.text[:RESPONSE_EXCERPT]
             if response.is_redirect:
