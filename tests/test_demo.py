@@ -51,7 +51,7 @@ def test_catalog_shape(data: Data) -> None:
     items, _ = data
     validate_items(items)
     kinds = Counter(i["attributes"]["kind"] for i in items)
-    assert kinds == {"track": 2200, "product": 800}
+    assert kinds == {"track": 2200, "product": 800, "destination": 240, "service": 240}
     assert len({i["id"] for i in items}) == len(items)
     tracks = [i for i in items if i["attributes"]["kind"] == "track"]
     products = [i for i in items if i["attributes"]["kind"] == "product"]
@@ -148,8 +148,10 @@ def test_write(tmp_path: Path, data: Data) -> None:
 
 def test_experiences_validate() -> None:
     specs = {s.key: s for s in demo_experiences()}
-    assert set(specs) == {"weekend-mood", "tell-us", "weekend-bundle"}
-    assert len(list(EXPERIENCES_DIR.glob("*.yaml"))) == 3
+    assert set(specs) == {
+        "weekend-mood", "tell-us", "weekend-bundle", "trip-shortlist", "local-services"
+    }  # fmt: skip
+    assert len(list(EXPERIENCES_DIR.glob("*.yaml"))) == 5
     mood = specs["weekend-mood"]
     assert [c.id for c in mood.prompt.choices] == [
         "focus",
@@ -221,10 +223,10 @@ def test_load_demo(store: Store) -> None:
     info = load_demo(store, now=DEMO_NOW)
     ws = store.get_workspace("demo")
     assert ws is not None and info.workspace == "demo"
-    assert store.count_items(ws.id) == 3000
-    assert info.items_changed == 3000 and info.events_added > 15_000
+    assert store.count_items(ws.id) == 3480
+    assert info.items_changed == 3480 and info.events_added > 15_000
     assert {e.key for e in store.list_experiences(ws.id)} == {
-        "weekend-mood", "tell-us", "weekend-bundle"
+        "weekend-mood", "tell-us", "weekend-bundle", "trip-shortlist", "local-services"
     }  # fmt: skip
     public, admin = (
         store.authenticate(info.public_key),

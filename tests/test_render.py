@@ -8,6 +8,7 @@ from html import unescape
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from tastemaker.errors import StageError
 from tastemaker.experiences import ExperienceSpec, Output, Prompt
@@ -187,7 +188,7 @@ def test_environment_is_sandboxed_and_cached() -> None:
     env = render.environment()
     assert env is render.environment()
     assert env.autoescape is True
-    assert type(env).__name__ == "ImmutableSandboxedEnvironment"
+    assert isinstance(env, ImmutableSandboxedEnvironment)
     assert render.template("default") is render.template("default")
 
 

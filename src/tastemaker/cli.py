@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 from typer.core import TyperGroup
 
+from tastemaker.cli_delivery import register as register_delivery
 from tastemaker.errors import InvalidInput, NotFound, TastemakerError
 from tastemaker.settings import Settings
 from tastemaker.store import Store
@@ -370,6 +371,9 @@ app.add_typer(experiments_app, name="experiments")
 from tastemaker.cli_privacy import register as _register_privacy  # noqa: E402
 
 _register_privacy(app)
+
+# -- channels and syndication (issue 4): render, webhooks, deliveries, subscribe, refresh ------
+register_delivery(app)
 
 
 def main() -> None:

@@ -285,8 +285,13 @@ class Engine:
         variant: str = "default",
         use_history: bool = True,
         record: bool = True,
+        exclude: Sequence[str] = (),
     ) -> Answer:
-        """Answer one prompt. Raises only for the person's own input errors (and unknown keys)."""
+        """Answer one prompt. Raises only for the person's own input errors (and unknown keys).
+
+        ``exclude`` are item ids never to show this time (a scheduled refresh passes what the
+        person already got); they join the experience's blocked items for this request only.
+        """
         if user_id is not None and (not isinstance(user_id, str) or not 0 < len(user_id) <= 128):
             raise InvalidInput("must be a string of 1 to 128 characters", field="user_id")
         ws = self.workspace(slug)
@@ -297,6 +302,9 @@ class Engine:
             if assignment is not None:
                 variant = assignment.variant
                 spec = self._variant_spec(slug, version, spec, assignment)
+        if exclude:  # after the variant: its cached spec must not carry one request's exclusions
+            rules = spec.rules.model_copy(update={"blocked": [*spec.rules.blocked, *exclude]})
+            spec = spec.model_copy(update={"rules": rules})
         answer = Answer(
             request_id=uuid.uuid4().hex,
             workspace=slug,

@@ -14,6 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tastemaker.channels.spec import Delivery
+
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 
@@ -145,6 +147,10 @@ class ExperienceSpec(_Strict):
     link_base: str = Field("https://example.com/items/", description="Item links start here.")
     default_items: list[str] = Field(
         default_factory=list, description="Curated fallback, shown when anything fails."
+    )
+    delivery: Delivery = Field(
+        default_factory=Delivery,
+        description="Channels, offers, slots, pushes (tastemaker.channels).",
     )
 
     @field_validator("default_items", "rules")

@@ -33,6 +33,11 @@ class Settings:
     # clears the person's keys under redis_prefix
     redis_url: str = ""
     redis_prefix: str = "tastemaker:"
+    # Syndication (tastemaker.syndication): private webhook destinations are refused unless an
+    # operator allows them; the server delivers webhooks and runs due refreshes in-process.
+    webhook_allow_private: bool = False
+    deliver_in_server: bool = True
+    delivery_poll_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -51,4 +56,8 @@ class Settings:
             learn_ranker=env.get("TASTEMAKER_LEARN_RANKER", "1").lower() not in _OFF,
             redis_url=env.get("TASTEMAKER_REDIS_URL", ""),
             redis_prefix=env.get("TASTEMAKER_REDIS_PREFIX", "tastemaker:"),
+            webhook_allow_private=env.get("TASTEMAKER_WEBHOOK_ALLOW_PRIVATE", "0").lower()
+            not in _OFF,
+            deliver_in_server=env.get("TASTEMAKER_DELIVER_IN_SERVER", "1").lower() not in _OFF,
+            delivery_poll_seconds=float(env.get("TASTEMAKER_DELIVERY_POLL_SECONDS", "5")),
         )

@@ -7,6 +7,7 @@ builds its own store connection pool and engine from the same environment.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
 
 from tastemaker.api.auth import KeyCache
+from tastemaker.api.delivery import router as delivery_router
+from tastemaker.api.delivery import syndication_for
 from tastemaker.api.demo import demo_from_env, demo_router
 from tastemaker.api.errors import install_error_handler
 from tastemaker.api.experiments import router as experiments_router
@@ -27,6 +30,7 @@ from tastemaker.demo import STATIC_DIR, DemoInfo
 from tastemaker.engine import Engine
 from tastemaker.settings import Settings
 from tastemaker.store import Store
+from tastemaker.syndication.background import deliver_forever
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +53,38 @@ def _warm(engine: Engine) -> None:
 
 
 def create_app(
-    engine: Engine, *, demo: DemoInfo | None = None, owns_engine: bool = False
+    engine: Engine,
+    *,
+    demo: DemoInfo | None = None,
+    owns_engine: bool = False,
+    deliver: bool | None = None,
 ) -> FastAPI:
     """Build the ASGI app around ``engine``; with ``demo``, also serve the demo page.
 
     ``owns_engine`` is for servers (:func:`create_app_from_env`): the app then warms the engine
     at start-up, so the first answers do not pay for loading the encoder and the snapshots, and
     closes it and its store at shutdown. Embedders and tests keep ownership by default.
+    ``deliver`` runs the webhook delivery worker as a background task (default: when the app
+    owns the engine and ``settings.deliver_in_server``).
     """
+    if deliver is None:
+        deliver = owns_engine and engine.settings.deliver_in_server
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if owns_engine:
             await run_in_threadpool(_warm, engine)
+        stop = asyncio.Event()
+        task = None
+        if deliver:
+            syn = syndication_for(app)
+            task = asyncio.create_task(
+                deliver_forever(syn, engine.settings.delivery_poll_seconds, stop)
+            )
         yield
+        if task is not None:
+            stop.set()
+            await task
         if owns_engine:
             engine.close()
             engine.store.close()
@@ -81,6 +103,7 @@ def create_app(
     app.include_router(experiments_router)
     app.include_router(privacy_router)
     app.include_router(health_router)
+    app.include_router(delivery_router)
     if demo is not None:
         app.include_router(demo_router(demo))
         app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

@@ -32,6 +32,7 @@ from typing import Any
 
 from tastemaker.demo import vocab as V
 from tastemaker.demo.items import make_products, make_tracks, rng_for, weighted
+from tastemaker.demo.slices import make_destinations, make_services, slice_events
 
 SEED = 7
 N_USERS = 300
@@ -265,7 +266,7 @@ def generate(
     """The demo catalog and events: ``(items, events)`` as ItemIn / EventIn-shaped dicts.
 
     Deterministic for a given ``seed`` and ``now`` (default: the fixed ``DEMO_NOW``). Items come
-    tracks first, then products; events are ordered by time.
+    tracks first, then products, then the trip and service slices; events are ordered by time.
     """
     now = DEMO_NOW if now is None else float(now)
     tracks, track_pop = make_tracks(seed)
@@ -277,12 +278,15 @@ def generate(
         events += histories.user(users, f"u{n + 1:03d}", _random_taste(users))
     for persona in DEMO_USERS:
         events += histories.user(rng_for(seed, persona.id), persona.id, persona.taste)
+    slices = make_destinations(seed) + make_services(seed)
+    users_seen = [f"u{n + 1:03d}" for n in range(N_USERS)]
+    events += slice_events(seed, now, users_seen, [i for i in slices if i["available"]])
     events.sort(key=lambda e: (e["ts"], e["user_id"], e["item_id"], e["type"]))
     for n, e in enumerate(events):
         # Positional ids: ts shifts with ``now`` but the sort order does not, so a reload with a
         # later clock maps every event onto the one already stored.
         e["event_id"] = f"demo-{seed}-{n:06d}"
-    return tracks + products, events
+    return tracks + products + slices, events
 
 
 def write(folder: str | Path, seed: int = SEED, now: float | None = None) -> tuple[Path, Path]:

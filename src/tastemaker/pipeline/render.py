@@ -13,36 +13,29 @@ about a quarter of a millisecond, well inside the request budget.
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateNotFound
+from jinja2 import Template, TemplateNotFound
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from tastemaker.channels import sandbox
+from tastemaker.channels.kinds import offer_terms, open_slots
 from tastemaker.errors import StageError
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.types import Answer, CopyText, ResultItem
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATE_DIR = sandbox.TEMPLATE_DIR
 TEMPLATE_SUFFIX = ".html.j2"
 SAFE_SCHEMES = frozenset({"http", "https", ""})
 TAG_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "tm_rid")
 
 
-@lru_cache(maxsize=1)
 def environment() -> ImmutableSandboxedEnvironment:
-    """The one sandboxed environment; templates never reload (they ship with the package)."""
-    return ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
-        autoescape=True,
-        undefined=StrictUndefined,  # a typo in a template fails loudly instead of rendering ""
-        auto_reload=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
+    """The one sandboxed HTML environment (shared with the channels, see channels.sandbox)."""
+    return sandbox.environment(html=True)
 
 
 @lru_cache(maxsize=64)
@@ -121,16 +114,29 @@ def _number(amount: float | None) -> str | None:
     return None if amount is None else f"{amount:.2f}"
 
 
-def context(answer: Answer, spec: ExperienceSpec) -> dict[str, Any]:
-    """What a template sees: plain data only, links already tagged, prices already formatted."""
+def context(
+    answer: Answer, spec: ExperienceSpec, *, medium: str | None = None, now: float | None = None
+) -> dict[str, Any]:
+    """What a template sees: plain data only, links already tagged, prices already formatted.
+
+    ``medium`` is the channel the links are tagged for (default: the output kind, for the
+    fragment the answer carries); ``now`` is when the result is shown, which an offer's deadline
+    and a service's open slots count from.
+    """
     copy = answer.copy or CopyText(
         spec.brand.safe_title, spec.brand.safe_description, spec.brand.cta, source="safe"
     )
     kind = spec.output.kind
+    delivery = spec.delivery
+    if now is None and (delivery.slots is not None or delivery.offer is not None):
+        now = time.time()
     tags = utm_tags(
-        medium=kind, campaign=spec.key, content=answer.variant, request_id=answer.request_id
+        medium=medium or kind,
+        campaign=spec.key,
+        content=answer.variant,
+        request_id=answer.request_id,
     )
-
+    slots = delivery.slots
     return {
         "copy": {"title": copy.title, "description": copy.description, "cta": copy.cta},
         "items": [
@@ -142,21 +148,30 @@ def context(answer: Answer, spec: ExperienceSpec) -> dict[str, Any]:
                 "price": it.price,
                 "price_text": _money(it.price),
                 "price_value": _number(it.price),
+                "attributes": it.attributes,
+                "slots": []
+                if slots is None or now is None
+                else open_slots(it.attributes, slots, now),
             }
             for it in answer.items
         ],
         "total": answer.bundle_total,
         "total_text": _money(answer.bundle_total),
         "total_value": _number(answer.bundle_total),
+        "offer": None
+        if delivery.offer is None or now is None
+        else offer_terms(delivery.offer, answer.bundle_total, now),
         "kind": kind,
         "experience": spec.key,
         "variant": answer.variant,
         "request_id": answer.request_id,
         "brand": {"name": spec.brand.name, "voice": spec.brand.voice},
         "fallback": answer.fallback,
+        "link": append_tags(delivery.landing_url or spec.link_base, tags),
+        "channel": medium or "web",
     }
 
 
-def run(answer: Answer, spec: ExperienceSpec) -> None:
-    """Set ``answer.html`` from the experience's template (``spec.template``)."""
-    answer.html = template(spec.template).render(context(answer, spec))
+def run(answer: Answer, spec: ExperienceSpec, *, now: float | None = None) -> None:
+    """Set ``answer.html`` from the experience's shipped template (``spec.template``)."""
+    answer.html = template(spec.template).render(context(answer, spec, now=now))

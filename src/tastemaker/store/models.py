@@ -191,3 +191,11 @@ served = Table(
 # means anything that imports the models (Alembic's env, the schema test) sees every table.
 from tastemaker.store import measure_tables as measure_tables  # noqa: E402
 from tastemaker.store import privacy_tables as privacy_tables  # noqa: E402
+from tastemaker.store.delivery_tables import define as _define_delivery  # noqa: E402
+from tastemaker.store.person import register_person_table  # noqa: E402
+
+webhook_endpoints, webhook_deliveries, webhook_attempts, saved_prompts = _define_delivery(metadata)
+# Pending payloads and saved prompts name the person: export and erasure cover them (attempts
+# go with their delivery by cascade).
+register_person_table(webhook_deliveries)
+register_person_table(saved_prompts)
