@@ -89,7 +89,11 @@ class Activity:
         if self.counts.shape[1] == 0:
             return np.zeros(len(rows), dtype=np.float32)
         first = self.first_bucket[rows]
-        age = self._bucket(now) - first
+        # Age keeps counting after the last recorded week (unlike trend, which has no data there).
+        current = (
+            self.counts.shape[1] - 1 if now is None else int((now - self.origin) // BUCKET_SECONDS)
+        )
+        age = current - first
         out = np.where(
             (first >= 0) & (age >= 0), np.power(0.5, np.maximum(age, 0) / FRESH_BUCKETS), 0.0
         )
