@@ -129,7 +129,7 @@ def test_empty_answers_use_their_own_learned_weights() -> None:
         film_catalog(),
         {"weights": worded, "active": True, "empty": {"weights": alone, "active": False}},
     )
-    assert rank.signal_weights(spec, inactive, empty=True) == worded
+    assert rank.signal_weights(spec, inactive, kind="empty") == worded
 
 
 def test_snapshot_round_trip_keeps_activity_and_covisitation(tmp_path: Path) -> None:
@@ -143,3 +143,17 @@ def test_snapshot_round_trip_keeps_activity_and_covisitation(tmp_path: Path) -> 
     assert (loaded.activity.counts != catalog.activity.counts).nnz == 0
     assert loaded.activity.origin == catalog.activity.origin
     assert (loaded.cf.covisit != catalog.cf.covisit).nnz == 0
+
+
+def test_relaxed_requirements_still_lead_the_result() -> None:
+    # two horror films in the catalog, six wanted: horror is relaxed to fill, but both
+    # horror films come first whatever the person's history favours
+    catalog = film_catalog()
+    enc = get_encoder("static")
+    spec = film_spec(output={"kind": "list", "size": 6}, ranking={"learned": False})
+    history = [EventData("fan", f"f{j}", "rating", 5.0, T0 + j) for j in (2, 6, 12, 14, 15, 19)]
+    answer = runner.run(new_answer("a horror film", user_id="fan"), spec, catalog, enc, history)
+    assert answer.intent is not None and answer.intent.relaxed == {"genres": ["Horror"]}
+    horror = {i for i, it in enumerate(answer.items) if "Horror" in it.attributes.get("genres", [])}
+    assert len(horror) >= 2 and horror == set(range(len(horror)))
+    assert any(note.startswith("relaxed") for note in answer.intent.notes)

@@ -83,6 +83,7 @@ class CaseFeatures:
 
     x: Array  # (n_candidates, len(rank.SIGNALS))
     label: int
+    kind: str = "words"  # rank.answer_kind of the understood answer: which weights it trains
 
 
 def make_cases(
@@ -270,7 +271,9 @@ def case_features(
     if len(hit) == 0:
         return None
     x = np.stack([rank.scale(cand.features[s]) for s in rank.SIGNALS], axis=1)
-    return CaseFeatures(x=x.astype(np.float64), label=int(hit[0]))
+    assert answer.intent is not None
+    kind = rank.answer_kind(answer.intent, cand.explain["intent_weights"])
+    return CaseFeatures(x=x.astype(np.float64), label=int(hit[0]), kind=kind)
 
 
 def _stack(cases: Sequence[CaseFeatures]) -> tuple[Array, npt.NDArray[np.int64], Array]:
@@ -371,9 +374,12 @@ def train_ranker(
 ) -> dict[str, Any]:
     """Learn the weights; returns what goes to ``catalog.trained["ranker"]``.
 
-    Answers with words and empty answers lean on different signals (the words, or the history
-    alone), so each gets its own weights: the top-level ones for answers with words, ``empty``
-    for empty answers (used when it learned enough, else the top-level ones apply).
+    Answers lean on different signals depending on what understand made of them: values named
+    outright are already hard filters, so the ranker should lean on the person among them;
+    words that only point towards values need the intent signal; an empty answer has only the
+    history. So each kind (``rank.ANSWER_KINDS``) gets its own weights, used when they learned
+    enough and beat the defaults; the top-level weights (every answer with words) apply
+    otherwise.
     """
     say = progress or (lambda msg: log.info("learn %s: %s", catalog.workspace, msg))
     t0 = time.perf_counter()
@@ -397,13 +403,16 @@ def train_ranker(
         return report
     default = default_weights()
     worded = _learn_group([(c.user_id, f) for c, f in usable if c.prompt], default, seed)
-    empty = _learn_group([(c.user_id, f) for c, f in usable if not c.prompt], default, seed)
     if worded["weights"] is None:
         report["note"] = "too few cases with words; default weights kept"
         return report
     report.update(worded)
     report["train_cases"] = len(usable)
-    report["empty"] = empty
+    for kind in rank.ANSWER_KINDS:
+        report[kind] = _learn_group(
+            [(c.user_id, f) for c, f in usable if f.kind == kind], default, seed
+        )
+    empty = report["empty"]
     report["seconds"] = round(time.perf_counter() - t0, 2)
     say(
         f"ranker learned from {len(usable)} cases (candidate recall "

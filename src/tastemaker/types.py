@@ -67,6 +67,9 @@ class Intent:
     asked: dict[str, list[str]] = field(default_factory=dict)
     numeric_min: dict[str, float] = field(default_factory=dict)  # e.g. {"price": 10, "year": 1990}
     numeric_max: dict[str, float] = field(default_factory=dict)  # e.g. {"price": 50, "year": 1999}
+    # values the person required that had to be relaxed to fill the result: items that have
+    # them still come first (rules stage), the others only fill
+    relaxed: dict[str, list[str]] = field(default_factory=dict)
     budget: float | None = None  # total budget for a bundle
     audience: str | None = None  # e.g. "kids"
     notes: list[str] = field(default_factory=list)  # readable trace of what was understood

@@ -106,6 +106,7 @@ def allowed_mask(
                 "relaxed: " + ", ".join(f"{a} {'/'.join(v)}" for a, v in intent.required.items())
             )
             intent.preferred = _merge(intent.preferred, intent.required)
+            intent.relaxed = intent.required
             intent.required = {}
             combined = candidate
     return combined

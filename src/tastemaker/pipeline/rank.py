@@ -29,7 +29,7 @@ from tastemaker.experiences import ExperienceSpec
 from tastemaker.pipeline.constraints import hard_mask
 from tastemaker.pipeline.retrieve import attribute_score, intent_weights, unit_factors
 from tastemaker.pipeline.understand import stem
-from tastemaker.types import Answer, FloatArray, IndexArray, Profile
+from tastemaker.types import Answer, FloatArray, IndexArray, Intent, Profile
 
 SIGNALS = (
     "semantic",
@@ -105,22 +105,36 @@ def _prompt_history(
     return out
 
 
+ANSWER_KINDS = ("named", "words", "empty")
+
+
+def answer_kind(intent: Intent, iw: dict[str, FloatArray]) -> str:
+    """``named``: the answer names attribute values outright (they became hard filters);
+    ``words``: it has words, which may point towards values; ``empty``: nothing to go on but
+    the person."""
+    if intent.required or intent.asked:
+        return "named"
+    if intent.vector is None and not intent.terms and not iw:
+        return "empty"
+    return "words"
+
+
 def signal_weights(
-    spec: ExperienceSpec, catalog: Catalog, *, empty: bool = False
+    spec: ExperienceSpec, catalog: Catalog, *, kind: str = "words"
 ) -> dict[str, float]:
     """The weight of each signal: learned in ``fit`` unless the experience opts out.
 
     Learned weights apply when the snapshot holds active ones (they beat the defaults on the
     workspace's own held-out events) and ``ranking.learned`` is on; otherwise the experience's
-    own ``ranking`` weights do. An ``empty`` answer (no words, no choice) uses the weights
-    learned for empty answers when there are active ones.
+    own ``ranking`` weights do. Each answer ``kind`` (:func:`answer_kind`) uses the weights
+    learned for its kind when there are active ones.
     """
     ranking = spec.ranking
     learned = catalog.trained.get("ranker") or {}
-    if ranking.learned and empty:
-        alone = learned.get("empty") or {}
-        if alone.get("active") and alone.get("weights"):
-            return cast(dict[str, float], alone["weights"])
+    if ranking.learned:
+        own = learned.get(kind) or {}
+        if own.get("active") and own.get("weights"):
+            return cast(dict[str, float], own["weights"])
     if ranking.learned and learned.get("active") and learned.get("weights"):
         return cast(dict[str, float], learned["weights"])
     return {s: float(getattr(ranking, s)) for s in SIGNALS}
@@ -145,9 +159,7 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     seeds = prompt_history_seeds(catalog, answer, iw)
     cand.explain["prompt_seeds"] = seeds
     cand.features["prompt_history"] = _prompt_history(catalog, rows, seeds)
-    intent = answer.intent
-    empty = intent.vector is None and not intent.terms and not iw
-    weights = signal_weights(spec, catalog, empty=empty)
+    weights = signal_weights(spec, catalog, kind=answer_kind(answer.intent, iw))
     score = np.zeros(len(rows), dtype=np.float32)
     for signal in SIGNALS:
         raw = cand.features.get(signal)

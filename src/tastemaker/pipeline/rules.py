@@ -12,7 +12,7 @@ import numpy as np
 
 from tastemaker.catalog import Catalog
 from tastemaker.experiences import ExperienceSpec
-from tastemaker.pipeline.constraints import allowed_mask
+from tastemaker.pipeline.constraints import allowed_mask, hard_mask
 from tastemaker.types import Answer, Candidates
 
 
@@ -27,6 +27,13 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     if mask is not None:
         cand = cand.take(mask[cand.rows])
     assert cand.score is not None
+    if answer.intent.relaxed and len(cand):
+        # Relaxed requirements only fill the result: every item that meets them stays ahead of
+        # every item that does not, whatever the other signals say.
+        strict = hard_mask(catalog, answer.intent.relaxed, {}, {}, {})
+        if strict is not None:
+            lift = float(cand.score.max() - cand.score.min()) + 1.0
+            cand.score = cand.score + strict[cand.rows].astype(np.float32) * np.float32(lift)
     for boost in spec.rules.boosts:
         attr = catalog.categorical.get(boost.attribute)
         j = None if attr is None else attr.index.get(boost.value.lower())
