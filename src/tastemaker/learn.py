@@ -49,6 +49,7 @@ MAX_CASES = 1500
 MIN_HISTORY = 5  # positives a person needs before the held-out one
 TARGETS_PER_PERSON = 3  # latest clear positives held out per person (more cases, same people)
 EMPTY_PROMPT_SHARE = 0.2
+COLD_SHARE = 0.2  # of the cases with words, answered as if the person were new (no history)
 HOLDOUT_SHARE = 0.2
 MIN_CASES = 30  # fewer usable cases than this: keep the default weights
 L2 = 0.05  # towards the default weights (the strongest of the grid below)
@@ -132,13 +133,14 @@ def make_cases(
         assert target.item_id is not None
         row = catalog.id_to_row[target.item_id]
         empty = rng.random() < EMPTY_PROMPT_SHARE
+        cold = not empty and rng.random() < COLD_SHARE
         cases.append(
             TrainingCase(
                 user_id=user,
                 target=row,
                 ts=target.ts,
                 prompt="" if empty else phrase(catalog, row, rng, related),
-                history=[e for e in by_user[user] if e.ts < target.ts],
+                history=[] if cold else [e for e in by_user[user] if e.ts < target.ts],
             )
         )
     return cases
@@ -272,7 +274,8 @@ def case_features(
         return None
     x = np.stack([rank.scale(cand.features[s]) for s in rank.SIGNALS], axis=1)
     assert answer.intent is not None
-    kind = rank.answer_kind(answer.intent, cand.explain["intent_weights"])
+    assert answer.profile is not None
+    kind = rank.answer_kind(answer.intent, cand.explain["intent_weights"], answer.profile)
     return CaseFeatures(x=x.astype(np.float64), label=int(hit[0]), kind=kind)
 
 

@@ -105,17 +105,19 @@ def _prompt_history(
     return out
 
 
-ANSWER_KINDS = ("named", "words", "empty")
+ANSWER_KINDS = ("named", "words", "empty", "cold")
 
 
-def answer_kind(intent: Intent, iw: dict[str, FloatArray]) -> str:
-    """``named``: the answer names attribute values outright (they became hard filters);
-    ``words``: it has words, which may point towards values; ``empty``: nothing to go on but
-    the person."""
-    if intent.required or intent.asked:
-        return "named"
+def answer_kind(intent: Intent, iw: dict[str, FloatArray], profile: Profile) -> str:
+    """``empty``: nothing to go on but the person; ``cold``: words from someone we know
+    nothing about; ``named``: the answer names attribute values outright (they became hard
+    filters); ``words``: words that may only point towards values."""
     if intent.vector is None and not intent.terms and not iw:
         return "empty"
+    if profile.is_cold:
+        return "cold"
+    if intent.required or intent.asked:
+        return "named"
     return "words"
 
 
@@ -159,7 +161,7 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     seeds = prompt_history_seeds(catalog, answer, iw)
     cand.explain["prompt_seeds"] = seeds
     cand.features["prompt_history"] = _prompt_history(catalog, rows, seeds)
-    weights = signal_weights(spec, catalog, kind=answer_kind(answer.intent, iw))
+    weights = signal_weights(spec, catalog, kind=answer_kind(answer.intent, iw, answer.profile))
     score = np.zeros(len(rows), dtype=np.float32)
     for signal in SIGNALS:
         raw = cand.features.get(signal)
