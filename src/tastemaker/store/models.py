@@ -185,3 +185,11 @@ served = Table(
     Column("latency_ms", Double, nullable=True),
     UniqueConstraint("workspace_id", "request_id"),
 )
+
+# -- measure area (migration 0005) ------------------------------------------------------------
+# Imported last: that module defines its tables on ``metadata`` above.
+from tastemaker.store import measure_tables as _measure_tables  # noqa: E402
+
+identities = _measure_tables.identities
+prompt_answers = _measure_tables.prompt_answers
+preferences = _measure_tables.preferences

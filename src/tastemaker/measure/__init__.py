@@ -1,0 +1,1 @@
+"""Measure: events of the whole journey, attribution, metrics and reports, experiments."""
