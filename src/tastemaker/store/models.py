@@ -187,9 +187,5 @@ served = Table(
 )
 
 # -- measure area (migration 0005) ------------------------------------------------------------
-# Imported last: that module defines its tables on ``metadata`` above.
-from tastemaker.store import measure_tables as _measure_tables  # noqa: E402
-
-identities = _measure_tables.identities
-prompt_answers = _measure_tables.prompt_answers
-preferences = _measure_tables.preferences
+# Imported last, for its side effect: it defines its tables on ``metadata`` above.
+from tastemaker.store import measure_tables  # noqa: E402, F401

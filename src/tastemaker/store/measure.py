@@ -1,0 +1,650 @@
+"""The measure area's SQL: identities, prompt answers, preferences, attribution and metrics.
+
+Every metric is an aggregate computed by the database (SQLAlchemy Core, the same statements on
+SQLite and PostgreSQL), so a report over millions of events moves a few rows per
+experience, variant and day into Python, never the events themselves. Percentiles use the
+nearest-rank definition through window functions, which both databases have (SQLite >= 3.25),
+rather than PostgreSQL's ``percentile_cont``, which SQLite lacks.
+
+A *person* is the stitched id: the user id an anonymous id was linked to, else the id itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    delete,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+
+from tastemaker.store.measure_tables import identities, preferences, prompt_answers
+from tastemaker.store.models import events, served, users
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.sql.compiler import SQLCompiler
+
+    from tastemaker.store.store import Store
+
+DAY = 86400.0
+
+
+class day_of(FunctionElement[int]):
+    """Whole UTC days since the epoch of a float epoch-seconds column.
+
+    ``CAST(x AS INTEGER)`` truncates on SQLite but rounds on PostgreSQL, so each dialect gets
+    the spelling that floors (timestamps are positive, so truncation is flooring).
+    """
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(day_of)
+def _day_of_default(element: day_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)}) / {DAY} AS INTEGER)"
+
+
+@compiles(day_of, "postgresql")
+def _day_of_pg(element: day_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(floor(({compiler.process(element.clauses, **kw)}) / {DAY}) AS INTEGER)"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerLog:
+    """What one served request was asked and answered (a row of ``prompt_answers``)."""
+
+    workspace_id: int
+    request_id: str
+    kind: str  # "answer" | "followup" | "refine"
+    experience_key: str
+    variant: str
+    user_id: str | None
+    choice_id: str | None
+    text: str | None
+    confidence: float | None
+    parent_request_id: str | None = None
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """One conversion event credited to one served result."""
+
+    event_id: str
+    type: str
+    value: float | None
+    ts: float
+    request_id: str
+    experience_key: str
+    variant: str
+    rank: int  # 1 = last touch; above 1 = assisted
+
+    @property
+    def last_touch(self) -> bool:
+        return self.rank == 1
+
+
+# -- identities --------------------------------------------------------------------------------
+
+
+def resolve_users(store: Store, ws_id: int, ids: Iterable[str]) -> dict[str, str]:
+    """Anonymous id -> linked user id, for those of ``ids`` that are linked."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    out: dict[str, str] = {}
+    with store.engine.connect() as conn:
+        for start in range(0, len(wanted), 500):
+            stmt = select(identities.c.anonymous_id, identities.c.user_id).where(
+                identities.c.workspace_id == ws_id,
+                identities.c.anonymous_id.in_(wanted[start : start + 500]),
+            )
+            out.update({a: u for a, u in conn.execute(stmt)})
+    return out
+
+
+def link_identity(store: Store, ws_id: int, anonymous_id: str, user_id: str) -> int:
+    """Link ``anonymous_id`` to ``user_id`` and move its history over; returns events moved.
+
+    The events and served results already stored under the anonymous id are re-keyed to the
+    user id in the same transaction (their ``event_id`` stays, so idempotency holds), and the
+    two ``users`` rows become one: the person's history, the ranker's training data and every
+    metric then see one person. A later link of the same anonymous id to someone else wins.
+    """
+    now = time.time()
+    with store.engine.begin() as conn:
+        existing = conn.execute(
+            select(identities.c.user_id).where(
+                identities.c.workspace_id == ws_id, identities.c.anonymous_id == anonymous_id
+            )
+        ).scalar_one_or_none()
+        if existing is None:
+            conn.execute(
+                identities.insert().values(
+                    workspace_id=ws_id, anonymous_id=anonymous_id, user_id=user_id, linked_at=now
+                )
+            )
+        elif existing != user_id:
+            conn.execute(
+                update(identities)
+                .where(
+                    identities.c.workspace_id == ws_id, identities.c.anonymous_id == anonymous_id
+                )
+                .values(user_id=user_id, linked_at=now)
+            )
+        moved = conn.execute(
+            update(events)
+            .where(events.c.workspace_id == ws_id, events.c.user_id == anonymous_id)
+            .values(user_id=user_id)
+        ).rowcount
+        conn.execute(
+            update(served)
+            .where(served.c.workspace_id == ws_id, served.c.user_id == anonymous_id)
+            .values(user_id=user_id)
+        )
+        conn.execute(
+            update(prompt_answers)
+            .where(prompt_answers.c.workspace_id == ws_id, prompt_answers.c.user_id == anonymous_id)
+            .values(user_id=user_id)
+        )
+        if moved:
+            _merge_users(conn, ws_id, anonymous_id, user_id)
+    return int(moved)
+
+
+def _merge_users(conn: Connection, ws_id: int, anonymous_id: str, user_id: str) -> None:
+    rows = conn.execute(
+        select(users.c.first_seen, users.c.last_seen, users.c.event_count).where(
+            users.c.workspace_id == ws_id, users.c.user_id.in_([anonymous_id, user_id])
+        )
+    ).all()
+    if not rows:
+        return
+    conn.execute(
+        delete(users).where(
+            users.c.workspace_id == ws_id, users.c.user_id.in_([anonymous_id, user_id])
+        )
+    )
+    conn.execute(
+        users.insert().values(
+            workspace_id=ws_id,
+            user_id=user_id,
+            first_seen=min(r.first_seen for r in rows),
+            last_seen=max(r.last_seen for r in rows),
+            event_count=sum(r.event_count for r in rows),
+        )
+    )
+
+
+def _person(user_col: ColumnElement[Any], ident: Any) -> ColumnElement[Any]:
+    return func.coalesce(ident.c.user_id, user_col)
+
+
+# -- prompt answers and preferences ------------------------------------------------------------
+
+
+def record_answers(store: Store, rows: Sequence[AnswerLog]) -> None:
+    """Insert answer logs; a request id already recorded is ignored (retries are safe)."""
+    if not rows:
+        return
+    stmt = store._insert(prompt_answers).on_conflict_do_nothing(
+        index_elements=[prompt_answers.c.workspace_id, prompt_answers.c.request_id]
+    )
+    with store.engine.begin() as conn:
+        conn.execute(
+            stmt,
+            [
+                {
+                    "workspace_id": r.workspace_id,
+                    "request_id": r.request_id,
+                    "kind": r.kind,
+                    "parent_request_id": r.parent_request_id,
+                    "experience_key": r.experience_key,
+                    "variant": r.variant,
+                    "user_id": r.user_id,
+                    "choice_id": r.choice_id,
+                    "text": r.text,
+                    "confidence": r.confidence,
+                    "created_at": r.created_at or time.time(),
+                }
+                for r in rows
+            ],
+        )
+
+
+def get_answer(store: Store, ws_id: int, request_id: str) -> AnswerLog | None:
+    stmt = select(prompt_answers).where(
+        prompt_answers.c.workspace_id == ws_id, prompt_answers.c.request_id == request_id
+    )
+    with store.engine.connect() as conn:
+        r = conn.execute(stmt).first()
+    if r is None:
+        return None
+    return AnswerLog(
+        workspace_id=r.workspace_id,
+        request_id=r.request_id,
+        kind=r.kind,
+        experience_key=r.experience_key,
+        variant=r.variant,
+        user_id=r.user_id,
+        choice_id=r.choice_id,
+        text=r.text,
+        confidence=r.confidence,
+        parent_request_id=r.parent_request_id,
+        created_at=r.created_at,
+    )
+
+
+def save_preferences(
+    store: Store,
+    ws_id: int,
+    user_id: str,
+    experience_key: str,
+    request_id: str,
+    answers: dict[str, tuple[str | None, str | None]],
+) -> None:
+    """Remember a person's answers (question -> (choice, text)), replacing earlier ones."""
+    now = time.time()
+    with store.engine.begin() as conn:
+        conn.execute(
+            delete(preferences).where(
+                preferences.c.workspace_id == ws_id,
+                preferences.c.user_id == user_id,
+                preferences.c.experience_key == experience_key,
+                preferences.c.question.in_(list(answers)),
+            )
+        )
+        conn.execute(
+            preferences.insert(),
+            [
+                {
+                    "workspace_id": ws_id,
+                    "user_id": user_id,
+                    "experience_key": experience_key,
+                    "question": question,
+                    "choice_id": choice,
+                    "text": text,
+                    "request_id": request_id,
+                    "updated_at": now,
+                }
+                for question, (choice, text) in answers.items()
+            ],
+        )
+
+
+def get_preferences(
+    store: Store, ws_id: int, user_id: str, experience_key: str
+) -> dict[str, tuple[str | None, str | None]]:
+    """The remembered answers of a person for an experience: question -> (choice, text)."""
+    stmt = select(preferences.c.question, preferences.c.choice_id, preferences.c.text).where(
+        preferences.c.workspace_id == ws_id,
+        preferences.c.user_id == user_id,
+        preferences.c.experience_key == experience_key,
+    )
+    with store.engine.connect() as conn:
+        return {q: (c, t) for q, c, t in conn.execute(stmt)}
+
+
+# -- attribution -------------------------------------------------------------------------------
+
+
+def _attribution_select(
+    ws_id: int, types: Sequence[str], window_s: float, since: float, until: float
+) -> Any:
+    """Conversions joined to the results that may have caused them, ranked newest first.
+
+    A conversion that names its ``request_id`` credits that result first; otherwise (and for
+    assists) any result served to the same person within ``window_s`` before it counts.
+    """
+    ident_e = identities.alias("ident_e")
+    ident_s = identities.alias("ident_s")
+    e = events.alias("e")
+    s = served.alias("s")
+    person_e = _person(e.c.user_id, ident_e)
+    person_s = _person(s.c.user_id, ident_s)
+    explicit = and_(e.c.request_id.is_not(None), s.c.request_id == e.c.request_id)
+    in_window = and_(
+        person_s == person_e,
+        s.c.created_at <= e.c.ts,
+        s.c.created_at >= e.c.ts - window_s,
+    )
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=e.c.id,
+            order_by=(case((explicit, 0), else_=1), s.c.created_at.desc(), s.c.id.desc()),
+        )
+        .label("rank")
+    )
+    return (
+        select(
+            e.c.event_id,
+            e.c.type,
+            e.c.value,
+            e.c.ts,
+            person_e.label("person"),
+            s.c.request_id,
+            s.c.experience_key,
+            s.c.variant,
+            s.c.created_at.label("served_at"),
+            rank,
+        )
+        .select_from(e)
+        .outerjoin(
+            ident_e,
+            and_(ident_e.c.workspace_id == ws_id, ident_e.c.anonymous_id == e.c.user_id),
+        )
+        .join(s, and_(s.c.workspace_id == ws_id, or_(explicit, in_window)))
+        .outerjoin(
+            ident_s,
+            and_(ident_s.c.workspace_id == ws_id, ident_s.c.anonymous_id == s.c.user_id),
+        )
+        .where(
+            e.c.workspace_id == ws_id,
+            e.c.type.in_(list(types)),
+            e.c.ts >= since,
+            e.c.ts < until + window_s,
+        )
+    )
+
+
+def attributions(
+    store: Store,
+    ws_id: int,
+    types: Sequence[str],
+    *,
+    window_s: float,
+    since: float = 0.0,
+    until: float = float("inf"),
+) -> list[Attribution]:
+    """Every (conversion, result) credit; ``rank`` 1 is the last touch, the rest assisted."""
+    until_v = until if until != float("inf") else 1e15
+    sub = _attribution_select(ws_id, types, window_s, since, until_v).subquery()
+    stmt = select(sub).order_by(sub.c.ts, sub.c.event_id, sub.c.rank)
+    with store.engine.connect() as conn:
+        return [
+            Attribution(
+                r.event_id,
+                r.type,
+                r.value,
+                r.ts,
+                r.request_id,
+                r.experience_key,
+                r.variant,
+                int(r.rank),
+            )
+            for r in conn.execute(stmt)
+        ]
+
+
+# -- metrics -----------------------------------------------------------------------------------
+
+Key = tuple[str, str, int]  # experience, variant, day (-1 when not grouped by day)
+
+
+def _key(r: Any, by_day: bool) -> Key:
+    return (r[0], r[1], int(r[2]) if by_day else -1)
+
+
+def _served_base(ws_id: int, since: float, until: float) -> Any:
+    """Served results with their answer kind, confidence and person, in the period."""
+    ident = identities.alias("ident_sv")
+    return (
+        select(
+            served.c.request_id,
+            served.c.experience_key,
+            served.c.variant,
+            day_of(served.c.created_at).label("day"),
+            served.c.fallback,
+            served.c.latency_ms,
+            func.coalesce(ident.c.user_id, served.c.user_id, served.c.request_id).label("person"),
+            func.coalesce(prompt_answers.c.kind, literal("answer")).label("kind"),
+            prompt_answers.c.confidence,
+        )
+        .select_from(served)
+        .outerjoin(
+            prompt_answers,
+            and_(
+                prompt_answers.c.workspace_id == ws_id,
+                prompt_answers.c.request_id == served.c.request_id,
+            ),
+        )
+        .outerjoin(
+            ident, and_(ident.c.workspace_id == ws_id, ident.c.anonymous_id == served.c.user_id)
+        )
+        .where(
+            served.c.workspace_id == ws_id,
+            served.c.created_at >= since,
+            served.c.created_at < until,
+        )
+        .subquery("sv")
+    )
+
+
+def served_metrics(
+    store: Store, ws_id: int, since: float, until: float, *, by_day: bool = True
+) -> dict[Key, dict[str, Any]]:
+    """Requests, answers, visitors, fallback rate, confidence and latency percentiles."""
+    sv = _served_base(ws_id, since, until)
+    group = (sv.c.experience_key, sv.c.variant, sv.c.day)[: 3 if by_day else 2]
+    main = select(
+        *group,
+        func.count().label("requests"),
+        func.sum(case((sv.c.kind == "answer", 1), else_=0)).label("answered"),
+        func.sum(case((sv.c.kind == "followup", 1), else_=0)).label("followups"),
+        func.sum(case((sv.c.kind == "refine", 1), else_=0)).label("refinements"),
+        func.count(distinct(sv.c.person)).label("visitors"),
+        func.avg(case((sv.c.fallback, 1.0), else_=0.0)).label("fallback_rate"),
+        func.avg(sv.c.confidence).label("mean_confidence"),
+    ).group_by(*group)
+    ranked = (
+        select(
+            *group,
+            sv.c.latency_ms,
+            func.row_number().over(partition_by=group, order_by=sv.c.latency_ms).label("rn"),
+            func.count().over(partition_by=group).label("n"),
+        )
+        .where(sv.c.latency_ms.is_not(None))
+        .subquery("lat")
+    )
+    lat_group = [ranked.c[c.name] for c in group]
+    pct = select(
+        *lat_group,
+        func.min(case((ranked.c.rn * 100 >= ranked.c.n * 50, ranked.c.latency_ms))).label("p50"),
+        func.min(case((ranked.c.rn * 100 >= ranked.c.n * 99, ranked.c.latency_ms))).label("p99"),
+    ).group_by(*lat_group)
+    out: dict[Key, dict[str, Any]] = {}
+    with store.engine.connect() as conn:
+        for r in conn.execute(main):
+            out[_key(r, by_day)] = {
+                "requests": int(r.requests),
+                "answered": int(r.answered or 0),
+                "followups": int(r.followups or 0),
+                "refinements": int(r.refinements or 0),
+                "visitors": int(r.visitors),
+                "fallback_rate": float(r.fallback_rate or 0.0),
+                "mean_confidence": None if r.mean_confidence is None else float(r.mean_confidence),
+            }
+        for r in conn.execute(pct):
+            row = out.setdefault(_key(r, by_day), {})
+            row["p50_latency_ms"] = None if r.p50 is None else float(r.p50)
+            row["p99_latency_ms"] = None if r.p99 is None else float(r.p99)
+    return out
+
+
+def prompt_events(
+    store: Store,
+    ws_id: int,
+    types: Sequence[str],
+    since: float,
+    until: float,
+    *,
+    by_day: bool = True,
+) -> dict[Key, dict[str, int]]:
+    """Counts of prompt events (shown, abandoned) by the experience and variant they name."""
+    exp = events.c.context["experience"].as_string()
+    variant = func.coalesce(events.c.context["variant"].as_string(), literal("default"))
+    group = [exp.label("exp"), variant.label("variant")]
+    if by_day:
+        group.append(day_of(events.c.ts).label("day"))
+    stmt = (
+        select(*group, events.c.type, func.count())
+        .where(
+            events.c.workspace_id == ws_id,
+            events.c.type.in_(list(types)),
+            events.c.ts >= since,
+            events.c.ts < until,
+        )
+        # By label: PostgreSQL binds the JSON keys as parameters, so a repeated expression
+        # would not be recognised as the selected one.
+        .group_by(*[g.name for g in group], events.c.type)
+    )
+    out: dict[Key, dict[str, int]] = {}
+    with store.engine.connect() as conn:
+        for r in conn.execute(stmt):
+            if r[0] is None:
+                continue
+            out.setdefault(_key(r, by_day), {})[r[-2]] = int(r[-1])
+    return out
+
+
+def engagement(
+    store: Store,
+    ws_id: int,
+    types: Sequence[str],
+    since: float,
+    until: float,
+    *,
+    by_day: bool = True,
+) -> dict[Key, dict[str, int]]:
+    """Per type, how many served results had at least one such event naming their request."""
+    group: list[Any] = [served.c.experience_key, served.c.variant]
+    if by_day:
+        group.append(day_of(served.c.created_at))
+    stmt = (
+        select(*group, events.c.type, func.count(distinct(served.c.request_id)))
+        .select_from(served)
+        .join(
+            events,
+            and_(events.c.workspace_id == ws_id, events.c.request_id == served.c.request_id),
+        )
+        .where(
+            served.c.workspace_id == ws_id,
+            served.c.created_at >= since,
+            served.c.created_at < until,
+            events.c.type.in_(list(types)),
+        )
+        .group_by(*group, events.c.type)
+    )
+    out: dict[Key, dict[str, int]] = {}
+    with store.engine.connect() as conn:
+        for r in conn.execute(stmt):
+            out.setdefault(_key(r, by_day), {})[r[-2]] = int(r[-1])
+    return out
+
+
+def conversions(
+    store: Store,
+    ws_id: int,
+    types: Sequence[str],
+    *,
+    window_s: float,
+    since: float,
+    until: float,
+    by_day: bool = True,
+) -> dict[Key, dict[str, float]]:
+    """Attributed conversions by the served result's experience, variant and day.
+
+    Per type: ``<type>`` counts converting people credited by last touch, ``<type>_value`` sums
+    their values (revenue for purchases), ``<type>_assisted`` counts assisted credits.
+    """
+    sub = _attribution_select(ws_id, types, window_s, since, until).subquery("att")
+    group: list[Any] = [sub.c.experience_key, sub.c.variant]
+    if by_day:
+        group.append(day_of(sub.c.served_at))
+    last = sub.c.rank == 1
+    stmt = (
+        select(
+            *group,
+            sub.c.type,
+            func.count(distinct(case((last, sub.c.person)))).label("people"),
+            func.sum(case((last, func.coalesce(sub.c.value, 0.0)), else_=0.0)).label("value"),
+            func.sum(case((last, 0), else_=1)).label("assisted"),
+        )
+        .where(sub.c.served_at >= since, sub.c.served_at < until)
+        .group_by(*group, sub.c.type)
+    )
+    out: dict[Key, dict[str, float]] = {}
+    with store.engine.connect() as conn:
+        for r in conn.execute(stmt):
+            row = out.setdefault(_key(r, by_day), {})
+            row[r.type] = int(r.people or 0)
+            row[f"{r.type}_value"] = float(r.value or 0.0)
+            row[f"{r.type}_assisted"] = int(r.assisted or 0)
+    return out
+
+
+def answer_counts(
+    store: Store, ws_id: int, experience_key: str, since: float, until: float, limit: int = 500
+) -> tuple[dict[tuple[str, str, str], int], list[tuple[str, int]]]:
+    """Choice counts by (variant, kind, choice) and the most frequent free-text answers."""
+    pa = prompt_answers
+    where = (
+        pa.c.workspace_id == ws_id,
+        pa.c.experience_key == experience_key,
+        pa.c.kind.in_(["answer", "followup"]),
+        pa.c.created_at >= since,
+        pa.c.created_at < until,
+    )
+    choices = (
+        select(pa.c.variant, pa.c.kind, pa.c.choice_id, func.count())
+        .where(*where, pa.c.choice_id.is_not(None))
+        .group_by(pa.c.variant, pa.c.kind, pa.c.choice_id)
+    )
+    n = func.count().label("n")
+    texts = (
+        select(func.lower(pa.c.text).label("t"), n)
+        .where(*where, pa.c.text.is_not(None), pa.c.text != "")
+        .group_by(func.lower(pa.c.text))
+        .order_by(n.desc(), func.lower(pa.c.text))
+        .limit(limit)
+    )
+    with store.engine.connect() as conn:
+        counts = {(v, k, c): int(m) for v, k, c, m in conn.execute(choices)}
+        top = [(t, int(m)) for t, m in conn.execute(texts)]
+    return counts, top
+
+
+__all__ = [
+    "AnswerLog",
+    "Attribution",
+    "answer_counts",
+    "attributions",
+    "conversions",
+    "day_of",
+    "engagement",
+    "get_answer",
+    "get_preferences",
+    "link_identity",
+    "prompt_events",
+    "record_answers",
+    "resolve_users",
+    "save_preferences",
+    "served_metrics",
+]
