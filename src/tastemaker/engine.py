@@ -28,9 +28,12 @@ from tastemaker.fit import EventData, ItemData, build_catalog
 from tastemaker.index import VectorIndex
 from tastemaker.ingest import EventIn, ItemIn
 from tastemaker.learn import train_ranker
+from tastemaker.measure import events as journey
+from tastemaker.measure.metrics import confidence
 from tastemaker.pipeline import runner
 from tastemaker.settings import Settings
 from tastemaker.store import ServedRecord, Store, WorkspaceRecord
+from tastemaker.store import measure as measure_store
 from tastemaker.types import Answer, RequestContext, ResultItem
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,7 @@ class Engine:
         self._missing: dict[str, float] = {}  # workspace -> when no snapshot was found
         self._lock = threading.RLock()
         self._served: list[ServedRecord] = []
+        self._answers: list[measure_store.AnswerLog] = []
         self._served_lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
@@ -245,7 +249,22 @@ class Engine:
             self._catalogs[slug] = _Loaded(catalog, time.monotonic())
 
     def insert_events(self, slug: str, events: Sequence[EventIn]) -> int:
-        return self.store.insert_events(self.workspace(slug).id, events)
+        """Store a batch (see :mod:`tastemaker.measure.events`: stitching, UTM, checks)."""
+        ws_id = self.workspace(slug).id
+        return self.store.insert_events(ws_id, journey.prepare(self.store, ws_id, events))
+
+    def identify(self, slug: str, anonymous_id: str, user_id: str) -> int:
+        """Link an anonymous id to the person's user id after login; returns events moved.
+
+        Buffered served results are written first so that they move with the rest.
+        """
+        for name, value in (("anonymous_id", anonymous_id), ("user_id", user_id)):
+            if not isinstance(value, str) or not 0 < len(value) <= 128:
+                raise InvalidInput("must be a string of 1 to 128 characters", field=name)
+        self.flush()
+        return measure_store.link_identity(
+            self.store, self.workspace(slug).id, anonymous_id, user_id
+        )
 
     # -- answering -------------------------------------------------------------------------
 
@@ -261,12 +280,24 @@ class Engine:
         variant: str = "default",
         use_history: bool = True,
         record: bool = True,
+        spec_override: ExperienceSpec | None = None,
+        kind: str = "answer",
+        parent_request_id: str | None = None,
+        logged_choice: str | None = None,
     ) -> Answer:
-        """Answer one prompt. Raises only for the person's own input errors (and unknown keys)."""
+        """Answer one prompt. Raises only for the person's own input errors (and unknown keys).
+
+        ``spec_override`` runs the pipeline with a derived spec (a follow-up's combined
+        question, a refinement's extra rules: :mod:`tastemaker.progressive`,
+        :mod:`tastemaker.refine`); ``kind``, ``parent_request_id`` and, for those, the
+        person's own ``logged_choice`` (not the derived one) are recorded for the report.
+        """
         if user_id is not None and (not isinstance(user_id, str) or not 0 < len(user_id) <= 128):
             raise InvalidInput("must be a string of 1 to 128 characters", field="user_id")
         ws = self.workspace(slug)
         spec, version = self._experience(slug, key)
+        if spec_override is not None:
+            spec = spec_override
         answer = Answer(
             request_id=uuid.uuid4().hex,
             workspace=slug,
@@ -291,6 +322,7 @@ class Engine:
             self._store_fallback(answer, spec, ws)
         if record:
             self._record(answer, ws)
+            self._log_answer(answer, ws, kind, parent_request_id, catalog, logged_choice)
         return answer
 
     def _store_fallback(self, answer: Answer, spec: ExperienceSpec, ws: WorkspaceRecord) -> None:
@@ -341,6 +373,40 @@ class Engine:
         if full:
             self.flush()
 
+    def _log_answer(
+        self,
+        answer: Answer,
+        ws: WorkspaceRecord,
+        kind: str,
+        parent: str | None,
+        catalog: Catalog | None,
+        logged_choice: str | None,
+    ) -> None:
+        """Buffer what the result answered (choice, redacted text, confidence) for the report."""
+        try:
+            conf = confidence(answer, catalog)
+        except Exception:  # a metric must never fail a request
+            log.exception("confidence failed request_id=%s", answer.request_id)
+            conf = None
+        captured = answer.captured
+        row = measure_store.AnswerLog(
+            workspace_id=ws.id,
+            request_id=answer.request_id,
+            kind=kind,
+            experience_key=answer.experience_key,
+            variant=answer.variant,
+            user_id=answer.user_id,
+            choice_id=logged_choice
+            if kind != "answer"
+            else (None if captured is None else captured.choice_id),
+            text=(captured.text or None) if captured is not None else None,
+            confidence=conf,
+            parent_request_id=parent,
+            created_at=time.time(),
+        )
+        with self._served_lock:
+            self._answers.append(row)
+
     def _start_flusher(self) -> None:
         with self._lock:
             if self._flusher is not None:
@@ -358,6 +424,14 @@ class Engine:
         """Write buffered served results; on a store error keep them for the next try."""
         with self._served_lock:
             rows, self._served = self._served, []
+            answers, self._answers = self._answers, []
+        if answers:
+            try:
+                measure_store.record_answers(self.store, answers)
+            except Exception:
+                log.exception("could not record %d prompt answers; will retry", len(answers))
+                with self._served_lock:
+                    self._answers = answers + self._answers
         if not rows:
             return 0
         try:

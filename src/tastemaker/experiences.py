@@ -136,6 +136,10 @@ GuardrailMetric = Literal[
 ]
 
 
+def _default_guardrails() -> list[GuardrailMetric]:
+    return ["fallback_rate", "p99_latency_ms", "unsubscribe_rate"]
+
+
 class Measure(_Strict):
     """What success means for this experience; the report leads with these.
 
@@ -145,9 +149,7 @@ class Measure(_Strict):
     """
 
     objective: Objective = "add_to_cart"
-    guardrails: list[GuardrailMetric] = Field(
-        default_factory=lambda: ["fallback_rate", "p99_latency_ms", "unsubscribe_rate"]
-    )
+    guardrails: list[GuardrailMetric] = Field(default_factory=_default_guardrails)
     attribution_window_hours: float = Field(
         168.0, gt=0, le=24 * 90, description="Conversions this long after a result count for it."
     )

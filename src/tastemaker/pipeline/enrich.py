@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from tastemaker.catalog import Catalog
-from tastemaker.fit import event_weight
+from tastemaker.fit import NEGATIVE_EVENTS, event_weight
 from tastemaker.types import Answer, Profile, RequestContext
 
 HISTORY_HALF_LIFE_DAYS = 90.0
@@ -61,11 +61,15 @@ def build_profile(
     now = max(e.ts for e in events)
     strength: dict[int, float] = {}
     consumed: set[int] = set()
+    rejected: set[int] = set()
     for e in events:
         if e.item_id is None:
             continue
         row = catalog.id_to_row.get(e.item_id)
         if row is None:
+            continue
+        if e.type in NEGATIVE_EVENTS:
+            rejected.add(row)
             continue
         if e.type in CONSUMING:
             consumed.add(row)
@@ -74,7 +78,11 @@ def build_profile(
             continue
         decay = 0.5 ** (max(0.0, now - e.ts) / 86400.0 / HISTORY_HALF_LIFE_DAYS)
         strength[row] = strength.get(row, 0.0) + w * decay
-    profile.consumed = consumed
+    # A removed item is never offered again (rules exclude ``consumed``) and its earlier
+    # positives stop shaping the person's affinities.
+    profile.consumed = consumed | rejected
+    for row in rejected:
+        strength.pop(row, None)
     if not strength:
         return profile
     rows = sorted(strength, key=lambda r: -strength[r])[:MAX_HISTORY]

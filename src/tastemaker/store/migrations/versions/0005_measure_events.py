@@ -39,9 +39,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("workspace_id", "anonymous_id", name="pk_identities"),
         _workspace_fk("identities"),
     )
-    op.create_index(
-        "ix_identities_workspace_id_user_id", "identities", ["workspace_id", "user_id"]
-    )
+    op.create_index("ix_identities_workspace_id_user_id", "identities", ["workspace_id", "user_id"])
     op.create_table(
         "prompt_answers",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
