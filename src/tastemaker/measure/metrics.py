@@ -18,6 +18,7 @@ move when late conversions arrive from outside the attribution window.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tastemaker.errors import InvalidInput, NotFound
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.measure.events import (
     CONVERSION_EVENTS,
@@ -41,6 +43,7 @@ from tastemaker.store import measure as q
 if TYPE_CHECKING:
     from tastemaker.catalog import Catalog
     from tastemaker.encoders import Encoder
+    from tastemaker.engine import Engine
     from tastemaker.store import Store
     from tastemaker.types import Answer
 
@@ -293,3 +296,30 @@ def report(
         "until": datetime.fromtimestamp(period.until, UTC).isoformat(),
         "experiences": out,
     }
+
+
+def workspace_report(
+    engine: Engine,
+    slug: str,
+    *,
+    days: int = 30,
+    experience: str | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """The report of a workspace's experiences over the last ``days`` UTC days (today included)."""
+    if not 1 <= days <= 366:
+        raise InvalidInput("between 1 and 366 days", field="days")
+    specs = {s.key: s for s in engine.list_experiences(slug)}
+    if experience is not None and experience not in specs:
+        raise NotFound(f"experience {experience!r} does not exist")
+    engine.flush()  # this process's buffered results count too
+    period = Period.last_days(days, time.time() if now is None else now)
+    out = report(
+        engine.store,
+        engine.workspace(slug).id,
+        specs,
+        period,
+        encoder=engine.encoder,
+        experience=experience,
+    )
+    return {"workspace": slug, **out}
