@@ -16,7 +16,8 @@ from markupsafe import escape
 from rich.console import Console
 from rich.table import Table
 
-# Column order after the headline metrics; names as in :func:`tastemaker.measure.metrics.derive`.
+# Columns after the headline metrics; names as in :func:`tastemaker.measure.metrics.derive`.
+# The terminal shows the ones a person scans; the page and ``--json`` show them all.
 DETAIL = (
     "results",
     "visitors",
@@ -32,6 +33,16 @@ DETAIL = (
     "p50_latency_ms",
     "p99_latency_ms",
     "fallback_rate",
+    "mean_confidence",
+)
+TERMINAL = (
+    "results",
+    "visitors",
+    "answer_rate",
+    "click_through_rate",
+    "conversion_rate",
+    "revenue_per_visitor",
+    "p50_latency_ms",
     "mean_confidence",
 )
 SHORT = {
@@ -70,13 +81,13 @@ def fmt(name: str, value: Any) -> str:
     return str(value)
 
 
-def columns(exp: Mapping[str, Any]) -> list[str]:
+def columns(exp: Mapping[str, Any], detail: Sequence[str] = DETAIL) -> list[str]:
     """Objective first, guardrails next, then the other metrics."""
     lead = [exp["objective_metric"], *exp["guardrails"]]
-    return list(dict.fromkeys([*lead, *DETAIL]))
+    return list(dict.fromkeys([*lead, *detail]))
 
 
-def to_text(report: Mapping[str, Any], *, days: bool = False, width: int = 160) -> str:
+def to_text(report: Mapping[str, Any], *, days: bool = False, width: int = 200) -> str:
     """The report as terminal tables: one per experience, a row per variant (and day)."""
     buf = io.StringIO()
     console = Console(file=buf, width=width, no_color=True, highlight=False)
@@ -84,17 +95,17 @@ def to_text(report: Mapping[str, Any], *, days: bool = False, width: int = 160) 
     if not report["experiences"]:
         console.print("no experiences")
     for exp in report["experiences"]:
-        cols = columns(exp)
+        cols = columns(exp, TERMINAL)
         title = (
             f"{exp['key']} ({exp['name']}): objective {exp['objective']} "
             f"-> {exp['objective_metric']}; guardrails: {', '.join(exp['guardrails']) or 'none'}"
         )
-        table = Table(title=title, title_justify="left")
-        table.add_column("variant")
+        table = Table(title=title, title_justify="left", header_style="bold")
+        table.add_column("variant", no_wrap=True)
         if days:
-            table.add_column("day")
+            table.add_column("day", no_wrap=True)
         for c in cols:
-            table.add_column(SHORT.get(c, c), justify="right")
+            table.add_column(SHORT.get(c, c), justify="right", no_wrap=True)
         for v in exp["variants"]:
             table.add_row(v["variant"], *(["all"] if days else []), *_cells(v["totals"], cols))
             if days:

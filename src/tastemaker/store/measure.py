@@ -533,7 +533,10 @@ def engagement(
     *,
     by_day: bool = True,
 ) -> dict[Key, dict[str, int]]:
-    """Per type, how many served results had at least one such event naming their request."""
+    """Per type, how many served results had at least one such event naming their request.
+
+    Keys are ``engaged_<type>``, apart from the conversions' ``<type>`` keys.
+    """
     group: list[Any] = [served.c.experience_key, served.c.variant]
     if by_day:
         group.append(day_of(served.c.created_at))
@@ -555,7 +558,7 @@ def engagement(
     out: dict[Key, dict[str, int]] = {}
     with store.engine.connect() as conn:
         for r in conn.execute(stmt):
-            out.setdefault(_key(r, by_day), {})[r[-2]] = int(r[-1])
+            out.setdefault(_key(r, by_day), {})[f"engaged_{r[-2]}"] = int(r[-1])
     return out
 
 
