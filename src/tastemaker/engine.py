@@ -251,6 +251,8 @@ class Engine:
     def insert_events(self, slug: str, events: Sequence[EventIn]) -> int:
         """Store a batch (see :mod:`tastemaker.measure.events`: stitching, UTM, checks)."""
         ws_id = self.workspace(slug).id
+        if any(e.type == journey.IDENTIFY for e in events):
+            self.flush()  # buffered results of the anonymous id must move with the rest
         return self.store.insert_events(ws_id, journey.prepare(self.store, ws_id, events))
 
     def identify(self, slug: str, anonymous_id: str, user_id: str) -> int:
