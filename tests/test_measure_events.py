@@ -53,7 +53,8 @@ def test_identify_stitches_anonymous_history_to_the_person(
     slug, now = workspace.slug, time.time()
     a = engine.answer(slug, "films", user_id="anon-7", choice="laugh")
     engine.insert_events(
-        slug, [EventIn(user_id="anon-7", item_id="f1", type="click", ts=now, request_id=a.request_id)]
+        slug,
+        [EventIn(user_id="anon-7", item_id="f1", type="click", ts=now, request_id=a.request_id)],
     )
     engine.insert_events(
         slug,
@@ -78,7 +79,9 @@ def test_identify_stitches_anonymous_history_to_the_person(
 
 def test_identify_by_call_and_links_resolve(engine: Engine, workspace: WorkspaceRecord) -> None:
     now = time.time()
-    engine.insert_events(workspace.slug, [EventIn(user_id="dev-1", type="view", item_id="f2", ts=now)])
+    engine.insert_events(
+        workspace.slug, [EventIn(user_id="dev-1", type="view", item_id="f2", ts=now)]
+    )
     assert engine.identify(workspace.slug, "dev-1", "bob") == 1
     assert q.resolve_users(engine.store, workspace.id, ["dev-1", "x"]) == {"dev-1": "bob"}
     assert engine.identify(workspace.slug, "dev-1", "bob") == 0  # again: nothing left to move
@@ -112,7 +115,10 @@ def test_utm_parameters_are_parsed_from_the_landing_url(
     ("event", "field"),
     [
         ({"type": "prompt_shown"}, "events[0].context.experience"),
-        ({"type": "prompt_abandoned", "context": {"experience": 3}}, "events[0].context.experience"),
+        (
+            {"type": "prompt_abandoned", "context": {"experience": 3}},
+            "events[0].context.experience",
+        ),
         ({"type": "purchase", "value": -5.0}, "events[0].value"),
         ({"type": "identify", "context": {}}, "events[0].context.user_id"),
     ],

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 DAY = 86400.0
 # Two free-text answers belong to one theme when their embeddings are at least this similar.
-THEME_SIMILARITY = 0.6
+THEME_SIMILARITY = 0.5
 MAX_THEMES = 8
 
 OBJECTIVE_METRIC: dict[str, str] = {

@@ -309,8 +309,10 @@ def _attribution_select(
 ) -> Any:
     """Conversions joined to the results that may have caused them, ranked newest first.
 
-    A conversion that names its ``request_id`` credits that result first; otherwise (and for
-    assists) any result served to the same person within ``window_s`` before it counts.
+    Only results served within ``window_s`` before the conversion count. One that the
+    conversion names by ``request_id`` is credited first (the last touch); any other result
+    served to the same person (stitched) in the window is an assist, or the last touch when
+    none is named.
     """
     ident_e = identities.alias("ident_e")
     ident_s = identities.alias("ident_s")
@@ -319,11 +321,7 @@ def _attribution_select(
     person_e = _person(e.c.user_id, ident_e)
     person_s = _person(s.c.user_id, ident_s)
     explicit = and_(e.c.request_id.is_not(None), s.c.request_id == e.c.request_id)
-    in_window = and_(
-        person_s == person_e,
-        s.c.created_at <= e.c.ts,
-        s.c.created_at >= e.c.ts - window_s,
-    )
+    in_window = and_(s.c.created_at <= e.c.ts, s.c.created_at >= e.c.ts - window_s)
     rank = (
         func.row_number()
         .over(
@@ -350,13 +348,16 @@ def _attribution_select(
             ident_e,
             and_(ident_e.c.workspace_id == ws_id, ident_e.c.anonymous_id == e.c.user_id),
         )
-        .join(s, and_(s.c.workspace_id == ws_id, or_(explicit, in_window)))
+        .join(
+            s, and_(s.c.workspace_id == ws_id, in_window, or_(explicit, s.c.user_id.is_not(None)))
+        )
         .outerjoin(
             ident_s,
             and_(ident_s.c.workspace_id == ws_id, ident_s.c.anonymous_id == s.c.user_id),
         )
         .where(
             e.c.workspace_id == ws_id,
+            or_(explicit, person_s == person_e),
             e.c.type.in_(list(types)),
             e.c.ts >= since,
             e.c.ts < until + window_s,
