@@ -10,7 +10,8 @@ again under them (a derived spec, the same pipeline):
   the referenced item (``item_id``, else the first removed item) has for the attribute the
   word names ("artist" finds ``artist`` or ``artists``);
 - "less <value>" / "more <value>" lower or raise, softly, items with an attribute value of that
-  name ("less upbeat" finds ``mood: upbeat`` in whichever attribute holds it);
+  name ("less upbeat" finds ``mood: upbeat`` in whichever attribute holds it), and "less" also
+  withdraws the value from the first answer's soft preferences;
 - any other words join the original answer and go through the understand stage as usual
   ("no jazz", "under $20").
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from tastemaker.engine import Engine
     from tastemaker.types import Answer
 
-REFINE_WEIGHT = 0.6  # the size of a "less"/"more" nudge, in ranking-score units
+REFINE_WEIGHT = 1.0  # a "less"/"more" nudge, as large as one full ranking signal
 MAX_REFINE_TEXT = 200
 _NO_MORE_THIS = re.compile(
     r"\b(?:no more|not|none|fewer|nothing more|stop)\s+(?:of\s+)?(?:this|that|these|those)\s+"
@@ -225,5 +226,25 @@ def _derived_spec(
             "pins": list(dict.fromkeys([*rules.pins, *kept])),
         }
     )
-    prompt = spec.prompt.model_copy(update={"max_length": 2000, "allow_empty": True})
+    # "less comedy" overrides the first answer's "make me laugh": a value the person now wants
+    # less of stops being one of the choice's soft preferences.
+    less = {(b.attribute, b.value.lower()) for b in refinement.boosts if b.weight < 0}
+    choices = [
+        c.model_copy(
+            update={
+                "intent": c.intent.model_copy(
+                    update={
+                        "attributes": {
+                            k: [v for v in vs if (k, v.lower()) not in less]
+                            for k, vs in c.intent.attributes.items()
+                        }
+                    }
+                )
+            }
+        )
+        for c in spec.prompt.choices
+    ]
+    prompt = spec.prompt.model_copy(
+        update={"max_length": 2000, "allow_empty": True, "choices": choices}
+    )
     return spec.model_copy(update={"rules": new_rules, "prompt": prompt})
