@@ -72,8 +72,15 @@ def test_identify_stitches_anonymous_history_to_the_person(
     engine.flush()
     served = engine.store.get_served(workspace.id, a.request_id)
     assert served is not None and served.user_id == "ann"
+    # A result answered for the anonymous id after the link (the client still sends it) is
+    # stored as the person's too.
+    c = engine.answer(slug, "films", user_id="anon-7", choice="laugh")
+    engine.flush()
+    late = engine.store.get_served(workspace.id, c.request_id)
+    assert late is not None and late.user_id == "ann"
     rows = q.served_metrics(engine.store, workspace.id, 0, now + 3600, by_day=False)
     assert rows[("films", "default", -1)]["visitors"] == 1
+    assert rows[("films", "default", -1)]["requests"] == 3
     assert b.request_id != a.request_id
 
 

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -409,6 +409,40 @@ class Engine:
         with self._served_lock:
             self._answers.append(row)
 
+    def _stitched(
+        self, rows: list[ServedRecord], answers: list[measure_store.AnswerLog]
+    ) -> tuple[list[ServedRecord], list[measure_store.AnswerLog]]:
+        """Results for an anonymous id already linked to a person are stored as the person's.
+
+        One lookup per flush (not per request), so the request path pays nothing for stitching.
+        """
+        if not rows and not answers:
+            return rows, answers
+        try:
+            links: dict[str, str] = {}
+            by_ws: dict[int, set[str]] = {}
+            pairs = [(r.workspace_id, r.user_id) for r in rows]
+            pairs += [(a.workspace_id, a.user_id) for a in answers]
+            for ws_id, user_id in pairs:
+                if user_id is not None:
+                    by_ws.setdefault(ws_id, set()).add(user_id)
+            for ws_id, ids in by_ws.items():
+                found = measure_store.resolve_users(self.store, ws_id, ids)
+                links.update({f"{ws_id}:{a}": u for a, u in found.items()})
+        except Exception:
+            log.exception("could not look up identity links; storing results unstitched")
+            return rows, answers
+        if not links:
+            return rows, answers
+
+        def person(ws_id: int, user_id: str | None) -> str | None:
+            return links.get(f"{ws_id}:{user_id}", user_id)
+
+        return (
+            [replace(r, user_id=person(r.workspace_id, r.user_id)) for r in rows],
+            [replace(a, user_id=person(a.workspace_id, a.user_id)) for a in answers],
+        )
+
     def _start_flusher(self) -> None:
         with self._lock:
             if self._flusher is not None:
@@ -427,6 +461,7 @@ class Engine:
         with self._served_lock:
             rows, self._served = self._served, []
             answers, self._answers = self._answers, []
+        rows, answers = self._stitched(rows, answers)
         if answers:
             try:
                 measure_store.record_answers(self.store, answers)

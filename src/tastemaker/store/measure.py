@@ -6,7 +6,10 @@ experience, variant and day into Python, never the events themselves. Percentile
 nearest-rank definition through window functions, which both databases have (SQLite >= 3.25),
 rather than PostgreSQL's ``percentile_cont``, which SQLite lacks.
 
-A *person* is the stitched id: the user id an anonymous id was linked to, else the id itself.
+People are stitched when data is written, not when it is read: linking an anonymous id re-keys
+what is stored under it, and later events and results under a linked anonymous id are stored
+under the person's id (``tastemaker.measure.events.prepare``, ``Engine.flush``). So a query's
+``user_id`` already is the person, and attribution can join on it through an index.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -192,10 +196,6 @@ def _merge_users(conn: Connection, ws_id: int, anonymous_id: str, user_id: str) 
     )
 
 
-def _person(user_col: ColumnElement[Any], ident: Any) -> ColumnElement[Any]:
-    return func.coalesce(ident.c.user_id, user_col)
-
-
 # -- prompt answers and preferences ------------------------------------------------------------
 
 
@@ -311,57 +311,69 @@ def _attribution_select(
 
     Only results served within ``window_s`` before the conversion count. One that the
     conversion names by ``request_id`` is credited first (the last touch); any other result
-    served to the same person (stitched) in the window is an assist, or the last touch when
-    none is named.
+    served to the same person in the window is an assist, or the last touch when none is
+    named.
     """
-    ident_e = identities.alias("ident_e")
-    ident_s = identities.alias("ident_s")
     e = events.alias("e")
     s = served.alias("s")
-    person_e = _person(e.c.user_id, ident_e)
-    person_s = _person(s.c.user_id, ident_s)
-    explicit = and_(e.c.request_id.is_not(None), s.c.request_id == e.c.request_id)
-    in_window = and_(s.c.created_at <= e.c.ts, s.c.created_at >= e.c.ts - window_s)
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=e.c.id,
-            order_by=(case((explicit, 0), else_=1), s.c.created_at.desc(), s.c.id.desc()),
-        )
-        .label("rank")
+    in_window = and_(
+        s.c.workspace_id == ws_id, s.c.created_at <= e.c.ts, s.c.created_at >= e.c.ts - window_s
     )
-    return (
-        select(
+
+    def credits(explicit: ColumnElement[Any]) -> list[Any]:
+        return [
+            e.c.id.label("eid"),
             e.c.event_id,
             e.c.type,
             e.c.value,
             e.c.ts,
-            person_e.label("person"),
+            e.c.user_id.label("person"),
+            s.c.id.label("sid"),
             s.c.request_id,
             s.c.experience_key,
             s.c.variant,
             s.c.created_at.label("served_at"),
-            rank,
+            explicit.label("explicit"),
+        ]
+
+    conversions = (
+        e.c.workspace_id == ws_id,
+        e.c.type.in_(list(types)),
+        e.c.ts >= since,
+        e.c.ts < until + window_s,
+    )
+    # Two equi-joins, each served by an index ((workspace, user, created_at) and (workspace,
+    # request_id)); one join with an OR of the two would be a nested scan.
+    by_person = (
+        select(*credits(case((s.c.request_id == e.c.request_id, 1), else_=0)))
+        .select_from(e.join(s, and_(in_window, s.c.user_id == e.c.user_id)))
+        .where(*conversions)
+    )
+    by_request = (
+        select(*credits(literal(1, Integer)))
+        .select_from(e.join(s, and_(in_window, s.c.request_id == e.c.request_id)))
+        .where(*conversions, or_(s.c.user_id.is_(None), s.c.user_id != e.c.user_id))
+    )
+    both = union_all(by_person, by_request).subquery("credits")
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=both.c.eid,
+            order_by=(both.c.explicit.desc(), both.c.served_at.desc(), both.c.sid.desc()),
         )
-        .select_from(e)
-        .outerjoin(
-            ident_e,
-            and_(ident_e.c.workspace_id == ws_id, ident_e.c.anonymous_id == e.c.user_id),
-        )
-        .join(
-            s, and_(s.c.workspace_id == ws_id, in_window, or_(explicit, s.c.user_id.is_not(None)))
-        )
-        .outerjoin(
-            ident_s,
-            and_(ident_s.c.workspace_id == ws_id, ident_s.c.anonymous_id == s.c.user_id),
-        )
-        .where(
-            e.c.workspace_id == ws_id,
-            or_(explicit, person_s == person_e),
-            e.c.type.in_(list(types)),
-            e.c.ts >= since,
-            e.c.ts < until + window_s,
-        )
+        .label("rank")
+    )
+    return select(
+        both.c.event_id,
+        both.c.type,
+        both.c.value,
+        both.c.ts,
+        both.c.person,
+        both.c.request_id,
+        both.c.experience_key,
+        both.c.variant,
+        both.c.served_at,
+        rank,
     )
 
 
@@ -405,7 +417,6 @@ def _key(r: Any, by_day: bool) -> Key:
 
 def _served_base(ws_id: int, since: float, until: float) -> Any:
     """Served results with their answer kind, confidence and person, in the period."""
-    ident = identities.alias("ident_sv")
     return (
         select(
             served.c.request_id,
@@ -414,7 +425,7 @@ def _served_base(ws_id: int, since: float, until: float) -> Any:
             day_of(served.c.created_at).label("day"),
             served.c.fallback,
             served.c.latency_ms,
-            func.coalesce(ident.c.user_id, served.c.user_id, served.c.request_id).label("person"),
+            func.coalesce(served.c.user_id, served.c.request_id).label("person"),
             func.coalesce(prompt_answers.c.kind, literal("answer")).label("kind"),
             prompt_answers.c.confidence,
         )
@@ -425,9 +436,6 @@ def _served_base(ws_id: int, since: float, until: float) -> Any:
                 prompt_answers.c.workspace_id == ws_id,
                 prompt_answers.c.request_id == served.c.request_id,
             ),
-        )
-        .outerjoin(
-            ident, and_(ident.c.workspace_id == ws_id, ident.c.anonymous_id == served.c.user_id)
         )
         .where(
             served.c.workspace_id == ws_id,
