@@ -165,3 +165,18 @@ def test_fit_drops_positives_the_person_removed() -> None:
     ]
     popularity, _ = learn_from_events(events, {"a": 0, "b": 1}, 2)
     assert popularity[0] == 0.0 and popularity[1] > 0
+
+
+def test_saved_answers_answer_an_empty_prompt(engine: Engine, workspace: WorkspaceRecord) -> None:
+    slug = workspace.slug
+    first = engine.answer(slug, "films", user_id="p9", choice="laugh")
+    progressive.followup(engine, slug, "films", first.request_id, choice="recent", remember=True)
+    later = engine.answer(slug, "films", user_id="p9")
+    assert later.intent is not None and "used your saved answers" in later.intent.notes
+    assert later.items and all(YEAR[i.id] >= 1995 for i in later.items)
+    engine.flush()
+    log = q.get_answer(engine.store, workspace.id, later.request_id)
+    assert log is not None and (log.kind, log.choice_id) == ("answer", "laugh")
+    # Someone without saved answers gets the usual empty-answer result.
+    other = engine.answer(slug, "films", user_id="p10")
+    assert other.intent is not None and "used your saved answers" not in other.intent.notes

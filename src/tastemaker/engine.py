@@ -20,6 +20,7 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
+from tastemaker import progressive
 from tastemaker.catalog import Catalog
 from tastemaker.encoders import Encoder, get_encoder
 from tastemaker.errors import InvalidInput, NotFound
@@ -298,8 +299,15 @@ class Engine:
             raise InvalidInput("must be a string of 1 to 128 characters", field="user_id")
         ws = self.workspace(slug)
         spec, version = self._experience(slug, key)
+        remembered = False
         if spec_override is not None:
             spec = spec_override
+        elif user_id and choice is None and not text and use_history:
+            # An empty answer from someone who asked us to remember theirs: use those.
+            stored = self._remembered(ws, spec, key, user_id)
+            if stored is not None:
+                spec, choice, text, logged_choice = stored
+                remembered = True
         answer = Answer(
             request_id=uuid.uuid4().hex,
             workspace=slug,
@@ -320,12 +328,28 @@ class Engine:
         except Exception:
             log.exception("could not load state for request_id=%s", answer.request_id)
         runner.run(answer, spec, catalog, self.encoder, events, use_history=use_history)
+        if remembered and answer.intent is not None:
+            answer.intent.notes.append("used your saved answers")
         if answer.fallback and not answer.items:
             self._store_fallback(answer, spec, ws)
         if record:
             self._record(answer, ws)
-            self._log_answer(answer, ws, kind, parent_request_id, catalog, logged_choice)
+            self._log_answer(
+                answer, ws, kind, parent_request_id, catalog, logged_choice, remembered
+            )
         return answer
+
+    def _remembered(
+        self, ws: WorkspaceRecord, spec: ExperienceSpec, key: str, user_id: str
+    ) -> tuple[ExperienceSpec, str | None, str | None, str | None] | None:
+        """The saved answers as (spec, choice, text) to run, and the choice to log."""
+        try:
+            prefs = measure_store.get_preferences(self.store, ws.id, user_id, key)
+            found = progressive.from_preferences(spec, prefs)
+            return None if found is None else (*found, prefs.get("prompt", (None, None))[0])
+        except Exception:  # saved answers are a nicety: never fail the request for them
+            log.exception("could not read saved answers of user %s", user_id)
+            return None
 
     def _store_fallback(self, answer: Answer, spec: ExperienceSpec, ws: WorkspaceRecord) -> None:
         """No snapshot at all: take the curated items straight from the store."""
@@ -383,6 +407,7 @@ class Engine:
         parent: str | None,
         catalog: Catalog | None,
         logged_choice: str | None,
+        remembered: bool = False,
     ) -> None:
         """Buffer what the result answered (choice, redacted text, confidence) for the report."""
         try:
@@ -399,7 +424,7 @@ class Engine:
             variant=answer.variant,
             user_id=answer.user_id,
             choice_id=logged_choice
-            if kind != "answer"
+            if kind != "answer" or remembered
             else (None if captured is None else captured.choice_id),
             text=(captured.text or None) if captured is not None else None,
             confidence=conf,

@@ -153,6 +153,29 @@ def followup(
     return answer
 
 
+def from_preferences(
+    spec: ExperienceSpec, prefs: dict[str, tuple[str | None, str | None]]
+) -> tuple[ExperienceSpec, str | None, str | None] | None:
+    """The spec, choice and text that answer like the person's saved answers, or None.
+
+    Saved choices the experience no longer offers are dropped, so an edited experience never
+    turns saved answers into errors.
+    """
+    if not prefs:
+        return None
+    first_choice, first_text = prefs.get("prompt", (None, None))
+    if first_choice is not None and spec.choice(first_choice) is None:
+        first_choice = None
+    second_choice, second_text = prefs.get("followup", (None, None))
+    text = ". ".join(t for t in (first_text, second_text) if t) or None
+    if spec.followup is None:
+        return spec, first_choice, first_text
+    if second_choice is not None and all(c.id != second_choice for c in spec.followup.choices):
+        second_choice = None
+    derived, combined = combined_spec(spec, first_choice, second_choice)
+    return derived, combined, text
+
+
 def remembered(
     engine: Engine, slug: str, key: str, user_id: str
 ) -> dict[str, dict[str, str | None]]:
