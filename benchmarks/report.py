@@ -32,6 +32,7 @@ from tastemaker.measure.events import CONVERSION_EVENTS, ENGAGEMENT_EVENTS
 from tastemaker.settings import Settings
 from tastemaker.store import ServedRecord, Store
 from tastemaker.store import measure as q
+from tastemaker.store import metrics as sql
 
 DAY = 86400.0
 TEXTS = ["something calm", "calm and quiet", "loud rock", "heavy loud rock", "funny", "a comedy"]
@@ -162,15 +163,17 @@ def main() -> None:
     period = metrics.Period(start, start + 30 * DAY)
     a, b = period.since, period.until
     print("timings:")
-    timed("served metrics by day", lambda: q.served_metrics(store, ws.id, a, b))
+    timed("served metrics by day", lambda: sql.served_metrics(store, ws.id, a, b))
     timed(
         "prompt events by day",
-        lambda: q.prompt_events(store, ws.id, ("prompt_shown", "prompt_abandoned"), a, b),
+        lambda: sql.prompt_events(store, ws.id, ("prompt_shown", "prompt_abandoned"), a, b),
     )
-    timed("engagement by day", lambda: q.engagement(store, ws.id, ENGAGEMENT_EVENTS, a, b))
+    timed("engagement by day", lambda: sql.engagement(store, ws.id, ENGAGEMENT_EVENTS, a, b))
     timed(
         "attributed conversions by day",
-        lambda: q.conversions(store, ws.id, CONVERSION_EVENTS, window_s=7 * DAY, since=a, until=b),
+        lambda: sql.conversions(
+            store, ws.id, CONVERSION_EVENTS, window_s=7 * DAY, since=a, until=b
+        ),
     )
     out: dict[str, object] = {}
     timed(

@@ -15,6 +15,7 @@ from tastemaker.ingest import EventIn
 from tastemaker.measure.events import parse_utm
 from tastemaker.store import Store, WorkspaceRecord
 from tastemaker.store import measure as q
+from tastemaker.store import metrics as sql
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def engine(store: Store, workspace: WorkspaceRecord, tmp_path: Path) -> Iterator
 
 
 def _revenue(engine: Engine, ws: WorkspaceRecord) -> float:
-    credits = q.attributions(engine.store, ws.id, ["purchase"], window_s=3600)
+    credits = sql.attributions(engine.store, ws.id, ["purchase"], window_s=3600)
     return sum(a.value or 0.0 for a in credits if a.last_touch)
 
 
@@ -78,7 +79,7 @@ def test_identify_stitches_anonymous_history_to_the_person(
     engine.flush()
     late = engine.store.get_served(workspace.id, c.request_id)
     assert late is not None and late.user_id == "ann"
-    rows = q.served_metrics(engine.store, workspace.id, 0, now + 3600, by_day=False)
+    rows = sql.served_metrics(engine.store, workspace.id, 0, now + 3600, by_day=False)
     assert rows[("films", "default", -1)]["visitors"] == 1
     assert rows[("films", "default", -1)]["requests"] == 3
     assert b.request_id != a.request_id

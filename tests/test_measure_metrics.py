@@ -18,6 +18,7 @@ from tastemaker.measure import metrics
 from tastemaker.measure.report import line_chart, to_html, to_text
 from tastemaker.store import ServedRecord, Store, WorkspaceRecord
 from tastemaker.store import measure as q
+from tastemaker.store import metrics as sql
 
 DAY = 86400.0
 D0 = 20_000 * DAY  # 2024-10-04, 00:00 UTC
@@ -122,7 +123,7 @@ def filled(store: Store, workspace: WorkspaceRecord) -> int:
 
 
 def test_last_touch_and_assisted_attribution(store: Store, filled: int) -> None:
-    credits = q.attributions(store, filled, ["purchase"], window_s=24 * H)
+    credits = sql.attributions(store, filled, ["purchase"], window_s=24 * H)
     got = {(a.event_id, a.request_id, a.last_touch) for a in credits}
     assert got == {
         ("o1", "a3", True),
@@ -131,7 +132,7 @@ def test_last_touch_and_assisted_attribution(store: Store, filled: int) -> None:
         ("o4", "a4", True),
     }
     # A shorter window drops what is older than it: a1 and a3 were 1-2 h before o1.
-    short = q.attributions(store, filled, ["purchase"], window_s=0.5 * H)
+    short = sql.attributions(store, filled, ["purchase"], window_s=0.5 * H)
     assert {a.event_id for a in short} == set()
 
 
@@ -217,7 +218,7 @@ def test_percentiles_use_nearest_rank(store: Store, workspace: WorkspaceRecord) 
     store.record_served(
         [_served(ws, f"r{i}", "A", f"u{i}", D0 + i, float(i)) for i in range(1, 101)]
     )
-    rows = q.served_metrics(store, ws, D0, D1, by_day=False)
+    rows = sql.served_metrics(store, ws, D0, D1, by_day=False)
     assert rows[("films", "A", -1)]["p50_latency_ms"] == 50.0
     assert rows[("films", "A", -1)]["p99_latency_ms"] == 99.0
 

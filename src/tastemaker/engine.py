@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from tastemaker.index import VectorIndex
 from tastemaker.ingest import EventIn, ItemIn
 from tastemaker.learn import train_ranker
 from tastemaker.measure import events as journey
-from tastemaker.measure.metrics import confidence
+from tastemaker.measure.metrics import answer_log
 from tastemaker.pipeline import runner
 from tastemaker.settings import Settings
 from tastemaker.store import ServedRecord, Store, WorkspaceRecord
@@ -410,63 +410,10 @@ class Engine:
         remembered: bool = False,
     ) -> None:
         """Buffer what the result answered (choice, redacted text, confidence) for the report."""
-        try:
-            conf = confidence(answer, catalog)
-        except Exception:  # a metric must never fail a request
-            log.exception("confidence failed request_id=%s", answer.request_id)
-            conf = None
-        captured = answer.captured
-        row = measure_store.AnswerLog(
-            workspace_id=ws.id,
-            request_id=answer.request_id,
-            kind=kind,
-            experience_key=answer.experience_key,
-            variant=answer.variant,
-            user_id=answer.user_id,
-            choice_id=logged_choice
-            if kind != "answer" or remembered
-            else (None if captured is None else captured.choice_id),
-            text=(captured.text or None) if captured is not None else None,
-            confidence=conf,
-            parent_request_id=parent,
-            created_at=time.time(),
-        )
+        own = kind == "answer" and not remembered
+        row = answer_log(answer, ws.id, kind, parent, catalog, None if own else logged_choice, own)
         with self._served_lock:
             self._answers.append(row)
-
-    def _stitched(
-        self, rows: list[ServedRecord], answers: list[measure_store.AnswerLog]
-    ) -> tuple[list[ServedRecord], list[measure_store.AnswerLog]]:
-        """Results for an anonymous id already linked to a person are stored as the person's.
-
-        One lookup per flush (not per request), so the request path pays nothing for stitching.
-        """
-        if not rows and not answers:
-            return rows, answers
-        try:
-            links: dict[str, str] = {}
-            by_ws: dict[int, set[str]] = {}
-            pairs = [(r.workspace_id, r.user_id) for r in rows]
-            pairs += [(a.workspace_id, a.user_id) for a in answers]
-            for ws_id, user_id in pairs:
-                if user_id is not None:
-                    by_ws.setdefault(ws_id, set()).add(user_id)
-            for ws_id, ids in by_ws.items():
-                found = measure_store.resolve_users(self.store, ws_id, ids)
-                links.update({f"{ws_id}:{a}": u for a, u in found.items()})
-        except Exception:
-            log.exception("could not look up identity links; storing results unstitched")
-            return rows, answers
-        if not links:
-            return rows, answers
-
-        def person(ws_id: int, user_id: str | None) -> str | None:
-            return links.get(f"{ws_id}:{user_id}", user_id)
-
-        return (
-            [replace(r, user_id=person(r.workspace_id, r.user_id)) for r in rows],
-            [replace(a, user_id=person(a.workspace_id, a.user_id)) for a in answers],
-        )
 
     def _start_flusher(self) -> None:
         with self._lock:
@@ -486,7 +433,11 @@ class Engine:
         with self._served_lock:
             rows, self._served = self._served, []
             answers, self._answers = self._answers, []
-        rows, answers = self._stitched(rows, answers)
+        if rows or answers:
+            try:
+                rows, answers = measure_store.stitch(self.store, rows, answers)
+            except Exception:
+                log.exception("could not look up identity links; storing results unstitched")
         if answers:
             try:
                 measure_store.record_answers(self.store, answers)

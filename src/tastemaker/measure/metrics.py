@@ -18,6 +18,7 @@ move when late conversions arrive from outside the attribution window.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -38,7 +39,8 @@ from tastemaker.measure.events import (
     PURCHASE,
     UNSUBSCRIBE,
 )
-from tastemaker.store import measure as q
+from tastemaker.store import metrics as q
+from tastemaker.store.measure import AnswerLog
 
 if TYPE_CHECKING:
     from tastemaker.catalog import Catalog
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
     from tastemaker.engine import Engine
     from tastemaker.store import Store
     from tastemaker.types import Answer
+
+log = logging.getLogger(__name__)
 
 DAY = 86400.0
 # Two free-text answers belong to one theme when their embeddings are at least this similar.
@@ -81,6 +85,43 @@ def confidence(answer: Answer, catalog: Catalog | None) -> float | None:
         return None
     sims = catalog.embeddings[np.asarray(rows)] @ answer.intent.vector
     return float(np.clip(sims, 0.0, 1.0).mean())
+
+
+def answer_log(
+    answer: Answer,
+    ws_id: int,
+    kind: str,
+    parent: str | None,
+    catalog: Catalog | None,
+    choice: str | None,
+    own_choice: bool,
+) -> AnswerLog:
+    """The answer log row of a served answer; ``own_choice``: log the captured choice.
+
+    A follow-up or a refinement runs under a derived choice, so its caller names the person's
+    own choice instead. Computing the confidence must never fail a request: it is None then.
+    """
+    try:
+        conf = confidence(answer, catalog)
+    except Exception:
+        log.exception("confidence failed request_id=%s", answer.request_id)
+        conf = None
+    captured = answer.captured
+    if own_choice:
+        choice = None if captured is None else captured.choice_id
+    return AnswerLog(
+        workspace_id=ws_id,
+        request_id=answer.request_id,
+        kind=kind,
+        experience_key=answer.experience_key,
+        variant=answer.variant,
+        user_id=answer.user_id,
+        choice_id=choice,
+        text=(captured.text or None) if captured is not None else None,
+        confidence=conf,
+        parent_request_id=parent,
+        created_at=time.time(),
+    )
 
 
 def _ratio(num: float | None, den: float | None) -> float | None:
