@@ -65,6 +65,8 @@ prompt_answers = Table(
     Column("confidence", Double, nullable=True),
     Column("created_at", Double, nullable=False),
     UniqueConstraint("workspace_id", "request_id"),
+    # Linking an identity re-keys a person's rows; without this it would scan the table.
+    Index("ix_prompt_answers_workspace_id_user_id", "workspace_id", "user_id"),
 )
 
 preferences = Table(

@@ -60,6 +60,9 @@ def upgrade() -> None:
         ),
         _workspace_fk("prompt_answers"),
     )
+    op.create_index(
+        "ix_prompt_answers_workspace_id_user_id", "prompt_answers", ["workspace_id", "user_id"]
+    )
     op.create_table(
         "preferences",
         sa.Column("workspace_id", sa.Integer, nullable=False),
@@ -85,6 +88,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_served_workspace_id_user_id_created_at", table_name="served")
     op.drop_table("preferences")
+    op.drop_index("ix_prompt_answers_workspace_id_user_id", table_name="prompt_answers")
     op.drop_table("prompt_answers")
     op.drop_index("ix_identities_workspace_id_user_id", table_name="identities")
     op.drop_table("identities")
