@@ -158,7 +158,7 @@ def main() -> None:
     prepared = (len(events) - half) / (time.perf_counter() - t)
     print(f"  ingest, store.insert_events (one batch)      {raw:9.0f} events/s")
     print(f"  ingest, Engine.insert_events (1000 a batch)  {prepared:9.0f} events/s")
-    links = range(0, min(args.results // 3, 8000), 4)  # some of the people log in
+    links = range(0, min(args.results // 3, 2000), 4)  # some of the people log in
     t = time.perf_counter()
     for u in links:
         q.link_identity(store, ws.id, f"u{u}", f"known{u}")
