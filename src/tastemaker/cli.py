@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 from typer.core import TyperGroup
 
+from tastemaker import cli_report
 from tastemaker.cli_delivery import register as register_delivery
 from tastemaker.errors import InvalidInput, NotFound, TastemakerError
 from tastemaker.settings import Settings
@@ -57,6 +58,7 @@ ingest_app = typer.Typer(help="Load items or events from CSV or JSONL files.", n
 experiences_app = typer.Typer(help="Create and list experiences.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(experiences_app, name="experiences")
+cli_report.register(app)
 
 Workspace = Annotated[
     str, typer.Option("--workspace", "-w", help="Workspace slug.", envvar="TASTEMAKER_WORKSPACE")

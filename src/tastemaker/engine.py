@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 from threadpoolctl import threadpool_limits
 
+from tastemaker import progressive
 from tastemaker.catalog import Catalog
 from tastemaker.encoders import Encoder, get_encoder
 from tastemaker.errors import InvalidInput, NotFound
@@ -30,14 +31,17 @@ from tastemaker.fit import EventData, ItemData, build_catalog
 from tastemaker.index import VectorIndex
 from tastemaker.ingest import EventIn, ItemIn
 from tastemaker.learn import train_ranker
+from tastemaker.measure import events as journey
 from tastemaker.measure.assign import Assignment
 from tastemaker.measure.design import ExperimentSpec as ExperimentDecl
 from tastemaker.measure.design import variant_spec
+from tastemaker.measure.metrics import answer_log
 from tastemaker.measure.service import ExperimentService
 from tastemaker.pipeline import capture, memory, runner
 from tastemaker.privacy import Privacy, clear_text_caches
 from tastemaker.settings import Settings
 from tastemaker.store import ServedRecord, Store, WorkspaceRecord
+from tastemaker.store import measure as measure_store
 from tastemaker.store.experiments import ExperimentRecord
 from tastemaker.store.privacy import PrivacyStore
 from tastemaker.store.privacy_records import DAY, Memory, PersonState
@@ -78,6 +82,7 @@ class Engine:
         self._memories: list[Memory] = []  # answers kept under memory consent, not yet written
         self.privacy_store = PrivacyStore(store)
         self._privacy_api: Privacy | None = None
+        self._answers: list[measure_store.AnswerLog] = []
         self._served_lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
@@ -269,7 +274,24 @@ class Engine:
             self._catalogs[slug] = _Loaded(catalog, time.monotonic())
 
     def insert_events(self, slug: str, events: Sequence[EventIn]) -> int:
-        return self.store.insert_events(self.workspace(slug).id, events)
+        """Store a batch (see :mod:`tastemaker.measure.events`: stitching, UTM, checks)."""
+        ws_id = self.workspace(slug).id
+        if any(e.type == journey.IDENTIFY for e in events):
+            self.flush()  # buffered results of the anonymous id must move with the rest
+        return self.store.insert_events(ws_id, journey.prepare(self.store, ws_id, events))
+
+    def identify(self, slug: str, anonymous_id: str, user_id: str) -> int:
+        """Link an anonymous id to the person's user id after login; returns events moved.
+
+        Buffered served results are written first so that they move with the rest.
+        """
+        for name, value in (("anonymous_id", anonymous_id), ("user_id", user_id)):
+            if not isinstance(value, str) or not 0 < len(value) <= 128:
+                raise InvalidInput("must be a string of 1 to 128 characters", field=name)
+        self.flush()
+        return measure_store.link_identity(
+            self.store, self.workspace(slug).id, anonymous_id, user_id
+        )
 
     # -- answering -------------------------------------------------------------------------
 
@@ -286,11 +308,20 @@ class Engine:
         use_history: bool = True,
         record: bool = True,
         exclude: Sequence[str] = (),
+        spec_override: ExperienceSpec | None = None,
+        kind: str = "answer",
+        parent_request_id: str | None = None,
+        logged_choice: str | None = None,
     ) -> Answer:
         """Answer one prompt. Raises only for the person's own input errors (and unknown keys).
 
         ``exclude`` are item ids never to show this time (a scheduled refresh passes what the
         person already got); they join the experience's blocked items for this request only.
+
+        ``spec_override`` runs the pipeline with a derived spec (a follow-up's combined
+        question, a refinement's extra rules: :mod:`tastemaker.progressive`,
+        :mod:`tastemaker.refine`); ``kind``, ``parent_request_id`` and, for those, the
+        person's own ``logged_choice`` (not the derived one) are recorded for the report.
         """
         if user_id is not None and (not isinstance(user_id, str) or not 0 < len(user_id) <= 128):
             raise InvalidInput("must be a string of 1 to 128 characters", field="user_id")
@@ -305,6 +336,15 @@ class Engine:
         if exclude:  # after the variant: its cached spec must not carry one request's exclusions
             rules = spec.rules.model_copy(update={"blocked": [*spec.rules.blocked, *exclude]})
             spec = spec.model_copy(update={"rules": rules})
+        remembered = False
+        if spec_override is not None:
+            spec = spec_override
+        elif user_id and choice is None and not text and use_history:
+            # An empty answer from someone who asked us to remember theirs: use those.
+            stored = self._remembered(ws, spec, key, user_id)
+            if stored is not None:
+                spec, choice, text, logged_choice = stored
+                remembered = True
         answer = Answer(
             request_id=uuid.uuid4().hex,
             workspace=slug,
@@ -342,12 +382,24 @@ class Engine:
                 use_history=use_history,
                 remembered=person.preferences if person is not None else (),
             )
+        if remembered and answer.intent is not None:
+            answer.intent.notes.append("used your saved answers")
         if answer.fallback and not answer.items:
             self._store_fallback(answer, spec, ws)
         if record:
             self._record(answer, ws)
             if person is not None and person.consent["memory"]:
                 self._remember(answer, spec, ws, person)
+            self._log_answer(
+                answer,
+                ws,
+                kind,
+                parent_request_id,
+                catalog,
+                logged_choice,
+                remembered,
+                keep_text=person is not None and bool(person.consent["memory"]),
+            )
         return answer
 
     # -- experiments -----------------------------------------------------------------------------
@@ -417,6 +469,18 @@ class Engine:
         if self._flusher is None:
             self._start_flusher()
 
+    def _remembered(
+        self, ws: WorkspaceRecord, spec: ExperienceSpec, key: str, user_id: str
+    ) -> tuple[ExperienceSpec, str | None, str | None, str | None] | None:
+        """The saved answers as (spec, choice, text) to run, and the choice to log."""
+        try:
+            prefs = measure_store.get_preferences(self.store, ws.id, user_id, key)
+            found = progressive.from_preferences(spec, prefs)
+            return None if found is None else (*found, prefs.get("prompt", (None, None))[0])
+        except Exception:  # saved answers are a nicety: never fail the request for them
+            log.exception("could not read saved answers of user %s", user_id)
+            return None
+
     def _store_fallback(self, answer: Answer, spec: ExperienceSpec, ws: WorkspaceRecord) -> None:
         """No snapshot at all: take the curated items straight from the store."""
         try:
@@ -464,6 +528,30 @@ class Engine:
             self._start_flusher()
         if full:
             self.flush()
+
+    def _log_answer(
+        self,
+        answer: Answer,
+        ws: WorkspaceRecord,
+        kind: str,
+        parent: str | None,
+        catalog: Catalog | None,
+        logged_choice: str | None,
+        remembered: bool = False,
+        *,
+        keep_text: bool = False,
+    ) -> None:
+        """Buffer what the result answered (choice, redacted text, confidence) for the report.
+
+        The free text is kept only with the person's consent to memory: without it an answer
+        is used for its response and not kept (the report's themes cover those who agreed).
+        """
+        own = kind == "answer" and not remembered
+        row = answer_log(answer, ws.id, kind, parent, catalog, None if own else logged_choice, own)
+        if not keep_text and row.text is not None:
+            row = dataclasses.replace(row, text=None)
+        with self._served_lock:
+            self._answers.append(row)
 
     def _start_flusher(self) -> None:
         with self._lock:
@@ -551,6 +639,7 @@ class Engine:
         with self._served_lock:
             memories, self._memories = self._memories, []
             rows, self._served = self._served, []
+            answers, self._answers = self._answers, []
         try:
             memories, rows = self._drop_erased(memories, rows)
         except Exception:
@@ -563,6 +652,18 @@ class Engine:
             except Exception:
                 log.exception("could not keep %d answers; will retry", len(memories))
                 self._put_back(memories, [])
+        if rows or answers:
+            try:
+                rows, answers = measure_store.stitch(self.store, rows, answers)
+            except Exception:
+                log.exception("could not look up identity links; storing results unstitched")
+        if answers:
+            try:
+                measure_store.record_answers(self.store, answers)
+            except Exception:
+                log.exception("could not record %d prompt answers; will retry", len(answers))
+                with self._served_lock:
+                    self._answers = answers + self._answers
         if not rows:
             return 0
         try:

@@ -132,6 +132,36 @@ class Brand(_Strict):
     cta: str = "Take a look"
 
 
+Objective = Literal["email_capture", "add_to_cart", "trial_signup", "content_completion", "revenue"]
+GuardrailMetric = Literal[
+    "fallback_rate",
+    "p99_latency_ms",
+    "abandonment_rate",
+    "unsubscribe_rate",
+    "click_through_rate",
+    "answer_rate",
+]
+
+
+def _default_guardrails() -> list[GuardrailMetric]:
+    return ["fallback_rate", "p99_latency_ms", "unsubscribe_rate"]
+
+
+class Measure(_Strict):
+    """What success means for this experience; the report leads with these.
+
+    The objective names the conversion that counts (its event type is in
+    :data:`tastemaker.measure.events.OBJECTIVE_EVENTS`); guardrails are the metrics that must
+    not get worse while the objective improves.
+    """
+
+    objective: Objective = "add_to_cart"
+    guardrails: list[GuardrailMetric] = Field(default_factory=_default_guardrails)
+    attribution_window_hours: float = Field(
+        168.0, gt=0, le=24 * 90, description="Conversions this long after a result count for it."
+    )
+
+
 class ExperienceSpec(_Strict):
     """One experience, as declared in YAML or JSON."""
 
@@ -152,6 +182,18 @@ class ExperienceSpec(_Strict):
         default_factory=Delivery,
         description="Channels, offers, slots, pushes (tastemaker.channels).",
     )
+    followup: Prompt | None = Field(
+        None, description="A second question asked after the first answer; both refine the result."
+    )
+    measure: Measure = Field(default_factory=Measure)
+
+    @model_validator(mode="after")
+    def _followup_ids_distinct(self) -> ExperienceSpec:
+        if self.followup is not None:
+            clash = {c.id for c in self.prompt.choices} & {c.id for c in self.followup.choices}
+            if clash:
+                raise ValueError(f"follow-up choice ids repeat the prompt's: {sorted(clash)}")
+        return self
 
     @field_validator("default_items", "rules")
     @classmethod
@@ -177,7 +219,18 @@ class ExperienceSpec(_Strict):
                 "privacy_notice": self.prompt.privacy_notice,
             },
             "output": {"kind": self.output.kind, "size": self.output.size},
+            "followup": None if self.followup is None else _public_prompt(self.followup),
         }
+
+
+def _public_prompt(prompt: Prompt) -> dict[str, Any]:
+    return {
+        "kind": prompt.kind,
+        "question": prompt.question,
+        "placeholder": prompt.placeholder,
+        "choices": [{"id": c.id, "label": c.label} for c in prompt.choices],
+        "max_length": prompt.max_length,
+    }
 
 
 def load_spec(path: str | Path) -> ExperienceSpec:

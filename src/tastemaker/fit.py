@@ -44,7 +44,17 @@ EVENT_WEIGHTS: dict[str, float] = {
     "skip": 0.0,
     "dislike": 0.0,
     "remove_from_cart": 0.0,
+    # the journey's own events (tastemaker.measure.events) say nothing about taste
+    "prompt_shown": 0.0,
+    "prompt_answered": 0.0,
+    "prompt_abandoned": 0.0,
+    "result_viewed": 0.0,
+    "identify": 0.0,
+    "unsubscribe": 0.0,
 }
+# A person removing an item from a result (``refine``): it cancels that person's positives for
+# the item, in CF training and popularity here and in the profile (pipeline/enrich.py).
+NEGATIVE_EVENTS = frozenset({"dislike"})
 POPULARITY_HALF_LIFE_DAYS = 30.0
 ALS_FACTORS = 64
 ALS_REGULARIZATION = 0.05
@@ -301,11 +311,15 @@ def learn_from_events(
     i_idx: list[int] = []
     weights: list[float] = []
     stamps: list[float] = []
+    rejected: set[tuple[int, int]] = set()
     for ev in events:
         if ev.item_id is None:
             continue
         row = id_to_row.get(ev.item_id)
         if row is None:
+            continue
+        if ev.type in NEGATIVE_EVENTS:
+            rejected.add((users.setdefault(ev.user_id, len(users)), row))
             continue
         w = event_weight(ev.type, ev.value)
         if w <= 0:
@@ -314,6 +328,12 @@ def learn_from_events(
         i_idx.append(row)
         weights.append(w)
         stamps.append(ev.ts)
+    if rejected:
+        keep = [k for k, pair in enumerate(zip(u_idx, i_idx, strict=True)) if pair not in rejected]
+        u_idx = [u_idx[k] for k in keep]
+        i_idx = [i_idx[k] for k in keep]
+        weights = [weights[k] for k in keep]
+        stamps = [stamps[k] for k in keep]
     popularity = np.zeros(n_items, dtype=np.float32)
     if not weights:
         return popularity, None, Activity.empty(n_items)

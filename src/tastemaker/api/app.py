@@ -24,6 +24,7 @@ from tastemaker.api.demo import demo_from_env, demo_router
 from tastemaker.api.errors import install_error_handler
 from tastemaker.api.experiments import router as experiments_router
 from tastemaker.api.limits import BodyLimitMiddleware
+from tastemaker.api.measure import router as measure_router
 from tastemaker.api.privacy import router as privacy_router
 from tastemaker.api.routes import health_router, router
 from tastemaker.demo import STATIC_DIR, DemoInfo
@@ -102,6 +103,7 @@ def create_app(
     app.include_router(router)
     app.include_router(experiments_router)
     app.include_router(privacy_router)
+    app.include_router(measure_router)
     app.include_router(health_router)
     app.include_router(delivery_router)
     if demo is not None:

@@ -123,6 +123,14 @@ class OutputOut(BaseModel):
     size: int
 
 
+class FollowupOut(BaseModel):
+    kind: str
+    question: str
+    placeholder: str | None
+    choices: list[ChoiceOut]
+    max_length: int
+
+
 class ExperienceOut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -130,6 +138,7 @@ class ExperienceOut(BaseModel):
     name: str
     prompt: PromptOut
     output: OutputOut
+    followup: FollowupOut | None = None
 
 
 class ExperiencesOut(BaseModel):

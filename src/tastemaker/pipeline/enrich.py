@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from tastemaker.catalog import Catalog
-from tastemaker.fit import event_weight
+from tastemaker.fit import NEGATIVE_EVENTS, event_weight
 from tastemaker.types import Answer, Profile, RequestContext
 
 HISTORY_HALF_LIFE_DAYS = 90.0
@@ -64,11 +64,15 @@ def build_profile(
     strength: dict[int, float] = {}
     consumed: set[int] = set()
     latest: dict[int, float] = {}
+    rejected: set[int] = set()
     for e in events:
         if e.item_id is None:
             continue
         row = catalog.id_to_row.get(e.item_id)
         if row is None:
+            continue
+        if e.type in NEGATIVE_EVENTS:
+            rejected.add(row)
             continue
         if e.type in CONSUMING:
             consumed.add(row)
@@ -78,7 +82,12 @@ def build_profile(
         decay = 0.5 ** (max(0.0, now - e.ts) / 86400.0 / HISTORY_HALF_LIFE_DAYS)
         strength[row] = strength.get(row, 0.0) + w * decay
         latest[row] = max(latest.get(row, -np.inf), e.ts)
-    profile.consumed = consumed
+    # A removed item is never offered again (rules exclude ``consumed``) and its earlier
+    # positives stop shaping the person's affinities.
+    profile.consumed = consumed | rejected
+    for row in rejected:
+        strength.pop(row, None)
+        latest.pop(row, None)
     if not strength:
         return profile
     # Newest first; same-second events (a batch of ratings) keep the stronger one first.

@@ -189,6 +189,7 @@ served = Table(
 # -- areas' tables ---------------------------------------------------------------------------
 # Each area defines its tables in its own module on this ``metadata``; importing them here
 # means anything that imports the models (Alembic's env, the schema test) sees every table.
+from tastemaker.store import journey_tables as journey_tables  # noqa: E402
 from tastemaker.store import measure_tables as measure_tables  # noqa: E402
 from tastemaker.store import privacy_tables as privacy_tables  # noqa: E402
 from tastemaker.store.delivery_tables import define as _define_delivery  # noqa: E402

@@ -1,0 +1,436 @@
+"""The measure area's SQL: attribution of conversions, and the counts behind every metric.
+
+Every metric is an aggregate computed by the database (SQLAlchemy Core, the same statements on
+SQLite and PostgreSQL), so a report over millions of events moves a few rows per
+experience, variant and day into Python, never the events themselves. Percentiles use the
+nearest-rank definition through window functions, which both databases have (SQLite >= 3.25),
+rather than PostgreSQL's ``percentile_cont``, which SQLite lacks.
+
+Users are already stitched when stored (:mod:`tastemaker.store.measure`), so ``user_id`` is the
+person and attribution joins on it through the index on served results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+
+from tastemaker.store.journey_tables import prompt_answers
+from tastemaker.store.models import events, served
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.compiler import SQLCompiler
+
+    from tastemaker.store.store import Store
+
+DAY = 86400.0
+
+
+class day_of(FunctionElement[int]):
+    """Whole UTC days since the epoch of a float epoch-seconds column.
+
+    ``CAST(x AS INTEGER)`` truncates on SQLite but rounds on PostgreSQL, so each dialect gets
+    the spelling that floors (timestamps are positive, so truncation is flooring).
+    """
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(day_of)
+def _day_of_default(element: day_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)}) / {DAY} AS INTEGER)"
+
+
+@compiles(day_of, "postgresql")
+def _day_of_pg(element: day_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(floor(({compiler.process(element.clauses, **kw)}) / {DAY}) AS INTEGER)"
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """One conversion event credited to one served result."""
+
+    event_id: str
+    type: str
+    value: float | None
+    ts: float
+    request_id: str
+    experience_key: str
+    variant: str
+    rank: int  # 1 = last touch; above 1 = assisted
+
+    @property
+    def last_touch(self) -> bool:
+        return self.rank == 1
+
+
+# -- attribution -------------------------------------------------------------------------------
+
+
+def _attribution_select(
+    ws_id: int, types: Sequence[str], window_s: float, since: float, until: float
+) -> Any:
+    """Conversions joined to the results that may have caused them, ranked newest first.
+
+    Only results served within ``window_s`` before the conversion count. One that the
+    conversion names by ``request_id`` is credited first (the last touch); any other result
+    served to the same person in the window is an assist, or the last touch when none is
+    named.
+    """
+    e = events.alias("e")
+    s = served.alias("s")
+    in_window = and_(
+        s.c.workspace_id == ws_id, s.c.created_at <= e.c.ts, s.c.created_at >= e.c.ts - window_s
+    )
+
+    def credits(explicit: ColumnElement[Any]) -> list[Any]:
+        return [
+            e.c.id.label("eid"),
+            e.c.event_id,
+            e.c.type,
+            e.c.value,
+            e.c.ts,
+            e.c.user_id.label("person"),
+            s.c.id.label("sid"),
+            s.c.request_id,
+            s.c.experience_key,
+            s.c.variant,
+            s.c.created_at.label("served_at"),
+            explicit.label("explicit"),
+        ]
+
+    conversions = (
+        e.c.workspace_id == ws_id,
+        e.c.type.in_(list(types)),
+        e.c.ts >= since,
+        e.c.ts < until + window_s,
+    )
+    # Two equi-joins, each served by an index ((workspace, user, created_at) and (workspace,
+    # request_id)); one join with an OR of the two would be a nested scan.
+    by_person = (
+        select(*credits(case((s.c.request_id == e.c.request_id, 1), else_=0)))
+        .select_from(e.join(s, and_(in_window, s.c.user_id == e.c.user_id)))
+        .where(*conversions)
+    )
+    by_request = (
+        select(*credits(literal(1, Integer)))
+        .select_from(e.join(s, and_(in_window, s.c.request_id == e.c.request_id)))
+        .where(*conversions, or_(s.c.user_id.is_(None), s.c.user_id != e.c.user_id))
+    )
+    both = union_all(by_person, by_request).subquery("credits")
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=both.c.eid,
+            order_by=(both.c.explicit.desc(), both.c.served_at.desc(), both.c.sid.desc()),
+        )
+        .label("rank")
+    )
+    return select(
+        both.c.event_id,
+        both.c.type,
+        both.c.value,
+        both.c.ts,
+        both.c.person,
+        both.c.request_id,
+        both.c.experience_key,
+        both.c.variant,
+        both.c.served_at,
+        rank,
+    )
+
+
+def attributions(
+    store: Store,
+    ws_id: int,
+    types: Sequence[str],
+    *,
+    window_s: float,
+    since: float = 0.0,
+    until: float = float("inf"),
+) -> list[Attribution]:
+    """Every (conversion, result) credit; ``rank`` 1 is the last touch, the rest assisted."""
+    until_v = until if until != float("inf") else 1e15
+    sub = _attribution_select(ws_id, types, window_s, since, until_v).subquery()
+    stmt = select(sub).order_by(sub.c.ts, sub.c.event_id, sub.c.rank)
+    with store.engine.connect() as conn:
+        return [
+            Attribution(
+                r.event_id,
+                r.type,
+                r.value,
+                r.ts,
+                r.request_id,
+                r.experience_key,
+                r.variant,
+                int(r.rank),
+            )
+            for r in conn.execute(stmt)
+        ]
+
+
+# -- metrics -----------------------------------------------------------------------------------
+
+Key = tuple[str, str, int]  # experience, variant, day (-1 when not grouped by day)
+
+
+def _key(r: Any, by_day: bool) -> Key:
+    return (r[0], r[1], int(r[2]) if by_day else -1)
+
+
+def _served_base(ws_id: int, since: float, until: float) -> Any:
+    """Served results with their answer kind, confidence and person, in the period."""
+    return (
+        select(
+            served.c.request_id,
+            served.c.experience_key,
+            served.c.variant,
+            day_of(served.c.created_at).label("day"),
+            served.c.fallback,
+            served.c.latency_ms,
+            func.coalesce(served.c.user_id, served.c.request_id).label("person"),
+            func.coalesce(prompt_answers.c.kind, literal("answer")).label("kind"),
+            prompt_answers.c.confidence,
+        )
+        .select_from(served)
+        .outerjoin(
+            prompt_answers,
+            and_(
+                prompt_answers.c.workspace_id == ws_id,
+                prompt_answers.c.request_id == served.c.request_id,
+            ),
+        )
+        .where(
+            served.c.workspace_id == ws_id,
+            served.c.created_at >= since,
+            served.c.created_at < until,
+        )
+        .subquery("sv")
+    )
+
+
+def served_metrics(
+    store: Store, ws_id: int, since: float, until: float, *, by_day: bool = True
+) -> dict[Key, dict[str, Any]]:
+    """Requests, answers, visitors, fallback rate, confidence and latency percentiles."""
+    sv = _served_base(ws_id, since, until)
+    group = (sv.c.experience_key, sv.c.variant, sv.c.day)[: 3 if by_day else 2]
+    main = select(
+        *group,
+        func.count().label("requests"),
+        func.sum(case((sv.c.kind == "answer", 1), else_=0)).label("answered"),
+        func.sum(case((sv.c.kind == "followup", 1), else_=0)).label("followups"),
+        func.sum(case((sv.c.kind == "refine", 1), else_=0)).label("refinements"),
+        func.count(distinct(sv.c.person)).label("visitors"),
+        func.avg(case((sv.c.fallback, 1.0), else_=0.0)).label("fallback_rate"),
+        func.avg(sv.c.confidence).label("mean_confidence"),
+    ).group_by(*group)
+    ranked = (
+        select(
+            *group,
+            sv.c.latency_ms,
+            func.row_number().over(partition_by=group, order_by=sv.c.latency_ms).label("rn"),
+            func.count().over(partition_by=group).label("n"),
+        )
+        .where(sv.c.latency_ms.is_not(None))
+        .subquery("lat")
+    )
+    lat_group = [ranked.c[c.name] for c in group]
+    pct = select(
+        *lat_group,
+        func.min(case((ranked.c.rn * 100 >= ranked.c.n * 50, ranked.c.latency_ms))).label("p50"),
+        func.min(case((ranked.c.rn * 100 >= ranked.c.n * 99, ranked.c.latency_ms))).label("p99"),
+    ).group_by(*lat_group)
+    out: dict[Key, dict[str, Any]] = {}
+    with store.engine.connect() as conn:
+        for r in conn.execute(main):
+            out[_key(r, by_day)] = {
+                "requests": int(r.requests),
+                "answered": int(r.answered or 0),
+                "followups": int(r.followups or 0),
+                "refinements": int(r.refinements or 0),
+                "visitors": int(r.visitors),
+                "fallback_rate": float(r.fallback_rate or 0.0),
+                "mean_confidence": None if r.mean_confidence is None else float(r.mean_confidence),
+            }
+        for r in conn.execute(pct):
+            row = out.setdefault(_key(r, by_day), {})
+            row["p50_latency_ms"] = None if r.p50 is None else float(r.p50)
+            row["p99_latency_ms"] = None if r.p99 is None else float(r.p99)
+    return out
+
+
+def prompt_events(
+    store: Store,
+    ws_id: int,
+    types: Sequence[str],
+    since: float,
+    until: float,
+    *,
+    by_day: bool = True,
+) -> dict[Key, dict[str, int]]:
+    """Counts of prompt events (shown, abandoned) by the experience and variant they name."""
+    exp = events.c.context["experience"].as_string()
+    variant = func.coalesce(events.c.context["variant"].as_string(), literal("default"))
+    group = [exp.label("exp"), variant.label("variant")]
+    if by_day:
+        group.append(day_of(events.c.ts).label("day"))
+    stmt = (
+        select(*group, events.c.type, func.count())
+        .where(
+            events.c.workspace_id == ws_id,
+            events.c.type.in_(list(types)),
+            events.c.ts >= since,
+            events.c.ts < until,
+        )
+        # By label: PostgreSQL binds the JSON keys as parameters, so a repeated expression
+        # would not be recognised as the selected one.
+        .group_by(*[g.name for g in group], events.c.type)
+    )
+    out: dict[Key, dict[str, int]] = {}
+    with store.engine.connect() as conn:
+        for r in conn.execute(stmt):
+            if r[0] is None:
+                continue
+            out.setdefault(_key(r, by_day), {})[r[-2]] = int(r[-1])
+    return out
+
+
+def engagement(
+    store: Store,
+    ws_id: int,
+    types: Sequence[str],
+    since: float,
+    until: float,
+    *,
+    by_day: bool = True,
+) -> dict[Key, dict[str, int]]:
+    """Per type, how many served results had at least one such event naming their request.
+
+    Keys are ``engaged_<type>``, apart from the conversions' ``<type>`` keys.
+    """
+    group: list[Any] = [served.c.experience_key, served.c.variant]
+    if by_day:
+        group.append(day_of(served.c.created_at))
+    stmt = (
+        select(*group, events.c.type, func.count(distinct(served.c.request_id)))
+        .select_from(served)
+        .join(
+            events,
+            and_(events.c.workspace_id == ws_id, events.c.request_id == served.c.request_id),
+        )
+        .where(
+            served.c.workspace_id == ws_id,
+            served.c.created_at >= since,
+            served.c.created_at < until,
+            events.c.type.in_(list(types)),
+        )
+        .group_by(*group, events.c.type)
+    )
+    out: dict[Key, dict[str, int]] = {}
+    with store.engine.connect() as conn:
+        for r in conn.execute(stmt):
+            out.setdefault(_key(r, by_day), {})[f"engaged_{r[-2]}"] = int(r[-1])
+    return out
+
+
+def conversions(
+    store: Store,
+    ws_id: int,
+    types: Sequence[str],
+    *,
+    window_s: float,
+    since: float,
+    until: float,
+    by_day: bool = True,
+) -> dict[Key, dict[str, float]]:
+    """Attributed conversions by the served result's experience, variant and day.
+
+    Per type: ``<type>`` counts converting people credited by last touch, ``<type>_value`` sums
+    their values (revenue for purchases), ``<type>_assisted`` counts assisted credits.
+    """
+    sub = _attribution_select(ws_id, types, window_s, since, until).subquery("att")
+    group: list[Any] = [sub.c.experience_key, sub.c.variant]
+    if by_day:
+        group.append(day_of(sub.c.served_at))
+    last = sub.c.rank == 1
+    stmt = (
+        select(
+            *group,
+            sub.c.type,
+            func.count(distinct(case((last, sub.c.person)))).label("people"),
+            func.sum(case((last, func.coalesce(sub.c.value, 0.0)), else_=0.0)).label("value"),
+            func.sum(case((last, 0), else_=1)).label("assisted"),
+        )
+        .where(sub.c.served_at >= since, sub.c.served_at < until)
+        .group_by(*group, sub.c.type)
+    )
+    out: dict[Key, dict[str, float]] = {}
+    with store.engine.connect() as conn:
+        for r in conn.execute(stmt):
+            row = out.setdefault(_key(r, by_day), {})
+            row[r.type] = int(r.people or 0)
+            row[f"{r.type}_value"] = float(r.value or 0.0)
+            row[f"{r.type}_assisted"] = int(r.assisted or 0)
+    return out
+
+
+def answer_counts(
+    store: Store, ws_id: int, experience_key: str, since: float, until: float, limit: int = 500
+) -> tuple[dict[tuple[str, str, str], int], list[tuple[str, int]]]:
+    """Choice counts by (variant, kind, choice) and the most frequent free-text answers."""
+    pa = prompt_answers
+    where = (
+        pa.c.workspace_id == ws_id,
+        pa.c.experience_key == experience_key,
+        pa.c.kind.in_(["answer", "followup"]),
+        pa.c.created_at >= since,
+        pa.c.created_at < until,
+    )
+    choices = (
+        select(pa.c.variant, pa.c.kind, pa.c.choice_id, func.count())
+        .where(*where, pa.c.choice_id.is_not(None))
+        .group_by(pa.c.variant, pa.c.kind, pa.c.choice_id)
+    )
+    n = func.count().label("n")
+    texts = (
+        select(func.lower(pa.c.text).label("t"), n)
+        .where(*where, pa.c.text.is_not(None), pa.c.text != "")
+        .group_by(func.lower(pa.c.text))
+        .order_by(n.desc(), func.lower(pa.c.text))
+        .limit(limit)
+    )
+    with store.engine.connect() as conn:
+        counts = {(v, k, c): int(m) for v, k, c, m in conn.execute(choices)}
+        top = [(t, int(m)) for t, m in conn.execute(texts)]
+    return counts, top
+
+
+__all__ = [
+    "Attribution",
+    "Key",
+    "answer_counts",
+    "attributions",
+    "conversions",
+    "day_of",
+    "engagement",
+    "prompt_events",
+    "served_metrics",
+]
