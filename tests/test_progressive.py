@@ -163,7 +163,7 @@ def test_fit_drops_positives_the_person_removed() -> None:
         EventData("u", "a", "dislike", None, 2.0),
         EventData("v", "b", "click", None, 1.0),
     ]
-    popularity, _ = learn_from_events(events, {"a": 0, "b": 1}, 2)
+    popularity = learn_from_events(events, {"a": 0, "b": 1}, 2)[0]
     assert popularity[0] == 0.0 and popularity[1] > 0
 
 

@@ -611,6 +611,21 @@ class Engine:
         ]
         return memories, rows
 
+    def _drop_erased_answers(
+        self, answers: list[measure_store.AnswerLog]
+    ) -> list[measure_store.AnswerLog]:
+        """Leave out answer logs of whoever was erased after they were buffered."""
+        people = [(a.workspace_id, a.user_id) for a in answers if a.user_id is not None]
+        erased = self.privacy_store.erased_at(people) if people else {}
+        if not erased:
+            return answers
+        never = float("-inf")
+        return [
+            a
+            for a in answers
+            if a.user_id is None or a.created_at > erased.get((a.workspace_id, a.user_id), never)
+        ]
+
     def forget_buffered(self, slug: str, user_id: str, *, served: bool = True) -> int:
         """Drop a person from the write-behind buffers (erasure, memory withdrawal).
 
@@ -623,6 +638,12 @@ class Engine:
             n = len(self._memories) - len(kept)
             self._memories = kept
             if served:
+                # the report's answer log names the person: it goes, like their answers
+                kept_answers = [
+                    a for a in self._answers if (a.workspace_id, a.user_id) != (ws_id, user_id)
+                ]
+                n += len(self._answers) - len(kept_answers)
+                self._answers = kept_answers
                 for i, r in enumerate(self._served):
                     if r.workspace_id == ws_id and r.user_id == user_id:
                         self._served[i] = dataclasses.replace(r, user_id=None)
@@ -642,9 +663,12 @@ class Engine:
             answers, self._answers = self._answers, []
         try:
             memories, rows = self._drop_erased(memories, rows)
+            answers = self._drop_erased_answers(answers)
         except Exception:
             log.exception("could not check erasures; keeping the buffers for the next flush")
             self._put_back(memories, rows)
+            with self._served_lock:
+                self._answers = answers + self._answers
             return 0
         if memories:
             try:
