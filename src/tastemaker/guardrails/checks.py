@@ -1,0 +1,233 @@
+"""Content checks shared by the input side (the person's answer) and the output side (the copy).
+
+Four checks, each a pure function of the text:
+
+- **profanity**: the word list that ships with ``better-profanity`` (curated, with leetspeak
+  spellings), matched as one compiled regular expression. The library's own matcher walks every
+  word through every variant and costs ~20 ms a call, which alone would blow an answer's budget;
+  one alternation costs microseconds. A few words of the list are ordinary catalog words
+  ("Cowgirl", "Hell's Kitchen", "pot", "weed killer") and are left out (:data:`NOT_PROFANE`).
+- **pii**: e-mail addresses, phone and Luhn-valid card numbers (the capture stage's redactor),
+  plus national-id and IBAN shapes, and street addresses.
+- **injection**: the phrasings of prompt-injection attempts ("ignore previous instructions",
+  "reveal your system prompt", chat-template role markers). Free text that looks like one is
+  never shown to a model and never echoed.
+- **sensitive**: the seven topics of :mod:`tastemaker.guardrails.topics`; a topic is only allowed
+  when the experience lists it in ``guardrails.allowed_topics``.
+
+Text is NFKC-normalised and case-folded first, and common leetspeak digits are read as letters
+for the profanity check only (elsewhere "4" and "0" mean numbers).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from tastemaker.experiences import CheckKind
+from tastemaker.guardrails.topics import TOPICS, SensitiveTopic
+from tastemaker.pipeline.capture import redact
+
+__all__ = ["CHECKS", "CheckKind", "Finding", "injection", "pii", "profanity", "scan", "sensitive"]
+CHECKS: tuple[CheckKind, ...] = ("profanity", "pii", "injection", "sensitive")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing a check found: which check, and what (the term, the PII kind, or the topic)."""
+
+    check: CheckKind
+    detail: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.check}:{self.detail}"
+
+
+def normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
+
+
+def _alternation(terms: Iterable[str]) -> re.Pattern[str]:
+    """Whole-word alternation; ``*`` ends a prefix term, ``?`` keeps its regex meaning."""
+    parts: list[str] = []
+    for term in sorted(set(terms), key=len, reverse=True):
+        prefix = term.endswith("*")
+        words = term.rstrip("*").split()
+        body = r"[\s\-_]+".join(re.escape(w).replace(r"\?", "?") for w in words)
+        body += r"\w*" if prefix else r"(?:s|es|ed|d|ing)?"
+        parts.append(body)
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])")
+
+
+# --- profanity ------------------------------------------------------------------------------------
+
+# Words of better-profanity's list that are everyday catalog and product words, not slurs or
+# obscenities in a playlist title or a product name; measured as false alarms on the test set.
+NOT_PROFANE = frozenset(
+    {
+        "god", "gay", "kill", "pot", "weed", "drunk", "dummy", "hell", "damn", "crap",
+        "cowgirl", "cowgirls", "cow girl", "cow girls", "breasts", "erotic", "facial",
+        "enlargement", "bondage", "busty", "crotch", "dopey", "doofus", "fart", "erect",
+        "nazi", "screw", "suck", "snatch", "booty call", "lust", "strip", "stoned", "sexy",
+        "sex", "virgin", "wad", "willy", "junky", "hemp", "pawn", "organ", "xxx",
+        "omg", "wtf", "tampon", "ugly", "vodka", "weirdo", "yaoi", "yury", "menstruation",
+        "hooters", "hoer",
+    }
+)
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
+                       "@": "a", "$": "s", "!": "i"})
+
+
+_WORD = re.compile(r"[^\W_]+")
+# "f.u.c.k", "s-h-i-t": single letters joined by separators are read as one word.
+_SPELLED = re.compile(r"(?<![^\W_])(?:[^\W_][.\-_*\s]){2,}[^\W_](?![^\W_])")
+_INFLECTIONS = ("", "s", "es", "ed", "ing", "er", "ers")
+
+
+@lru_cache(maxsize=1)
+def _profanity() -> tuple[frozenset[str], frozenset[tuple[str, ...]]]:
+    """The list as a set of words and a set of word sequences: a lookup per word of the text.
+
+    Tokens and set lookups rather than one regular expression over ~900 alternatives: the text
+    is short and the list long, so this costs a few microseconds instead of a few hundred.
+    """
+    text = (resources.files("better_profanity") / "profanity_wordlist.txt").read_text("utf-8")
+    singles: set[str] = set()
+    multis: set[tuple[str, ...]] = set()
+    for line in text.splitlines():
+        entry = normalise(line).strip()
+        if not entry or entry in NOT_PROFANE:
+            continue
+        words = tuple(_WORD.findall(entry))
+        if len(words) == 1 or all(len(w) == 1 for w in words):
+            singles.add("".join(words))
+        elif words:
+            multis.add(words)
+    return frozenset(singles), frozenset(multis)
+
+
+def _stems(word: str) -> Iterator[str]:
+    for suffix in _INFLECTIONS:
+        if suffix and word.endswith(suffix) and len(word) > len(suffix) + 2:
+            yield word[: -len(suffix)]
+    yield word
+
+
+def profanity(text: str) -> list[Finding]:
+    singles, multis = _profanity()
+    folded = normalise(text)
+    found: dict[str, None] = {}
+    variants = [folded]
+    if any(ch in folded for ch in "0134579@$!"):
+        variants.append(folded.translate(_LEET))
+    for variant in variants:
+        variant = _SPELLED.sub(lambda m: "".join(_WORD.findall(m.group(0))), variant)
+        words = _WORD.findall(variant)
+        for i, word in enumerate(words):
+            for stem in _stems(word):
+                if stem in singles:
+                    found.setdefault(stem)
+                    break
+            for n in (2, 3):
+                if i + n <= len(words) and tuple(words[i : i + n]) in multis:
+                    found.setdefault(" ".join(words[i : i + n]))
+    return [Finding("profanity", w) for w in found]
+
+
+# --- personal data --------------------------------------------------------------------------------
+
+_EXTRA_PII: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("national_id", re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")),  # US SSN shape
+    ("national_id", re.compile(r"\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b", re.I)),
+    ("iban", re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")),
+    (
+        "address",
+        re.compile(
+            r"\b\d{1,5}\s+(?:[A-Za-z]+\s){1,3}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr"
+            r"|boulevard|blvd|court|ct|way|place|pl|terrace)\b\.?",
+            re.I,
+        ),
+    ),
+    ("postcode", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b")),  # UK postcode
+)
+
+
+def pii(text: str) -> list[Finding]:
+    _, kinds = redact(text)
+    found = list(kinds)
+    for kind, pattern in _EXTRA_PII:
+        if kind not in found and pattern.search(text):
+            found.append(kind)
+    return [Finding("pii", k) for k in found]
+
+
+# --- prompt injection -----------------------------------------------------------------------------
+
+_INJECTION = re.compile(
+    r"|".join(
+        (
+            r"\b(?:ignore|disregard|forget|override|skip|bypass)\b.{0,30}\b(?:previous|prior|above"
+            r"|earlier|preceding|all|any|your|the|these|those)\b.{0,20}\b(?:instruction|rule"
+            r"|prompt|direction|guideline|guardrail|constraint|polic(?:y|ies)|filter)s?\b",
+            r"\b(?:reveal|show|print|repeat|output|leak|tell me|what is|what's)\b.{0,20}"
+            r"\b(?:system|hidden|initial|original|secret)\s+(?:prompt|instruction|message)s?\b",
+            r"\b(?:you are now|from now on,? you|act as (?:an? )?(?:unfiltered|unrestricted|"
+            r"different|evil|jailbroken|dan)|pretend (?:to be|you are)|roleplay as)\b",
+            r"\b(?:jailbreak|jailbroken|dan mode|developer mode|do anything now)\b",
+            r"<\|?(?:im_start|im_end|system|assistant|user|endoftext)\|?>|\[/?inst\]|</?s>",
+            r"(?:^|\n)\s*(?:system|assistant)\s*:",
+            r"#{2,}\s*(?:system|instruction|new instructions?)",
+            r"\bnew (?:instructions?|rules?|task)\s*:",
+            r"\b(?:instead|rather),?\s+(?:say|write|output|respond|reply|print)\b",
+            r"\b(?:respond|reply|answer) only with\b",
+            r"\b(?:api[_ ]?key|password|credentials|access token)s?\b.{0,20}\b(?:print|show|"
+            r"reveal|give|send|output)\b|\b(?:print|show|reveal|give|send|output)\b.{0,20}"
+            r"\b(?:api[_ ]?key|password|credentials|access token)s?\b",
+        )
+    ),
+    re.I | re.S,
+)
+
+
+def injection(text: str) -> list[Finding]:
+    m = _INJECTION.search(normalise(text))
+    return [] if m is None else [Finding("injection", " ".join(m.group(0).split())[:60])]
+
+
+# --- sensitive inference --------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _topic_patterns() -> tuple[tuple[SensitiveTopic, re.Pattern[str]], ...]:
+    return tuple((topic, _alternation(terms)) for topic, terms in TOPICS.items())
+
+
+def sensitive(text: str, allowed: Collection[str] = ()) -> list[Finding]:
+    folded = normalise(text)
+    return [
+        Finding("sensitive", topic)
+        for topic, pattern in _topic_patterns()
+        if topic not in allowed and pattern.search(folded)
+    ]
+
+
+def scan(
+    text: str, *, allowed_topics: Collection[str] = (), checks: Collection[CheckKind] = CHECKS
+) -> list[Finding]:
+    """Run the named checks over ``text``; an empty list means nothing was found."""
+    if not text.strip():
+        return []
+    out: list[Finding] = []
+    if "profanity" in checks:
+        out += profanity(text)
+    if "pii" in checks:
+        out += pii(text)
+    if "injection" in checks:
+        out += injection(text)
+    if "sensitive" in checks:
+        out += sensitive(text, allowed_topics)
+    return out
