@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from tastemaker.guardrails.topics import SensitiveTopic
 
 CheckKind = Literal["profanity", "pii", "injection", "sensitive"]
+ALL_CHECKS: tuple[CheckKind, ...] = ("profanity", "pii", "injection", "sensitive")
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
@@ -161,12 +162,8 @@ class Guardrails(_Strict):
         description="Sensitive topics this experience may write about (e.g. health for a "
         "pharmacy); every other one is never inferred or written about.",
     )
-    input_checks: list[CheckKind] = Field(
-        default_factory=lambda: ["profanity", "pii", "injection", "sensitive"]
-    )
-    output_checks: list[CheckKind] = Field(
-        default_factory=lambda: ["profanity", "pii", "injection", "sensitive"]
-    )
+    input_checks: list[CheckKind] = Field(default_factory=lambda: list(ALL_CHECKS))
+    output_checks: list[CheckKind] = Field(default_factory=lambda: list(ALL_CHECKS))
     review: bool = Field(True, description="Queue copy that fails a soft check for review.")
     min_confidence: float = Field(
         0.5, ge=0, le=1, description="Copy a copywriter is less sure of goes to review."

@@ -27,12 +27,13 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from tastemaker.experiences import CheckKind
+
+from tastemaker.experiences import ALL_CHECKS, CheckKind
 from tastemaker.guardrails.topics import TOPICS, SensitiveTopic
 from tastemaker.pipeline.capture import redact
 
 __all__ = ["CHECKS", "CheckKind", "Finding", "injection", "pii", "profanity", "scan", "sensitive"]
-CHECKS: tuple[CheckKind, ...] = ("profanity", "pii", "injection", "sensitive")
+CHECKS: tuple[CheckKind, ...] = ALL_CHECKS
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,17 +70,65 @@ def _alternation(terms: Iterable[str]) -> re.Pattern[str]:
 # obscenities in a playlist title or a product name; measured as false alarms on the test set.
 NOT_PROFANE = frozenset(
     {
-        "god", "gay", "kill", "pot", "weed", "drunk", "dummy", "hell", "damn", "crap",
-        "cowgirl", "cowgirls", "cow girl", "cow girls", "breasts", "erotic", "facial",
-        "enlargement", "bondage", "busty", "crotch", "dopey", "doofus", "fart", "erect",
-        "nazi", "screw", "suck", "snatch", "booty call", "lust", "strip", "stoned", "sexy",
-        "sex", "virgin", "wad", "willy", "junky", "hemp", "pawn", "organ", "xxx",
-        "omg", "wtf", "tampon", "ugly", "vodka", "weirdo", "yaoi", "yury", "menstruation",
-        "hooters", "hoer",
+        "god",
+        "gay",
+        "kill",
+        "pot",
+        "weed",
+        "drunk",
+        "dummy",
+        "hell",
+        "damn",
+        "crap",
+        "cowgirl",
+        "cowgirls",
+        "cow girl",
+        "cow girls",
+        "breasts",
+        "erotic",
+        "facial",
+        "enlargement",
+        "bondage",
+        "busty",
+        "crotch",
+        "dopey",
+        "doofus",
+        "fart",
+        "erect",
+        "nazi",
+        "screw",
+        "suck",
+        "snatch",
+        "booty call",
+        "lust",
+        "strip",
+        "stoned",
+        "sexy",
+        "sex",
+        "virgin",
+        "wad",
+        "willy",
+        "junky",
+        "hemp",
+        "pawn",
+        "organ",
+        "xxx",
+        "omg",
+        "wtf",
+        "tampon",
+        "ugly",
+        "vodka",
+        "weirdo",
+        "yaoi",
+        "yury",
+        "menstruation",
+        "hooters",
+        "hoer",
     }
 )
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
-                       "@": "a", "$": "s", "!": "i"})
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"}
+)
 
 
 _WORD = re.compile(r"[^\W_]+")
@@ -179,7 +228,7 @@ _INJECTION = re.compile(
             r"different|evil|jailbroken|dan)|pretend (?:to be|you are)|roleplay as)\b",
             r"\b(?:jailbreak|jailbroken|dan mode|developer mode|do anything now)\b",
             r"<\|?(?:im_start|im_end|system|assistant|user|endoftext)\|?>|\[/?inst\]|</?s>",
-            r"(?:^|\n)\s*(?:system|assistant)\s*:",
+            r"(?:^|[\n.!?])\s*(?:system|assistant)\s*:",
             r"#{2,}\s*(?:system|instruction|new instructions?)",
             r"\bnew (?:instructions?|rules?|task)\s*:",
             r"\b(?:instead|rather),?\s+(?:say|write|output|respond|reply|print)\b",

@@ -196,7 +196,11 @@ def soft_check(copy: CopyText, spec: ExperienceSpec) -> list[Violation]:
     for channel, lim in spec.brand.channel_limits.items():
         if channel == "web":
             continue
-        for name, limit in (("title", lim.title), ("description", lim.description)):
+        pairs: tuple[tuple[CopyField, int], ...] = (
+            ("title", lim.title),
+            ("description", lim.description),
+        )
+        for name, limit in pairs:
             text: str = getattr(copy, name)
             if len(text) > limit:
                 out.append(Violation("channel_too_long", f"{channel}:{len(text)}>{limit}", name))
