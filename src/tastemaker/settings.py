@@ -29,6 +29,13 @@ class Settings:
     max_answer_chars: int = 2_000
     reload_check_seconds: float = 2.0
     learn_ranker: bool = True  # fit learns the ranker's weights from events (tastemaker.learn)
+    # The OpenAI-compatible chat-completions server of the "chat" copywriter (OpenAI, vLLM,
+    # Ollama, llama.cpp's server): base URL up to and including "/v1", model name and key.
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout_seconds: float = 10.0  # a cap over every experience's own latency budget
+    local_model_path: str = ""  # a GGUF file for the "local" copywriter; default: SmolLM2-135M
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -45,4 +52,9 @@ class Settings:
             max_body_bytes=int(env.get("TASTEMAKER_MAX_BODY_BYTES", "1000000")),
             max_batch=int(env.get("TASTEMAKER_MAX_BATCH", "10000")),
             learn_ranker=env.get("TASTEMAKER_LEARN_RANKER", "1").lower() not in _OFF,
+            llm_base_url=env.get("TASTEMAKER_LLM_BASE_URL", ""),
+            llm_model=env.get("TASTEMAKER_LLM_MODEL", ""),
+            llm_api_key=env.get("TASTEMAKER_LLM_API_KEY", ""),
+            llm_timeout_seconds=float(env.get("TASTEMAKER_LLM_TIMEOUT_SECONDS", "10")),
+            local_model_path=env.get("TASTEMAKER_LOCAL_MODEL_PATH", ""),
         )

@@ -72,8 +72,13 @@ def run(
     events: Sequence[EventLike],
     *,
     use_history: bool = True,
+    copywriter: copywriting.Copywriter | None = None,
 ) -> Answer:
-    """Run the whole pipeline on ``answer`` and return it (filled in)."""
+    """Run the whole pipeline on ``answer`` and return it (filled in).
+
+    ``copywriter`` is the experience's (the engine builds it from ``spec.copywriter``); the
+    template copywriter when None.
+    """
     t0 = time.perf_counter()
     _timed(answer, "capture", lambda: _MODULES["capture"].run(answer, spec))
     stage = "catalog"
@@ -89,7 +94,7 @@ def run(
             "rank": lambda: _MODULES["rank"].run(answer, spec, catalog),
             "rules": lambda: _MODULES["rules"].run(answer, spec, catalog),
             "assemble": lambda: _MODULES["assemble"].run(answer, spec, catalog),
-            "copywriting": lambda: _MODULES["copywriting"].run(answer, spec),
+            "copywriting": lambda: _MODULES["copywriting"].run(answer, spec, copywriter),
             "guard": lambda: _MODULES["guard"].run(answer, spec),
             "render": lambda: _MODULES["render"].run(answer, spec),
         }
