@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from tastemaker.api.auth import KeyCache
 from tastemaker.api.demo import demo_from_env, demo_router
+from tastemaker.api.editorial import router as editorial_router
 from tastemaker.api.errors import install_error_handler
 from tastemaker.api.limits import BodyLimitMiddleware
 from tastemaker.api.routes import health_router, router
@@ -76,6 +77,7 @@ def create_app(
     install_error_handler(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=engine.settings.max_body_bytes)
     app.include_router(router)
+    app.include_router(editorial_router)
     app.include_router(health_router)
     if demo is not None:
         app.include_router(demo_router(demo))

@@ -37,55 +37,12 @@ CLAIMS = (
     "certified", "clinically", "proven", "eco", "sustainable", "handmade", "shipping",
     "delivery", "refund", "warranty", "cheapest", "lowest", "official", "authentic",
 )  # fmt: skip
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "of",
-        "for",
-        "to",
-        "in",
-        "on",
-        "at",
-        "with",
-        "by",
-        "from",
-        "your",
-        "you",
-        "our",
-        "we",
-        "us",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "is",
-        "are",
-        "be",
-        "all",
-        "just",
-        "some",
-        "here",
-        "there",
-        "one",
-        "more",
-        "most",
-        "very",
-        "so",
-        "as",
-        "up",
-        "out",
-        "into",
-        "i",
-        "my",
-        "me",
-    ]
+_STOP_WORDS = (
+    "a an the and or of for to in on at with by from your you our we us it its this that "
+    "these those is are be all just some here there one more most very so as up out into "
+    "i my me"
 )
+_STOP = frozenset(_STOP_WORDS.split())
 
 
 @dataclass(frozen=True, slots=True)

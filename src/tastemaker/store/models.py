@@ -185,3 +185,12 @@ served = Table(
     Column("latency_ms", Double, nullable=True),
     UniqueConstraint("workspace_id", "request_id"),
 )
+
+
+# --- editorial control (issue 4): versioned assets, review queue, audit log -----------------------
+# Defined in their own module; imported here so that they share ``metadata``.
+from tastemaker.store.editorial_models import (  # noqa: E402, F401
+    audit_log,
+    review_queue,
+    versioned_assets,
+)
