@@ -52,7 +52,7 @@ def review_list(
     with _engine() as engine:
         rows = db.list_reviews(engine.store, _ws_id(engine, workspace), status=status, limit=limit)
     for row in rows:
-        p = row.proposed
+        p = row.final or row.proposed  # what an editor approved, once they have
         typer.echo(
             f"{row.id}\t{row.experience_key}\t{row.answer_text}\t{', '.join(row.reasons)}\t"
             f"{p['title']} | {p['description']} | {p['cta']}"
