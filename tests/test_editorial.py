@@ -212,6 +212,21 @@ def test_chat_copywriter_experience_answers_through_the_api(env: Env, llm: LLMSe
     assert not any(i["title"] in sent for i in ITEMS if i["title"] not in shown)
 
 
+def test_sensitive_answer_by_meaning_is_not_echoed(env: Env) -> None:
+    ask = {"key": "ask", "name": "Ask", "prompt": {"kind": "text", "question": "What?"}}
+    env.engine.save_experience(env.ws.slug, ask)
+    plain = env.answer("ask", text="our first calm evening")
+    assert "first" in plain["copy"]["title"].lower()
+    body = env.answer("ask", text="we're expecting our first baby")
+    words = (body["copy"]["title"] + body["copy"]["description"]).lower()
+    assert "expecting" not in words and "first" not in words
+    allowed = {**ask, "guardrails": {"allowed_topics": ["pregnancy"]}}
+    env.engine.save_experience(env.ws.slug, allowed)
+    env.engine._specs.clear()
+    copy = env.answer("ask", text="we're expecting our first baby")["copy"]
+    assert "expecting" in copy["title"].lower()
+
+
 def test_model_failure_falls_back_to_template_copy(env: Env) -> None:
     broken = {**CHAT, "key": "broken", "copywriter": {"kind": "chat", "model": "error"}}
     env.engine.save_experience(env.ws.slug, broken)

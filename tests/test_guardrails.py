@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tastemaker.encoders import Encoder, get_encoder
 from tastemaker.experiences import Brand, ChannelLimits, ExperienceSpec, Guardrails, Prompt
+from tastemaker.guardrails import semantic
 from tastemaker.guardrails.checks import CHECKS, scan
 from tastemaker.pipeline import capture, copywriting, guard
 from tastemaker.types import Answer, CopyText, RequestContext, ResultItem
@@ -164,3 +166,46 @@ def test_web_limits_from_the_brand_are_enforced() -> None:
     a = answer("x")
     a.copy = CopyText("Your lovely jazz mix", "Four tracks.", "Play")
     assert {v.kind for v in guard.run(a, s).violations} == {"too_long"}
+
+
+@pytest.fixture(scope="module")
+def encoder() -> Encoder:
+    return get_encoder("static")
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("we're expecting our first baby", "pregnancy"),
+        ("something for my bar mitzvah", "religion"),
+        ("cannot pay my bills this month", "financial_hardship"),
+    ],
+)
+def test_topics_by_meaning_catch_what_the_words_miss(
+    encoder: Encoder, text: str, topic: str
+) -> None:
+    assert scan(text, checks=("sensitive",)) == []
+    assert topic in semantic.topics(text, encoder)
+    assert semantic.topics(text, encoder, allowed=[topic]) == []
+
+
+@pytest.mark.parametrize("text", ["rainy sunday jazz", "vegan cookbook", "discount running shoes"])
+def test_topics_by_meaning_leave_ordinary_answers_alone(encoder: Encoder, text: str) -> None:
+    assert semantic.topics(text, encoder) == []
+
+
+def test_holdout_rates_with_the_encoder(encoder: Encoder) -> None:
+    """The hold-out set was written after the checks were frozen: a floor, not a target."""
+    path = Path(__file__).parent / "data" / "guard_cases_holdout.jsonl"
+    rows = [json.loads(x) for x in path.read_text().splitlines() if '"sensitive"' in x]
+    caught = alarms = 0
+    for r in rows:
+        found = {f.detail for f in scan(r["text"], checks=("sensitive",))}
+        found |= set(semantic.topics(r["text"], encoder))
+        if r["caught"]:
+            caught += r["detail"] in found
+        else:
+            alarms += bool(found)
+    positives = sum(r["caught"] for r in rows)
+    assert caught / positives >= 0.75
+    assert alarms / (len(rows) - positives) <= 0.2
