@@ -106,7 +106,12 @@ class Editorial:
         return kit
 
     def effective_spec(self, ws_id: int, spec: ExperienceSpec) -> ExperienceSpec:
-        kit = self.brand_kit(ws_id)
+        """The spec with the workspace's brand kit applied; the spec as saved if that fails."""
+        try:
+            kit = self.brand_kit(ws_id)
+        except Exception:  # e.g. a database not yet migrated to 0004: answer without the kit
+            log.exception("could not read the brand kit of workspace %s", ws_id)
+            return spec
         if kit is None:
             return spec
         brand = kit.apply(spec.brand)

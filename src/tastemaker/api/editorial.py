@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from tastemaker.api.auth import AdminKey
+from tastemaker.api.auth import AdminKey, Caller
 from tastemaker.api.routes import _ADMIN_ERRORS, get_engine, json_response
 from tastemaker.brandkit import BrandKit
 from tastemaker.editorial import BRAND_KIT_KEY
@@ -45,7 +45,7 @@ class RollbackIn(BaseModel):
     to: int = Field(ge=1, description="The version to make current again.")
 
 
-def _ws(request: Request, caller: Any) -> int:
+def _ws(request: Request, caller: Caller) -> int:
     return get_engine(request).workspace(caller.workspace).id
 
 
@@ -65,7 +65,7 @@ def list_review(
 
 def _decide(
     request: Request,
-    caller: Any,
+    caller: Caller,
     review_id: int,
     status: Literal["approved", "rejected"],
     final: dict[str, Any] | None = None,
