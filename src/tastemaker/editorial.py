@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 2.0
 BRAND_KIT_KEY = "default"  # one kit per workspace
+MAX_REMEMBERED = 100_000  # answers known to be queued already, per process
 
 
 def answer_key(answer: Answer) -> tuple[str, str]:
@@ -161,6 +162,8 @@ class Editorial:
                 },
                 reasons=list(answer.review),
             )
+            if len(self._queued) >= MAX_REMEMBERED:
+                self._queued.clear()  # bounded; forgetting costs one no-op insert per answer
             self._queued.add((ws_id, key))
         except Exception:
             log.exception("could not queue copy for review request_id=%s", answer.request_id)
