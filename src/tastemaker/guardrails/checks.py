@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 from tastemaker.experiences import ALL_CHECKS, CheckKind
-from tastemaker.guardrails.topics import TOPICS
+from tastemaker.guardrails.topics import TOPICS, SensitiveTopic
 from tastemaker.pipeline.capture import redact
 
 __all__ = ["CHECKS", "CheckKind", "Finding", "injection", "pii", "profanity", "scan", "sensitive"]
@@ -50,18 +50,6 @@ class Finding:
 
 def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
-
-
-def _alternation(terms: Iterable[str]) -> str:
-    """Whole-word alternation; ``*`` ends a prefix term, ``?`` keeps its regex meaning."""
-    parts: list[str] = []
-    for term in sorted(set(terms), key=len, reverse=True):
-        prefix = term.endswith("*")
-        words = term.rstrip("*").split()
-        body = r"[\s\-_]+".join(re.escape(w).replace(r"\?", "?") for w in words)
-        body += r"\w*" if prefix else r"(?:s|es|ed|d|ing)?"
-        parts.append(body)
-    return r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])"
 
 
 # --- profanity ------------------------------------------------------------------------------------
@@ -251,18 +239,72 @@ def injection(text: str) -> list[Finding]:
 # --- sensitive inference --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _TopicIndex:
+    words: dict[str, SensitiveTopic]  # a word and its inflections -> topic
+    prefixes: tuple[tuple[str, SensitiveTopic], ...]  # "diagnos*" -> ("diagnos", "health")
+    starts: tuple[str, ...]  # the prefixes alone, for one str.startswith call
+    phrases: dict[tuple[str, ...], SensitiveTopic]  # word sequences (last word inflected)
+    firsts: frozenset[str]
+    longest: int
+
+
+def _spellings(term: str) -> list[str]:
+    """``tumou?r`` -> ``tumour``, ``tumor``: the lists' one regex-ism, expanded."""
+    m = re.search(r"(\w)\?", term)
+    if m is None:
+        return [term]
+    head, tail = term[: m.start()], term[m.end() :]
+    return [*_spellings(head + m.group(1) + tail), *_spellings(head + tail)]
+
+
 @lru_cache(maxsize=1)
-def _topics() -> re.Pattern[str]:
-    """All topics in one pattern, one named group each: one pass over the text."""
-    return re.compile("|".join(f"(?P<{t}>{_alternation(terms)})" for t, terms in TOPICS.items()))
+def _topic_index() -> _TopicIndex:
+    """The topic lists as lookups per word (as for profanity): one pass, a few microseconds."""
+    words: dict[str, SensitiveTopic] = {}
+    prefixes: list[tuple[str, SensitiveTopic]] = []
+    phrases: dict[tuple[str, ...], SensitiveTopic] = {}
+    for topic, terms in TOPICS.items():
+        for term in terms:
+            for spelling in _spellings(normalise(term)):
+                tokens = tuple(_WORD.findall(spelling))
+                if spelling.endswith("*"):
+                    prefixes.append((tokens[0], topic))
+                    continue
+                for suffix in ("", "s", "es", "ed", "d", "ing"):
+                    inflected = (*tokens[:-1], tokens[-1] + suffix)
+                    if len(tokens) == 1:
+                        words.setdefault(inflected[0], topic)
+                    else:
+                        phrases.setdefault(inflected, topic)
+    return _TopicIndex(
+        words=words,
+        prefixes=tuple(prefixes),
+        starts=tuple(p for p, _ in prefixes),
+        phrases=phrases,
+        firsts=frozenset(p[0] for p in phrases),
+        longest=max(len(p) for p in phrases),
+    )
 
 
 def sensitive(text: str, allowed: Collection[str] = ()) -> list[Finding]:
+    index = _topic_index()
+    tokens = _WORD.findall(normalise(text))
     found: dict[str, None] = {}
-    for m in _topics().finditer(normalise(text)):
-        if m.lastgroup is not None and m.lastgroup not in allowed:
-            found.setdefault(m.lastgroup)
-    return [Finding("sensitive", t) for t in found]
+    for i, word in enumerate(tokens):
+        topic = index.words.get(word)
+        if topic is not None:
+            found.setdefault(topic)
+        if word.startswith(index.starts):
+            for prefix, t in index.prefixes:
+                if word.startswith(prefix):
+                    found.setdefault(t)
+        if word in index.firsts:
+            for n in range(2, index.longest + 1):
+                hit = index.phrases.get(tuple(tokens[i : i + n]))
+                if hit is not None:
+                    found.setdefault(hit)
+    return [Finding("sensitive", t) for t in found if t not in allowed]
 
 
 def scan(
