@@ -195,6 +195,8 @@ _EXTRA_PII: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 
 def pii(text: str) -> list[Finding]:
+    if "@" not in text and not any(ch.isdigit() for ch in text):
+        return []  # every shape above needs an "@" or a digit: most text has neither
     _, kinds = redact(text)
     found = list(kinds)
     for kind, pattern in _EXTRA_PII:
@@ -231,8 +233,26 @@ _INJECTION = re.compile(
 )
 
 
+# Every pattern above needs one of these words or characters; text without any (most text)
+# skips the large pattern, which costs far more than a set lookup per word.
+_TRIGGERS = (
+    "ignore disregard forget override skip bypass system hidden initial original secret now "
+    "act pretend roleplay jailbreak jailbroken dan developer instruction instructions rule "
+    "rules task instead rather only api password passwords credentials token tokens assistant"
+)
+_INJECTION_WORDS = frozenset(_TRIGGERS.split())
+
+
 def injection(text: str) -> list[Finding]:
-    m = _INJECTION.search(normalise(text))
+    folded = normalise(text)
+    if (
+        "<" not in folded
+        and "[" not in folded
+        and "#" not in folded
+        and _INJECTION_WORDS.isdisjoint(_WORD.findall(folded))
+    ):
+        return []
+    m = _INJECTION.search(folded)
     return [] if m is None else [Finding("injection", " ".join(m.group(0).split())[:60])]
 
 
