@@ -123,6 +123,8 @@ _WORD = re.compile(r"[^\W_]+")
 # "f.u.c.k", "s-h-i-t": single letters joined by separators are read as one word.
 _SPELLED = re.compile(r"(?<![^\W_])(?:[^\W_][.\-_*\s]){2,}[^\W_](?![^\W_])")
 _INFLECTIONS = ("", "s", "es", "ed", "ing", "er", "ers")
+# A leetspeak character inside a word ("sh1t", "b!tch", "a$$"), not a number on its own ("10").
+_LEET_INSIDE = re.compile(r"[^\W\d_][0134579@$!]|[0134579@$!][^\W\d_]|[@$!]{2}")
 
 
 @lru_cache(maxsize=1)
@@ -159,7 +161,7 @@ def profanity(text: str) -> list[Finding]:
     folded = normalise(text)
     found: dict[str, None] = {}
     variants = [folded]
-    if any(ch in folded for ch in "0134579@$!"):
+    if _LEET_INSIDE.search(folded):
         variants.append(folded.translate(_LEET))
     for variant in variants:
         if "." in variant or "-" in variant or "*" in variant or "_" in variant:
@@ -195,10 +197,11 @@ _EXTRA_PII: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 
 def pii(text: str) -> list[Finding]:
-    if "@" not in text and not any(ch.isdigit() for ch in text):
+    digits = sum(ch.isdigit() for ch in text)
+    if "@" not in text and not digits:
         return []  # every shape above needs an "@" or a digit: most text has neither
-    _, kinds = redact(text)
-    found = list(kinds)
+    # E-mail needs an "@"; phone and card numbers at least seven digits.
+    found = list(redact(text)[1]) if "@" in text or digits >= 7 else []
     for kind, pattern in _EXTRA_PII:
         if kind not in found and pattern.search(text):
             found.append(kind)

@@ -128,14 +128,33 @@ def _matcher(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts)) if parts else None
 
 
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+@lru_cache(maxsize=256)
+def _prepared(terms: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The usable terms, and the start of each one's first word (less a final "e": "cur" for
+    "cure", so "curing" counts): text with no word starting so cannot match any term."""
+    kept = tuple(t for t in terms if _normalise(t).strip())
+    starts: list[str] = []
+    for term in kept:
+        words = _TOKEN.findall(_normalise(term))
+        first = words[0] if words else ""
+        starts.append(first[:-1] if first.endswith("e") and len(first) > 2 else first)
+    return kept, tuple(starts)
+
+
 def _find_terms(text: str, terms: Iterable[str]) -> list[str]:
     """Return each configured term that occurs in ``text`` (as configured, once each)."""
-    kept = tuple(t for t in terms if _normalise(t).strip())
+    kept, starts = _prepared(tuple(terms))
+    folded = _normalise(text)
+    if "" not in starts and not any(w.startswith(starts) for w in _TOKEN.findall(folded)):
+        return []  # the usual case, for the price of one tokenisation
     matcher = _matcher(kept)
     if matcher is None:
         return []
     found: list[str] = []
-    for m in matcher.finditer(_normalise(text)):
+    for m in matcher.finditer(folded):
         assert m.lastgroup is not None
         term = kept[int(m.lastgroup[1:])]
         if term not in found:
