@@ -7,7 +7,7 @@ run time; ``TASTEMAKER_LOCAL_MODEL_PATH`` points at any other GGUF file instead.
 
 A llama.cpp context is not thread-safe, so calls take turns on a lock; a call that cannot get the
 lock within its budget gives up rather than queueing the person behind another generation.
-Generation stops as soon as the budget is spent (a stopping criterion checks the clock between
+Generation is streamed and stops as soon as the budget is spent (the clock is checked between
 tokens), so a slow machine costs the budget, not the full ``max_tokens``.
 """
 
@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
-from llama_cpp import Llama, StoppingCriteriaList
+from llama_cpp import Llama
 
 from tastemaker.copywriters.chat import BackendError
 
@@ -55,24 +56,34 @@ class LlamaBackend:
         timeout: float,
     ) -> str:
         deadline = time.monotonic() + timeout
-
-        def out_of_time(_tokens: Any, _logits: Any) -> bool:
-            return time.monotonic() > deadline
-
         if not self._lock.acquire(timeout=timeout):
             raise BackendError(f"timeout after {timeout:.2f}s waiting for the local model")
+        parts: list[str] = []
         try:
-            result: Any = self._llm.create_chat_completion(
+            # Streamed, so that the clock is checked between tokens and generation stops as
+            # soon as the budget is spent (create_chat_completion takes no stopping criteria).
+            chunks: Iterator[Any] = self._llm.create_chat_completion(
                 messages=cast(Any, messages),
                 max_tokens=max_tokens,
                 temperature=temperature,
-                stopping_criteria=StoppingCriteriaList([out_of_time]),
+                stream=True,
             )
+            try:
+                for chunk in chunks:
+                    delta = chunk["choices"][0].get("delta") or {}
+                    text = delta.get("content")
+                    if isinstance(text, str):
+                        parts.append(text)
+                    if time.monotonic() > deadline:
+                        raise BackendError(f"timeout after {timeout:.2f}s")
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()  # end the generation now, while this call still holds the lock
+        except BackendError:
+            raise
         except Exception as exc:  # llama.cpp raises plain RuntimeError/ValueError
             raise BackendError(f"{type(exc).__name__}: {exc}") from exc
         finally:
             self._lock.release()
-        if time.monotonic() > deadline:
-            raise BackendError(f"timeout after {timeout:.2f}s")
-        content = result["choices"][0]["message"]["content"]
-        return content if isinstance(content, str) else ""
+        return "".join(parts)
