@@ -38,10 +38,23 @@ def smollm2_path() -> Path:
     return files[0]
 
 
+_COPY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "cta": {"type": "string"},
+    },
+    "required": ["title", "description", "cta"],
+}
+
+
 class LlamaBackend:
     """Chat completions from a GGUF model loaded once per process."""
 
-    def __init__(self, model_path: str = "", *, n_ctx: int = 2048, n_threads: int = 1) -> None:
+    def __init__(
+        self, model_path: str = "", *, n_ctx: int = 2048, n_threads: int | None = None
+    ) -> None:
         path = Path(model_path) if model_path else smollm2_path()
         self.name = f"local:{path.stem}"
         self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
@@ -62,11 +75,16 @@ class LlamaBackend:
         try:
             # Streamed, so that the clock is checked between tokens and generation stops as
             # soon as the budget is spent (create_chat_completion takes no stopping criteria).
-            chunks: Iterator[Any] = self._llm.create_chat_completion(
-                messages=cast(Any, messages),
-                max_tokens=max_tokens,
-                temperature=temperature,
-                stream=True,
+            chunks = cast(
+                Iterator[Any],
+                self._llm.create_chat_completion(
+                    messages=cast(Any, messages),
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    stream=True,
+                    # A JSON grammar: a 135M model rarely keeps to the format unaided.
+                    response_format={"type": "json_object", "schema": _COPY_SCHEMA},
+                ),
             )
             try:
                 for chunk in chunks:
