@@ -291,7 +291,7 @@ def test_answer_shape(env: Env) -> None:
         assert item["id"] in ids
         assert isinstance(item["title"], str) and isinstance(item["score"], float)
         assert isinstance(item["reasons"], list)
-    assert set(data["copy"]) == {"title", "description", "cta", "source"}
+    assert set(data["copy"]) == {"title", "description", "cta", "source", "legal"}
     assert data["html"].strip().startswith("<")
     assert data["timings_ms"] and all(v >= 0 for v in data["timings_ms"].values())
 

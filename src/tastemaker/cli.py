@@ -217,7 +217,7 @@ def experiences_create(file: ExistingFile, workspace: Workspace = "default") -> 
         field = ".".join(str(p) for p in err["loc"]) or None
         raise InvalidInput(str(err["msg"]), field=field, location=file.name) from exc
     with _engine() as engine:
-        version = engine.save_experience(workspace, spec)
+        version = engine.save_experience(workspace, spec, actor=_actor())
     typer.echo(f"{spec.key}: version {version}")
 
 
@@ -234,7 +234,7 @@ def experiences_list(workspace: Workspace = "default") -> None:
 def fit(workspace: Workspace = "default") -> None:
     """Build the workspace's model snapshot from its items and events; prints the report."""
     with _engine() as engine:
-        report = engine.fit(workspace)
+        report = engine.fit(workspace, actor=_actor())
     _echo_json(report)
 
 
@@ -376,6 +376,12 @@ _register_privacy(app)
 
 # -- channels and syndication (issue 4): render, webhooks, deliveries, subscribe, refresh ------
 register_delivery(app)
+
+# Editorial control (review, rollback, versions, brand-kit, audit) lives in its own module.
+from tastemaker.cli_editorial import actor as _actor  # noqa: E402
+from tastemaker.cli_editorial import register as _register_editorial  # noqa: E402
+
+_register_editorial(app)
 
 
 def main() -> None:

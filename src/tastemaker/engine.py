@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from tastemaker import progressive
 from tastemaker.catalog import Catalog
+from tastemaker.editorial import Editorial
 from tastemaker.encoders import Encoder, get_encoder
 from tastemaker.errors import InvalidInput, NotFound
 from tastemaker.experiences import ExperienceSpec
@@ -41,6 +42,7 @@ from tastemaker.pipeline import capture, memory, runner
 from tastemaker.privacy import Privacy, clear_text_caches
 from tastemaker.settings import Settings
 from tastemaker.store import ServedRecord, Store, WorkspaceRecord
+from tastemaker.store import editorial as editorial_db
 from tastemaker.store import measure as measure_store
 from tastemaker.store.experiments import ExperimentRecord
 from tastemaker.store.privacy import PrivacyStore
@@ -88,6 +90,7 @@ class Engine:
         self._flusher: threading.Thread | None = None
         self.experiments = ExperimentService(store, self.settings)
         self._variant_specs: dict[tuple[str, str, int, str, str], ExperienceSpec] = {}
+        self.editorial = Editorial(store, self.settings)
         # One BLAS thread: a request's mat-vecs are far too small to gain from a second thread,
         # and with several workers per core the threads only wait on each other.
         threadpool_limits(limits=1, user_api="blas")
@@ -127,11 +130,58 @@ class Engine:
 
     # -- experiences -----------------------------------------------------------------------
 
-    def save_experience(self, slug: str, spec: ExperienceSpec | dict[str, Any]) -> int:
+    def save_experience(
+        self, slug: str, spec: ExperienceSpec | dict[str, Any], *, actor: str = "library"
+    ) -> int:
         if isinstance(spec, dict):
             spec = ExperienceSpec.model_validate(spec)
-        version = self.store.save_experience(self.workspace(slug).id, spec.model_dump(mode="json"))
+        ws = self.workspace(slug)
+        before = self.store.get_experience(ws.id, spec.key)
+        version = self.store.save_experience(ws.id, spec.model_dump(mode="json"))
+        if before is None or before.version != version:
+            editorial_db.record_audit(
+                self.store, ws.id, actor, "save experience", spec.key, {"version": version}
+            )
         self._specs.pop((slug, spec.key), None)
+        return version
+
+    def rollback(self, slug: str, kind: str, key: str, to: int, *, actor: str = "library") -> int:
+        """Make version ``to`` of an experience, brand kit or template current again.
+
+        The old version is saved as a new one (history only grows, so a rollback can itself be
+        rolled back); returns the version now current.
+        """
+        ws = self.workspace(slug)
+        if kind == "experience":
+            old = self.store.get_experience(ws.id, key, to)
+            if old is None:
+                raise NotFound(f"experience {key!r} has no version {to}")
+            ExperienceSpec.model_validate(old.spec)  # still valid under today's rules
+            version = self.store.save_experience(ws.id, old.spec)
+            editorial_db.record_audit(
+                self.store, ws.id, actor, "rollback experience", key, {"to": to, "version": version}
+            )
+            self._specs.pop((slug, key), None)
+            return version
+        asset = next((k for k in editorial_db.ASSET_KINDS if k == kind), None)
+        if asset is None:
+            raise InvalidInput(
+                f"unknown kind {kind!r}; one of experience, brand_kit, template", field="kind"
+            )
+        rec = editorial_db.get_version(self.store, ws.id, asset, key, to)
+        if rec is None:
+            raise NotFound(f"{kind} {key!r} has no version {to}")
+        version = editorial_db.save_version(
+            self.store,
+            ws.id,
+            asset,
+            key,
+            rec.body,
+            actor=actor,
+            action="rollback",
+        )
+        self.editorial.invalidate(ws.id)
+        self._specs = {k: v for k, v in self._specs.items() if k[0] != slug}
         return version
 
     def get_experience(self, slug: str, key: str) -> ExperienceSpec:
@@ -146,6 +196,7 @@ class Engine:
         if rec is None:
             raise NotFound(f"experience {key!r} does not exist")
         spec = ExperienceSpec.model_validate(rec.spec)
+        spec = self.editorial.effective_spec(self.workspace(slug).id, spec)
         self._specs[(slug, key)] = (now, spec, rec.version)
         return spec, rec.version
 
@@ -204,9 +255,20 @@ class Engine:
             self._broken[slug] = stamp
             return None
 
-    def fit(self, slug: str, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-        """Build the workspace's snapshot from all its items and events, persist and serve it."""
+    def fit(
+        self,
+        slug: str,
+        progress: Callable[[str], None] | None = None,
+        *,
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        """Build the workspace's snapshot from all its items and events, persist and serve it.
+
+        With ``actor`` (an API key, a CLI user) the fit is written to the audit log.
+        """
         ws = self.workspace(slug)
+        if actor is not None:
+            editorial_db.record_audit(self.store, ws.id, actor, "fit", slug)
         version = self.store.catalog_version(ws.id)
         items = [_item_data(r) for r in self.store.iter_items(ws.id)]
         events = [
@@ -238,7 +300,7 @@ class Engine:
 
     # -- ingest ----------------------------------------------------------------------------
 
-    def upsert_items(self, slug: str, items: Sequence[ItemIn]) -> int:
+    def upsert_items(self, slug: str, items: Sequence[ItemIn], *, actor: str | None = None) -> int:
         """Store items and refresh the served snapshot so they can be answered at once.
 
         The refresh reuses everything it can (embeddings of unchanged texts, the vector index,
@@ -246,6 +308,10 @@ class Engine:
         ``fit`` relearns from events.
         """
         n = self.store.upsert_items(self.workspace(slug).id, items)
+        if n and actor is not None:
+            editorial_db.record_audit(
+                self.store, self.workspace(slug).id, actor, "upsert items", slug, {"count": n}
+            )
         if n:
             self.refresh(slug)
         return n
@@ -373,6 +439,11 @@ class Engine:
         if assignment is not None and assignment.holdout:
             self._serve_holdout(answer, spec, catalog, ws)
         else:
+            copywriter = None
+            try:
+                copywriter = self.editorial.copywriter(ws.id, spec)
+            except Exception:
+                log.exception("no copywriter for request_id=%s; template copy", answer.request_id)
             runner.run(
                 answer,
                 spec,
@@ -381,11 +452,13 @@ class Engine:
                 events,
                 use_history=use_history,
                 remembered=person.preferences if person is not None else (),
+                copywriter=copywriter,
             )
         if remembered and answer.intent is not None:
             answer.intent.notes.append("used your saved answers")
         if answer.fallback and not answer.items:
             self._store_fallback(answer, spec, ws)
+        self.editorial.after_answer(ws.id, answer, spec)
         if record:
             self._record(answer, ws)
             if person is not None and person.consent["memory"]:

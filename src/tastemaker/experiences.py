@@ -15,6 +15,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tastemaker.channels.spec import Delivery
+from tastemaker.guardrails.topics import SensitiveTopic
+
+CheckKind = Literal["profanity", "pii", "injection", "sensitive"]
+ALL_CHECKS: tuple[CheckKind, ...] = ("profanity", "pii", "injection", "sensitive")
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
@@ -120,12 +124,36 @@ class RankingWeights(_Strict):
     )
 
 
+class ChannelLimits(_Strict):
+    """Longest copy a channel takes, in characters (e.g. ads: headline 30, description 90)."""
+
+    title: int = Field(60, ge=1, le=2000)
+    description: int = Field(160, ge=1, le=5000)
+    cta: int = Field(32, ge=1, le=200)
+
+
 class Brand(_Strict):
     name: str = "tastemaker"
     voice: Literal["warm", "playful", "premium", "plain"] = "warm"
-    banned_words: list[str] = Field(default_factory=list)
+    tone: str = Field(
+        "", max_length=300, description="How the brand sounds; told to model copywriters."
+    )
+    banned_words: list[str] = Field(
+        default_factory=list, description="Words and phrases the copy must never use."
+    )
     banned_claims: list[str] = Field(
         default_factory=lambda: ["best", "guaranteed", "cure", "#1", "number one"]
+    )
+    competitors: list[str] = Field(
+        default_factory=list, description="Names the copy must never mention."
+    )
+    legal_lines: list[str] = Field(
+        default_factory=list, description="Lines shown with every piece of copy, verbatim."
+    )
+    channel_limits: dict[str, ChannelLimits] = Field(
+        default_factory=dict,
+        description="Length limits per channel; 'web' (default 60/160/32) is enforced, the "
+        "others send copy that does not fit to editorial review.",
     )
     safe_title: str = "Picked for you"
     safe_description: str = "A selection we think you will enjoy."
@@ -162,6 +190,34 @@ class Measure(_Strict):
     )
 
 
+class Guardrails(_Strict):
+    """Which content checks run on the answer and on the copy, and what goes to review."""
+
+    allowed_topics: list[SensitiveTopic] = Field(
+        default_factory=list,
+        description="Sensitive topics this experience may write about (e.g. health for a "
+        "pharmacy); every other one is never inferred or written about.",
+    )
+    input_checks: list[CheckKind] = Field(default_factory=lambda: list(ALL_CHECKS))
+    output_checks: list[CheckKind] = Field(default_factory=lambda: list(ALL_CHECKS))
+    review: bool = Field(True, description="Queue copy that fails a soft check for review.")
+    min_confidence: float = Field(
+        0.5, ge=0, le=1, description="Copy a copywriter is less sure of goes to review."
+    )
+
+
+class CopywriterConfig(_Strict):
+    """Which copywriter writes this experience's words, and how long it may take."""
+
+    kind: Literal["template", "chat", "local"] = "template"
+    model: str | None = Field(None, description="Overrides TASTEMAKER_LLM_MODEL for 'chat'.")
+    budget_ms: float = Field(
+        1500, gt=0, le=60_000, description="Latency budget; past it the template copy is used."
+    )
+    max_tokens: int = Field(160, ge=16, le=1024)
+    temperature: float = Field(0.3, ge=0, le=2)
+
+
 class ExperienceSpec(_Strict):
     """One experience, as declared in YAML or JSON."""
 
@@ -173,6 +229,8 @@ class ExperienceSpec(_Strict):
     diversity: Diversity = Field(default_factory=Diversity)
     ranking: RankingWeights = Field(default_factory=RankingWeights)
     brand: Brand = Field(default_factory=Brand)
+    guardrails: Guardrails = Field(default_factory=Guardrails)
+    copywriter: CopywriterConfig = Field(default_factory=CopywriterConfig)
     template: str = Field("default", pattern=r"^[a-z0-9_-]+$")
     link_base: str = Field("https://example.com/items/", description="Item links start here.")
     default_items: list[str] = Field(

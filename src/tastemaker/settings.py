@@ -38,6 +38,13 @@ class Settings:
     webhook_allow_private: bool = False
     deliver_in_server: bool = True
     delivery_poll_seconds: float = 5.0
+    # The OpenAI-compatible chat-completions server of the "chat" copywriter (OpenAI, vLLM,
+    # Ollama, llama.cpp's server): base URL up to and including "/v1", model name and key.
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout_seconds: float = 10.0  # a cap over every experience's own latency budget
+    local_model_path: str = ""  # a GGUF file for the "local" copywriter; default: SmolLM2-135M
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -60,4 +67,9 @@ class Settings:
             not in _OFF,
             deliver_in_server=env.get("TASTEMAKER_DELIVER_IN_SERVER", "1").lower() not in _OFF,
             delivery_poll_seconds=float(env.get("TASTEMAKER_DELIVERY_POLL_SECONDS", "5")),
+            llm_base_url=env.get("TASTEMAKER_LLM_BASE_URL", ""),
+            llm_model=env.get("TASTEMAKER_LLM_MODEL", ""),
+            llm_api_key=env.get("TASTEMAKER_LLM_API_KEY", ""),
+            llm_timeout_seconds=float(env.get("TASTEMAKER_LLM_TIMEOUT_SECONDS", "10")),
+            local_model_path=env.get("TASTEMAKER_LOCAL_MODEL_PATH", ""),
         )

@@ -143,6 +143,8 @@ class CopyText:
     description: str
     cta: str
     source: str = "template"  # which copywriter wrote it; "safe" when guard replaced it
+    legal: list[str] = field(default_factory=list)  # the brand's required lines, set by guard
+    confidence: float = 1.0  # the copywriter's own confidence; low goes to editorial review
 
 
 @dataclass(slots=True)
@@ -168,6 +170,10 @@ class Answer:
     html: str = ""
     fallback: bool = False
     fallback_reason: str | None = None
+    # what the content checks found in the person's answer ("injection:...", "sensitive:health")
+    input_flags: list[str] = field(default_factory=list)
+    # soft guard findings: the copy was served but goes to editorial review
+    review: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_public(self) -> dict[str, Any]:
@@ -196,6 +202,7 @@ class Answer:
                 "description": self.copy.description,
                 "cta": self.copy.cta,
                 "source": self.copy.source,
+                "legal": self.copy.legal,
             },
             "html": self.html,
             "fallback": self.fallback,

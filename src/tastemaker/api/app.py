@@ -21,6 +21,7 @@ from tastemaker.api.auth import KeyCache
 from tastemaker.api.delivery import router as delivery_router
 from tastemaker.api.delivery import syndication_for
 from tastemaker.api.demo import demo_from_env, demo_router
+from tastemaker.api.editorial import router as editorial_router
 from tastemaker.api.errors import install_error_handler
 from tastemaker.api.experiments import router as experiments_router
 from tastemaker.api.limits import BodyLimitMiddleware
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(experiments_router)
     app.include_router(privacy_router)
     app.include_router(measure_router)
+    app.include_router(editorial_router)
     app.include_router(health_router)
     app.include_router(delivery_router)
     if demo is not None:

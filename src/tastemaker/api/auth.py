@@ -37,10 +37,16 @@ class Caller:
 
     workspace: str
     scope: str  # "public" | "admin"
+    key_id: str = ""  # the first 12 hex digits of the key's SHA-256: names it, cannot be used
 
     @property
     def is_admin(self) -> bool:
         return self.scope == "admin"
+
+    @property
+    def actor(self) -> str:
+        """Who made a change, as the audit log records it."""
+        return f"key:{self.key_id}"
 
 
 class KeyCache:
@@ -69,7 +75,7 @@ class KeyCache:
         if record is None:
             self._entries.pop(digest, None)
             return None
-        caller = Caller(workspace=record.workspace_slug, scope=record.scope)
+        caller = Caller(workspace=record.workspace_slug, scope=record.scope, key_id=digest[:12])
         if len(self._entries) >= _MAX_ENTRIES:
             self._entries.clear()  # crude but bounded; a refill costs one query per key
         self._entries[digest] = (caller, now + self._ttl)

@@ -86,6 +86,7 @@ class CopyOut(BaseModel):
     description: str
     cta: str
     source: str
+    legal: list[str] = []  # the brand's required legal lines, shown with the copy
 
 
 class AnswerOut(BaseModel):

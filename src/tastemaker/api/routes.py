@@ -16,10 +16,12 @@ keep flowing meanwhile.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any, cast
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tastemaker.api.auth import AdminKey, AnyKey, Caller, require_admin, require_key
@@ -130,7 +132,9 @@ def get_experience(request: Request, key: ExperienceKey, caller: AnyKey) -> Resp
 )
 async def answer(request: Request, key: ExperienceKey, body: AnswerIn, caller: AnyKey) -> Response:
     """Answer one person's reply to a prompt with a personalized result."""
-    result = get_engine(request).answer(
+    engine = get_engine(request)
+    call = partial(
+        engine.answer,
         caller.workspace,
         key,
         user_id=body.user_id,
@@ -139,6 +143,12 @@ async def answer(request: Request, key: ExperienceKey, body: AnswerIn, caller: A
         context=None if body.context is None else body.context.to_context(),
         variant=body.variant,
     )
+    # A model copywriter waits on a network or a local generation for up to its budget: off
+    # the event loop with it, so other answers keep flowing. Template copy stays inline.
+    if engine.get_experience(caller.workspace, key).copywriter.kind == "template":
+        result = call()
+    else:
+        result = await run_in_threadpool(call)
     return json_response(result.to_public())
 
 
@@ -162,7 +172,7 @@ def post_events(request: Request, body: EventsIn, caller: EventsCaller) -> Respo
 )
 def post_items(request: Request, body: ItemsIn, caller: ItemsCaller) -> Response:
     """Create or update catalog items by id (admin)."""
-    upserted = get_engine(request).upsert_items(caller.workspace, body.items)
+    upserted = get_engine(request).upsert_items(caller.workspace, body.items, actor=caller.actor)
     return json_response({"upserted": upserted})
 
 
@@ -174,14 +184,14 @@ def post_items(request: Request, body: ItemsIn, caller: ItemsCaller) -> Response
 )
 def save_experience(request: Request, spec: ExperienceSpec, caller: AdminKey) -> Response:
     """Create an experience or update it; a changed spec becomes a new version (admin)."""
-    version = get_engine(request).save_experience(caller.workspace, spec)
+    version = get_engine(request).save_experience(caller.workspace, spec, actor=caller.actor)
     return json_response({"key": spec.key, "version": version})
 
 
 @router.post("/fit", response_model=None, responses=_ADMIN_ERRORS, tags=["data"])
 def fit(request: Request, caller: AdminKey) -> Response:
     """Rebuild the workspace's model snapshot from the stored catalog and events (admin)."""
-    return json_response(get_engine(request).fit(caller.workspace))
+    return json_response(get_engine(request).fit(caller.workspace, actor=caller.actor))
 
 
 health_router = APIRouter()

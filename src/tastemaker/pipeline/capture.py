@@ -2,7 +2,10 @@
 
 This is the only stage whose errors reach the person (as 422): everything after it falls back to
 curated items instead. Free text is redacted here, first, so that no later stage, log line or
-table ever sees an e-mail address, a phone number or a card number that someone typed.
+table ever sees an e-mail address, a phone number or a card number that someone typed. The input
+content checks run here too (``answer.input_flags``): free text that swears, carries personal
+data, tries a prompt injection or touches a sensitive topic is still used to find items, but is
+never echoed in copy nor shown to a model.
 """
 
 from __future__ import annotations
@@ -92,3 +95,10 @@ def run(answer: Answer, spec: ExperienceSpec) -> None:
         raise InvalidInput("an answer is required: a choice or some text", field="text")
     redacted, kinds = redact(text)
     answer.captured = Captured(choice_id=choice, text=redacted, redactions=kinds)
+    if redacted:
+        # Imported here: the checks reuse this module's redactor.
+        from tastemaker.guardrails.checks import scan
+
+        rails = spec.guardrails
+        findings = scan(redacted, allowed_topics=rails.allowed_topics, checks=rails.input_checks)
+        answer.input_flags = [f.label for f in findings]

@@ -282,6 +282,8 @@ def _subject(answer: Answer, spec: ExperienceSpec) -> str:
         choice = spec.choice(captured.choice_id)
         if choice is not None:
             return shorten(choice.label, max_chars=MAX_SUBJECT + 12, strip_filler=False)
+    if answer.input_flags:
+        return ""  # the answer swore, tried an injection or touched a sensitive topic: no echo
     text = shorten(captured.text)
     words = text.lower().split()
     # "Your rainy day jazz mix" reads fine, "Your mellow for a sunday mix" does not: a longer

@@ -3,8 +3,11 @@
 Copy is written from the person's own answer, so anything they type can be echoed back: a banned
 word, a claim the brand may not make ("best", "guaranteed"), or a stray template placeholder. The
 guard is the single gate for all of it, whichever copywriter wrote the text (template today, an
-LLM later): :func:`check` is pure and lists every problem, :func:`run` swaps failing copy for the
-brand's safe copy and hands the violations back to the runner to log and count.
+model): :func:`check` is pure and lists every hard problem, :func:`run` swaps failing copy for the
+brand's safe copy and hands the violations back to the runner to log and count. Soft problems
+(:func:`soft_check`: another channel's length, tone, low confidence) keep the copy and send it to
+editorial review. The content checks (profanity, personal data, injection, sensitive topics) are
+those of :mod:`tastemaker.guardrails.checks`.
 
 Matching is whole-word and case-insensitive after Unicode normalisation, and tolerant of simple
 variants: a trailing plural or tense ("guarantees", "guaranteed", "cured"), punctuation around
@@ -21,6 +24,7 @@ from functools import lru_cache
 from typing import Literal
 
 from tastemaker.experiences import ExperienceSpec
+from tastemaker.guardrails.checks import scan
 from tastemaker.types import Answer, CopyText
 
 MAX_TITLE = 60
@@ -28,8 +32,23 @@ MAX_DESCRIPTION = 160
 MAX_CTA = 32
 
 ViolationKind = Literal[
-    "banned_word", "banned_claim", "too_long", "empty", "placeholder", "missing"
+    "banned_word",
+    "banned_claim",
+    "competitor",
+    "too_long",
+    "empty",
+    "placeholder",
+    "missing",
+    "profanity",
+    "pii",
+    "injection",
+    "sensitive",
+    # soft: the copy is served, and queued for an editor
+    "channel_too_long",
+    "tone",
+    "low_confidence",
 ]
+SOFT_KINDS: frozenset[str] = frozenset({"channel_too_long", "tone", "low_confidence"})
 CopyField = Literal["title", "description", "cta", "copy"]
 
 _FIELDS: tuple[tuple[CopyField, int], ...] = (
@@ -70,6 +89,7 @@ class GuardResult:
 
     violations: tuple[Violation, ...] = field(default_factory=tuple)
     replaced: bool = False
+    soft: tuple[Violation, ...] = field(default_factory=tuple)
 
     @property
     def passed(self) -> bool:
@@ -108,14 +128,33 @@ def _matcher(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts)) if parts else None
 
 
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+@lru_cache(maxsize=256)
+def _prepared(terms: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The usable terms, and the start of each one's first word (less a final "e": "cur" for
+    "cure", so "curing" counts): text with no word starting so cannot match any term."""
+    kept = tuple(t for t in terms if _normalise(t).strip())
+    starts: list[str] = []
+    for term in kept:
+        words = _TOKEN.findall(_normalise(term))
+        first = words[0] if words else ""
+        starts.append(first[:-1] if first.endswith("e") and len(first) > 2 else first)
+    return kept, tuple(starts)
+
+
 def _find_terms(text: str, terms: Iterable[str]) -> list[str]:
     """Return each configured term that occurs in ``text`` (as configured, once each)."""
-    kept = tuple(t for t in terms if _normalise(t).strip())
+    kept, starts = _prepared(tuple(terms))
+    folded = _normalise(text)
+    if "" not in starts and not any(w.startswith(starts) for w in _TOKEN.findall(folded)):
+        return []  # the usual case, for the price of one tokenisation
     matcher = _matcher(kept)
     if matcher is None:
         return []
     found: list[str] = []
-    for m in matcher.finditer(_normalise(text)):
+    for m in matcher.finditer(folded):
         assert m.lastgroup is not None
         term = kept[int(m.lastgroup[1:])]
         if term not in found:
@@ -123,23 +162,86 @@ def _find_terms(text: str, terms: Iterable[str]) -> list[str]:
     return found
 
 
+_SHOUT = re.compile(r"\b[A-Z]{4,}\b")
+
+
+def _field_limits(spec: ExperienceSpec) -> dict[str, int]:
+    web = spec.brand.channel_limits.get("web")
+    if web is None:
+        return dict(_FIELDS)
+    return {"title": web.title, "description": web.description, "cta": web.cta}
+
+
 def check(copy: CopyText, spec: ExperienceSpec) -> list[Violation]:
-    """List every problem with ``copy`` under the experience's brand rules (pure; no changes)."""
+    """List every hard problem with ``copy`` under the experience's brand rules (pure).
+
+    Hard problems mean the copy must not be shown: a banned word, claim or competitor, a
+    placeholder, copy too long for the web, and whatever the output content checks find
+    (profanity, personal data, an echoed injection, a sensitive topic the experience does not
+    allow). :func:`soft_check` lists what an editor should look at instead.
+    """
     brand = spec.brand
+    rails = spec.guardrails
+    limits = _field_limits(spec)
     out: list[Violation] = []
-    for name, limit in _FIELDS:
+    # Every check below almost always finds nothing: one pass over the whole copy first, and a
+    # pass per field only when there is something to place.
+    whole = "\n".join((copy.title, copy.description, copy.cta))
+    any_term = bool(
+        _find_terms(whole, (*brand.banned_words, *brand.banned_claims, *brand.competitors))
+    )
+    for name, _ in _FIELDS:
         text: str = getattr(copy, name)
         if not text.strip():
             out.append(Violation("empty", "", name))
             continue
-        if len(text) > limit:
+        if len(text) > limits[name]:
             out.append(Violation("too_long", str(len(text)), name))
-        for term in _find_terms(text, brand.banned_words):
-            out.append(Violation("banned_word", term, name))
-        for term in _find_terms(text, brand.banned_claims):
-            out.append(Violation("banned_claim", term, name))
+        if any_term:
+            for term in _find_terms(text, brand.banned_words):
+                out.append(Violation("banned_word", term, name))
+            for term in _find_terms(text, brand.banned_claims):
+                out.append(Violation("banned_claim", term, name))
+            for term in _find_terms(text, brand.competitors):
+                out.append(Violation("competitor", term, name))
         for m in _PLACEHOLDER.finditer(text):
             out.append(Violation("placeholder", m.group(0), name))
+    if scan(whole, allowed_topics=rails.allowed_topics, checks=rails.output_checks):
+        for name, _ in _FIELDS:
+            text = getattr(copy, name)
+            for f in scan(text, allowed_topics=rails.allowed_topics, checks=rails.output_checks):
+                out.append(Violation(f.check, f.detail, name))
+    return out
+
+
+def soft_check(copy: CopyText, spec: ExperienceSpec) -> list[Violation]:
+    """Problems that do not stop the copy but send it to an editor.
+
+    Copy too long for another declared channel (an ad headline, an SMS), a tone the voice
+    does not use (exclamation marks outside the playful voice, shouted words), and copy its
+    copywriter was not confident about.
+    """
+    out: list[Violation] = []
+    for channel, lim in spec.brand.channel_limits.items():
+        if channel == "web":
+            continue
+        pairs: tuple[tuple[CopyField, int], ...] = (
+            ("title", lim.title),
+            ("description", lim.description),
+        )
+        for name, limit in pairs:
+            text: str = getattr(copy, name)
+            if len(text) > limit:
+                out.append(Violation("channel_too_long", f"{channel}:{len(text)}>{limit}", name))
+    if spec.brand.voice != "playful":
+        for name, _ in _FIELDS:
+            text = getattr(copy, name)
+            if "!" in text:
+                out.append(Violation("tone", "exclamation", name))
+            if _SHOUT.search(text):
+                out.append(Violation("tone", "shouting", name))
+    if copy.confidence < spec.guardrails.min_confidence:
+        out.append(Violation("low_confidence", f"{copy.confidence:.2f}", "copy"))
     return out
 
 
@@ -151,6 +253,7 @@ def safe_copy(spec: ExperienceSpec) -> CopyText:
         description=brand.safe_description,
         cta=brand.cta,
         source="safe",
+        legal=list(brand.legal_lines),
     )
 
 
@@ -158,8 +261,9 @@ def run(answer: Answer, spec: ExperienceSpec) -> GuardResult:
     """Check ``answer.copy``; replace it with the brand's safe copy when anything is wrong.
 
     Missing copy (the copywriter failed or was skipped) is also replaced, so the render stage
-    always has words to show. The return value is for the runner's logs and counters; the stage
-    contract is otherwise the same as every other stage (it mutates ``answer``).
+    always has words to show. Copy that passes but fails a soft check is kept, and its reasons
+    go to ``answer.review`` for the engine to queue. The brand's legal lines are attached to
+    whatever copy is shown. The return value is for the runner's logs and counters.
     """
     if answer.copy is None:
         answer.copy = safe_copy(spec)
@@ -167,4 +271,8 @@ def run(answer: Answer, spec: ExperienceSpec) -> GuardResult:
     violations = tuple(check(answer.copy, spec))
     if violations:
         answer.copy = safe_copy(spec)
-    return GuardResult(violations, replaced=bool(violations))
+        return GuardResult(violations, replaced=True)
+    soft = tuple(soft_check(answer.copy, spec)) if answer.copy.source != "approved" else ()
+    answer.review = [f"{v.kind}:{v.term}:{v.field}" for v in soft]
+    answer.copy.legal = list(spec.brand.legal_lines)
+    return GuardResult((), replaced=False, soft=soft)

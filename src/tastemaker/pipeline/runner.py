@@ -20,6 +20,7 @@ import numpy as np
 from tastemaker.catalog import Catalog
 from tastemaker.encoders import Encoder
 from tastemaker.experiences import ExperienceSpec
+from tastemaker.guardrails import semantic
 from tastemaker.pipeline import (
     assemble,
     capture,
@@ -77,11 +78,14 @@ def run(
     *,
     use_history: bool = True,
     remembered: Sequence[PreferenceLike] = (),
+    copywriter: copywriting.Copywriter | None = None,
 ) -> Answer:
     """Run the whole pipeline on ``answer`` and return it (filled in).
 
     ``remembered`` are the person's stored preferences (empty without memory consent); the
     ``recall`` stage folds them into what ``understand`` made of the answer.
+    ``copywriter`` is the experience's (the engine builds it from ``spec.copywriter``); the
+    template copywriter when None.
     """
     t0 = time.perf_counter()
     _timed(answer, "capture", lambda: _MODULES["capture"].run(answer, spec))
@@ -90,7 +94,7 @@ def run(
         if catalog is None or catalog.size == 0:
             raise RuntimeError("no fitted catalog for this workspace (run `tastemaker fit`)")
         calls: dict[str, Callable[[], None]] = {
-            "understand": lambda: _MODULES["understand"].run(answer, spec, catalog, encoder),
+            "understand": lambda: _understand(answer, spec, catalog, encoder),
             "recall": lambda: _MODULES["recall"].run(answer, spec, catalog, remembered),
             "enrich": lambda: _MODULES["enrich"].run(
                 answer, catalog, events, use_history=use_history
@@ -99,7 +103,7 @@ def run(
             "rank": lambda: _MODULES["rank"].run(answer, spec, catalog),
             "rules": lambda: _MODULES["rules"].run(answer, spec, catalog),
             "assemble": lambda: _MODULES["assemble"].run(answer, spec, catalog),
-            "copywriting": lambda: _MODULES["copywriting"].run(answer, spec),
+            "copywriting": lambda: _MODULES["copywriting"].run(answer, spec, copywriter),
             "guard": lambda: _MODULES["guard"].run(answer, spec),
             "render": lambda: _MODULES["render"].run(answer, spec),
         }
@@ -122,6 +126,20 @@ def run(
         fallback(answer, spec, catalog, reason=f"{stage}: {type(exc).__name__}")
     answer.timings_ms["total"] = (time.perf_counter() - t0) * 1000.0
     return answer
+
+
+def _understand(answer: Answer, spec: ExperienceSpec, catalog: Catalog, encoder: Encoder) -> None:
+    """Understand the answer; free text is also checked for sensitive topics by meaning.
+
+    Here rather than in capture because this is where the encoder is at hand; the copywriter,
+    which reads ``answer.input_flags``, runs later.
+    """
+    _MODULES["understand"].run(answer, spec, catalog, encoder)
+    captured = answer.captured
+    if captured is not None and captured.text and "sensitive" in spec.guardrails.input_checks:
+        semantic.flag_answer(
+            captured.text, answer.input_flags, encoder, spec.guardrails.allowed_topics
+        )
 
 
 def _timed(answer: Answer, stage: str, call: Callable[[], None]) -> None:

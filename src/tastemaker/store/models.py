@@ -200,3 +200,11 @@ webhook_endpoints, webhook_deliveries, webhook_attempts, saved_prompts = _define
 # go with their delivery by cascade).
 register_person_table(webhook_deliveries)
 register_person_table(saved_prompts)
+
+# --- editorial control (issue 4): versioned assets, review queue, audit log -----------------------
+# Defined in their own module; imported here so that they share ``metadata``.
+from tastemaker.store.editorial_models import (  # noqa: E402, F401
+    audit_log,
+    review_queue,
+    versioned_assets,
+)
