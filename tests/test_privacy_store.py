@@ -93,4 +93,10 @@ def test_remember_refreshes_expiry_and_replaces_budgets(
         ("taste", "jazz", 2100.0),
     ]
     assert len(privacy.export(workspace.id, "p1")["answers"]) == 2
-    assert privacy.forget_memory(workspace.id, "p1") == {"preferences": 2, "answers": 2}
+    forgotten = privacy.forget_memory(workspace.id, "p1")
+    assert forgotten == {
+        "preferences": 2,
+        "answers": 2,
+        "saved_answers": 0,
+        "prompt_answers.text": 0,
+    }

@@ -52,6 +52,10 @@ def test_followup_remembers_only_with_consent(engine: Engine, workspace: Workspa
     first = engine.answer(slug, "films", user_id="p2", choice="thrill")
     progressive.followup(engine, slug, "films", first.request_id, choice="classic")
     assert progressive.remembered(engine, slug, "films", "p2") == {}
+    # asking to remember is not enough: the person's consent to memory decides
+    progressive.followup(engine, slug, "films", first.request_id, choice="classic", remember=True)
+    assert progressive.remembered(engine, slug, "films", "p2") == {}
+    engine.privacy.set_consent(slug, "p2", {"memory": True}, source="api")
     progressive.followup(engine, slug, "films", first.request_id, choice="classic", remember=True)
     assert progressive.remembered(engine, slug, "films", "p2") == {
         "prompt": {"choice": "thrill", "text": None},
@@ -169,6 +173,7 @@ def test_fit_drops_positives_the_person_removed() -> None:
 
 def test_saved_answers_answer_an_empty_prompt(engine: Engine, workspace: WorkspaceRecord) -> None:
     slug = workspace.slug
+    engine.privacy.set_consent(slug, "p9", {"memory": True}, source="widget")
     first = engine.answer(slug, "films", user_id="p9", choice="laugh")
     progressive.followup(engine, slug, "films", first.request_id, choice="recent", remember=True)
     later = engine.answer(slug, "films", user_id="p9")

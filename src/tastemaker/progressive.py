@@ -15,6 +15,8 @@ issue 6 are meant to set it; until then the client passes the person's explicit 
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import TYPE_CHECKING
 
 from tastemaker.errors import InvalidInput, NotFound
@@ -138,7 +140,7 @@ def followup(
         parent_request_id=request_id,
         logged_choice=choice,
     )
-    if remember and person:
+    if remember and person and _may_remember(engine, ws.id, person):
         measure_store.save_preferences(
             engine.store,
             ws.id,
@@ -151,6 +153,19 @@ def followup(
             },
         )
     return answer
+
+
+def _may_remember(engine: Engine, ws_id: int, user_id: str) -> bool:
+    """``remember`` asks to keep the answers; the person's consent to memory decides (issue 6's
+    consent records: without it an answer is used for its response and not kept)."""
+    try:
+        state = engine.privacy_store.person_state(ws_id, user_id, time.time())
+    except Exception:
+        logging.getLogger(__name__).exception(
+            "could not read consent of user %s; not remembering", user_id
+        )
+        return False
+    return bool(state.consent["memory"])
 
 
 def from_preferences(

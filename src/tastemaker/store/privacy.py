@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, select
+from sqlalchemy import Connection, and_, delete, func, select, update
 
+from tastemaker.store.journey_tables import prompt_answers, saved_answers
 from tastemaker.store.models import events, served
 from tastemaker.store.person import erase_person, export_person
 from tastemaker.store.privacy_records import (
@@ -240,11 +241,18 @@ class PrivacyStore:
         """Delete everything kept under memory consent (on its withdrawal)."""
         counts: dict[str, int] = {}
         with self.store.engine.begin() as conn:
-            for t in (preferences, answers):
+            for t in (preferences, answers, saved_answers):
                 result = conn.execute(
                     delete(t).where(t.c.workspace_id == ws_id, t.c.user_id == user_id)
                 )
                 counts[str(t.name)] = int(result.rowcount or 0)
+            # the report's answer log keeps the row (it counts) but not the words
+            result = conn.execute(
+                update(prompt_answers)
+                .where(prompt_answers.c.workspace_id == ws_id, prompt_answers.c.user_id == user_id)
+                .values(text=None)
+            )
+            counts["prompt_answers.text"] = int(result.rowcount or 0)
         return counts
 
     # -- export and erasure --------------------------------------------------------------------
