@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from html import unescape
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
@@ -192,13 +191,12 @@ def test_environment_is_sandboxed_and_cached() -> None:
     assert render.template("default") is render.template("default")
 
 
-def test_ten_items_render_well_under_a_millisecond() -> None:
+def test_rendering_again_gives_the_same_fragment() -> None:
+    # How fast rendering is, is printed by benchmarks/channels.py, not asserted here (a timed
+    # test fails on a busy machine and proves nothing on an idle one).
     answer = make_answer([item(n, url=f"https://x.example/{n}?a=1") for n in range(10)])
     spec = make_spec()
-    render.run(answer, spec)  # warm the cache
-    runs = 200
-    start = time.perf_counter()
-    for _ in range(runs):
-        render.run(answer, spec)
-    per_render_ms = (time.perf_counter() - start) * 1000 / runs
-    assert per_render_ms < 1.0
+    render.run(answer, spec)
+    first = answer.html
+    render.run(answer, spec)
+    assert answer.html == first and first.count("https://x.example/") >= 10
