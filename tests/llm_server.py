@@ -6,7 +6,7 @@ It runs on a free local port in a thread. What it answers depends on the ``model
 - ``lines``: the same copy as ``Title:`` / ``Description:`` / ``CTA:`` lines;
 - ``ungrounded``: copy naming an item and a discount that are not among the facts;
 - ``banned``: copy making a claim the brand bans ("best");
-- ``slow``: good copy after one second;
+- ``slow``: good copy after five seconds;
 - ``error``: HTTP 500;  ``garbage``: prose with no copy in it;
 - any model: 401 unless the request carries ``Authorization: Bearer <api_key>`` when the server
   was started with one.
@@ -47,7 +47,7 @@ def _reply(model: str, body: dict[str, Any]) -> tuple[int, dict[str, Any] | str]
     if model == "error":
         return 500, {"error": {"message": "model crashed"}}
     if model == "slow":
-        time.sleep(1.0)
+        time.sleep(5.0)
     if model == "ungrounded":
         copy["description"] = "Includes Thriller by Michael Jackson, now 50% off."
     if model == "banned":
