@@ -146,7 +146,9 @@ def test_brand_kit_applies_to_every_experience_and_rolls_back(env: Env) -> None:
     assert r.json() == {"version": 1}
     assert env.client.put("/v1/brand-kit", json=kit, headers=env.adm).json() == {"version": 1}
     env.engine._specs.clear()  # another process would see it within SPEC_TTL_SECONDS
-    assert env.answer("mood", choice="calm")["copy"]["legal"] == ["Prices include VAT."]
+    shown = env.answer("mood", choice="calm")
+    assert shown["copy"]["legal"] == ["Prices include VAT."]
+    assert "Prices include VAT." in shown["html"]  # every channel shows the required lines
     r = env.client.put("/v1/brand-kit", json={"legal_lines": ["T&Cs apply."]}, headers=env.adm)
     assert r.json() == {"version": 2}
     env.engine._specs.clear()

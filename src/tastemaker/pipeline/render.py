@@ -138,7 +138,12 @@ def context(
     )
     slots = delivery.slots
     return {
-        "copy": {"title": copy.title, "description": copy.description, "cta": copy.cta},
+        "copy": {
+            "title": copy.title,
+            "description": copy.description,
+            "cta": copy.cta,
+            "legal": list(copy.legal),  # the brand kit's required lines: every channel shows them
+        },
         "items": [
             {
                 "id": it.id,
