@@ -100,3 +100,29 @@ def test_remember_refreshes_expiry_and_replaces_budgets(
         "saved_answers": 0,
         "prompt_answers.text": 0,
     }
+
+
+def test_erasure_takes_the_review_items_their_requests_queued(
+    store: Store, workspace: WorkspaceRecord
+) -> None:
+    from tastemaker.store import ServedRecord
+    from tastemaker.store.editorial import enqueue_review, list_reviews
+
+    for user, rid, words in (("p1", "r-p1", "my private words"), ("p2", "r-p2", "other words")):
+        store.record_served(
+            [ServedRecord(workspace.id, rid, "films", 1, "default", user, ("f1",), False)]
+        )
+        enqueue_review(
+            store,
+            workspace.id,
+            experience_key="films",
+            answer_key=f"k-{user}",
+            answer_text=words,
+            request_id=rid,
+            proposed={"title": "t"},
+            reasons=["tone"],
+        )
+    _, counts = PrivacyStore(store).erase(workspace.id, "p1")
+    assert counts["review_queue"] == 1
+    left = [r.answer_text for r in list_reviews(store, workspace.id)]
+    assert left == ["other words"]

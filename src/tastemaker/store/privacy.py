@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, select, update
 
+from tastemaker.store.editorial_models import review_queue
 from tastemaker.store.journey_tables import prompt_answers, saved_answers
 from tastemaker.store.models import events, served
 from tastemaker.store.person import erase_person, export_person
@@ -268,7 +269,20 @@ class PrivacyStore:
         at = time.time() if now is None else now
         receipt = uuid.uuid4().hex
         with self.store.engine.begin() as conn:
+            # Copy queued for review is keyed by the answer, not the person; what their own
+            # requests queued (their words) goes with them. Found through their served results
+            # before those are anonymized.
+            mine = select(served.c.request_id).where(
+                served.c.workspace_id == ws_id, served.c.user_id == user_id
+            )
+            reviewed = conn.execute(
+                delete(review_queue).where(
+                    review_queue.c.workspace_id == ws_id, review_queue.c.request_id.in_(mine)
+                )
+            ).rowcount
             counts = erase_person(conn, ws_id, user_id)
+            if reviewed:
+                counts["review_queue"] = int(reviewed)
             conn.execute(
                 erasures.insert().values(
                     workspace_id=ws_id,
