@@ -1,8 +1,8 @@
 """Copy latency: what writing and checking the words adds to an answer.
 
-    python benchmarks/copy.py          # the template copywriter, and the local model if installed
-    python benchmarks/copy.py --n 5000 --local-n 30
-    python benchmarks/copy.py --chat-url http://127.0.0.1:8080/v1 --chat-model smollm2
+    python benchmarks/copy_latency.py          # the template copywriter, and the local model if installed
+    python benchmarks/copy_latency.py --n 5000 --local-n 30
+    python benchmarks/copy_latency.py --chat-url http://127.0.0.1:8080/v1 --chat-model smollm2
 
 Times, per answer, the three parts of the copy path on 10 realistic chosen items: the input
 checks on the person's answer (capture), the copywriter, and the guard (brand rules and output
