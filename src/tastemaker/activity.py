@@ -155,35 +155,38 @@ def covisitation(user_items: sparse.csr_matrix, k: int = COVISIT_K) -> sparse.cs
 
     ALS factors smooth everything through a few dozen dimensions; the items people actually
     take together (a sequel, the same week's releases, one author's books) stay sharper in
-    plain co-occurrence. Computed in blocks of items so memory stays bounded by
-    ``block x n_items`` however large the catalog.
+    plain co-occurrence. Computed sparse, in blocks of items, so memory follows the number of
+    co-occurring pairs in a block, never ``block x n_items``.
     """
     binary = user_items.copy().tocsc()
     binary.data[:] = 1.0
     n = binary.shape[1]
     degree = np.asarray(binary.sum(axis=0)).ravel()
-    norm = 1.0 / np.sqrt(np.maximum(degree, 1.0))
+    norm = (1.0 / np.sqrt(np.maximum(degree, 1.0))).astype(np.float32)
     at = binary.T.tocsr()
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
     for lo in range(0, n, _COVISIT_BLOCK):
         hi = min(n, lo + _COVISIT_BLOCK)
-        block = (at[lo:hi] @ binary).toarray()
-        block *= norm[lo:hi, None] * norm[None, :]
-        block[np.arange(hi - lo), np.arange(lo, hi)] = 0.0
-        kk = min(k, n - 1)
-        if kk <= 0:
-            break
-        top = np.argpartition(-block, kk - 1, axis=1)[:, :kk]
-        v = np.take_along_axis(block, top, axis=1)
-        keep = v > 0
-        rows.append(np.repeat(np.arange(lo, hi), kk)[keep.ravel()])
-        cols.append(top.ravel()[keep.ravel()])
-        vals.append(v.ravel()[keep.ravel()])
+        block = (at[lo:hi] @ binary).tocsr()
+        block.sum_duplicates()
+        for r in range(hi - lo):
+            start, end = block.indptr[r], block.indptr[r + 1]
+            if start == end:
+                continue
+            c = block.indices[start:end]
+            v = block.data[start:end].astype(np.float32) * norm[lo + r] * norm[c]
+            keep = c != lo + r  # an item is not its own neighbour
+            c, v = c[keep], v[keep]
+            if len(c) > k:
+                top = np.argpartition(-v, k - 1)[:k]
+                c, v = c[top], v[top]
+            rows.append(np.full(len(c), lo + r, dtype=np.int64))
+            cols.append(c.astype(np.int64))
+            vals.append(v)
     if not rows:
         return sparse.csr_matrix((n, n), dtype=np.float32)
     return sparse.csr_matrix(
-        (np.concatenate(vals).astype(np.float32), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(n, n),
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
     )
