@@ -28,6 +28,7 @@ from tastemaker.api.limits import BodyLimitMiddleware
 from tastemaker.api.measure import router as measure_router
 from tastemaker.api.privacy import router as privacy_router
 from tastemaker.api.routes import health_router, router
+from tastemaker.api.web import install_cors, web_router
 from tastemaker.demo import STATIC_DIR, DemoInfo
 from tastemaker.engine import Engine
 from tastemaker.settings import Settings
@@ -108,6 +109,9 @@ def create_app(
     app.include_router(editorial_router)
     app.include_router(health_router)
     app.include_router(delivery_router)
+    app.include_router(web_router)
+    # Last added runs first: a preflight is answered before the body limit or auth see it.
+    install_cors(app, engine.settings.cors_origins)
     if demo is not None:
         app.include_router(demo_router(demo))
         app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
