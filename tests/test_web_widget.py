@@ -86,7 +86,7 @@ def test_choice_prompt_by_keyboard_paints_result_and_records_events(
 
 def test_text_prompt_consent_and_abandon(browser: Any, web: WebServers) -> None:
     user = "web-text"
-    page = _open(browser, web, "free-text", user)
+    page = _open(browser, web, "tell-us", user)
     label_for = page.get_attribute(".tm-label", "for")
     assert label_for and page.get_attribute(f"#{label_for}", "type") == "text"
 
@@ -116,7 +116,10 @@ def test_text_prompt_consent_and_abandon(browser: Any, web: WebServers) -> None:
 
 def test_missing_key_says_so(browser: Any, web: WebServers) -> None:
     page = browser.new_page()
-    page.set_content(f'<script src="{web.api}/widget.js" data-experience="weekend-mood"></script>')
+    page.set_content(
+        f'<body><p>Shop</p><script src="{web.api}/widget.js" data-experience="weekend-mood">'
+        "</script></body>"
+    )
     page.wait_for_selector(".tm-error")
     assert "data-key" in page.inner_text(".tm-error")
     page.close()
