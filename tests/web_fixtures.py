@@ -127,7 +127,7 @@ def start_web_servers(db_url: str, data_dir: Path, slug: str) -> Iterator[WebSer
         store.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def web(_database: str | Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServers]:
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium (apt-get install chromium)")
@@ -140,7 +140,7 @@ def web(_database: str | Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     yield from start_web_servers(url, tmp, f"web-{uuid.uuid4().hex[:8]}")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(web: WebServers) -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
