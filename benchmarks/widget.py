@@ -26,14 +26,15 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent / "tests"))
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import uuid  # noqa: E402
 
 from playwright.sync_api import sync_playwright  # noqa: E402
-from web_fixtures import CHROMIUM, start_web_servers  # noqa: E402
 
 from tastemaker.store import Store  # noqa: E402
+from web_fixtures import CHROMIUM, start_web_servers  # noqa: E402
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -75,10 +76,8 @@ def main() -> None:
                 result_ms.append(ttfr)
             page.close()
         browser.close()
-    try:
+    with contextlib.suppress(StopIteration):
         next(servers)
-    except StopIteration:
-        pass
     print(f"runs: {args.runs} (after {args.warmup} warm-up), chromium headless, loopback")
     for name, values in (("time-to-prompt", prompt_ms), ("time-to-first-result", result_ms)):
         print(

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tastemaker.store import editorial
-from web_fixtures import WebServers, browser, web  # noqa: F401  (fixtures)
+from web_fixtures import WebServers
 
 pytestmark = pytest.mark.slow
 

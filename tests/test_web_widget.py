@@ -16,7 +16,7 @@ from tastemaker.api.app import create_app
 from tastemaker.engine import Engine
 from tastemaker.settings import Settings
 from tastemaker.store import Store
-from web_fixtures import WebServers, browser, web  # noqa: F401  (fixtures)
+from web_fixtures import WebServers
 
 pytestmark = pytest.mark.slow
 

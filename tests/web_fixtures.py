@@ -127,8 +127,10 @@ def start_web_servers(db_url: str, data_dir: Path, slug: str) -> Iterator[WebSer
         store.close()
 
 
-@pytest.fixture(scope="session")
-def web(_database: str | Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServers]:
+@pytest.fixture(scope="session", name="web")
+def web_fixture(
+    _database: str | Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WebServers]:
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium (apt-get install chromium)")
     tmp = tmp_path_factory.mktemp("web")
@@ -140,8 +142,8 @@ def web(_database: str | Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     yield from start_web_servers(url, tmp, f"web-{uuid.uuid4().hex[:8]}")
 
 
-@pytest.fixture(scope="session")
-def browser(web: WebServers) -> Iterator[Any]:
+@pytest.fixture(scope="session", name="browser")
+def browser_fixture(web: WebServers) -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
