@@ -38,6 +38,9 @@ def test_choice_prompt_by_keyboard_paints_result_and_records_events(
     page = _open(browser, web, "weekend-mood", user)
     assert page.inner_text(".tm-question") == "Pick a vibe"
     assert "Nothing you pick is shared" in page.inner_text(".tm-notice")
+    # The brand page sets --tm-accent: the widget's buttons wear it.
+    accent = page.eval_on_selector(".tm-choice", "b => getComputedStyle(b).backgroundColor")
+    assert accent == "rgb(122, 31, 162)"
     labels = page.locator(".tm-choice").all_inner_texts()
     assert labels[:2] == ["Focus", "Chill"]
     shown = web.wait_for_event(user, "prompt_shown")

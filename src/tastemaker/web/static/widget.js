@@ -14,8 +14,10 @@
  * Performance marks: tm:start, tm:prompt-shown, tm:answer, tm:first-result, and the measure
  * "tm:time-to-first-result" (answer to painted result), which the benchmark reads.
  * The host page can listen for "tastemaker:result" on the widget's root element.
- * Styling: CSS variables on .tm-widget (or any ancestor): --tm-font, --tm-fg, --tm-bg,
- * --tm-muted, --tm-accent, --tm-accent-fg, --tm-border, --tm-radius, --tm-gap.
+ * Styling: CSS variables on .tm-widget or any ancestor: --tm-font, --tm-fg, --tm-bg,
+ * --tm-muted, --tm-accent, --tm-accent-fg, --tm-border, --tm-radius, --tm-gap. The widget
+ * never sets them itself (its defaults are var() fallbacks), so the brand's values always win.
+ * The defaults keep text at 4.5:1 contrast or more (#555 on white: 7.5:1; white on #1d4ed8: 6.7:1).
  */
 (function () {
   "use strict";
@@ -92,37 +94,35 @@
   function injectStyle() {
     if (document.getElementById(STYLE_ID)) return;
     var css = [
-      ".tm-widget{--tm-font:inherit;--tm-fg:#1a1a1a;--tm-bg:#ffffff;--tm-muted:#555555;",
-      "--tm-accent:#1d4ed8;--tm-accent-fg:#ffffff;--tm-border:#c8c8c8;--tm-radius:8px;",
-      "--tm-gap:0.75rem;font-family:var(--tm-font);color:var(--tm-fg);background:var(--tm-bg);",
-      "border:1px solid var(--tm-border);border-radius:var(--tm-radius);padding:1rem;",
+      ".tm-widget{font-family:var(--tm-font,inherit);color:var(--tm-fg,#1a1a1a);background:var(--tm-bg,#ffffff);",
+      "border:1px solid var(--tm-border,#c8c8c8);border-radius:var(--tm-radius,8px);padding:1rem;",
       "max-width:40rem;line-height:1.45}",
       ".tm-widget *{box-sizing:border-box}",
-      ".tm-question{font-size:1.15rem;margin:0 0 var(--tm-gap)}",
-      ".tm-choices{display:flex;flex-wrap:wrap;gap:0.5rem;margin:0 0 var(--tm-gap)}",
+      ".tm-question{font-size:1.15rem;margin:0 0 var(--tm-gap,0.75rem)}",
+      ".tm-choices{display:flex;flex-wrap:wrap;gap:0.5rem;margin:0 0 var(--tm-gap,0.75rem)}",
       ".tm-widget button,.tm-widget input{font:inherit}",
-      ".tm-choice,.tm-submit{background:var(--tm-accent);color:var(--tm-accent-fg);border:0;",
-      "border-radius:var(--tm-radius);padding:0.5rem 0.9rem;cursor:pointer}",
-      ".tm-choice[aria-pressed=true]{outline:3px solid var(--tm-fg);outline-offset:2px}",
-      ".tm-dismiss{background:transparent;color:var(--tm-muted);border:0;padding:0.25rem 0;",
+      ".tm-choice,.tm-submit{background:var(--tm-accent,#1d4ed8);color:var(--tm-accent-fg,#ffffff);border:0;",
+      "border-radius:var(--tm-radius,8px);padding:0.5rem 0.9rem;cursor:pointer}",
+      ".tm-choice[aria-pressed=true]{outline:3px solid var(--tm-fg,#1a1a1a);outline-offset:2px}",
+      ".tm-dismiss{background:transparent;color:var(--tm-muted,#555555);border:0;padding:0.25rem 0;",
       "text-decoration:underline;cursor:pointer}",
-      ".tm-text{display:flex;gap:0.5rem;margin:0 0 var(--tm-gap)}",
-      ".tm-text input{flex:1;padding:0.5rem;border:1px solid var(--tm-muted);",
-      "border-radius:var(--tm-radius);color:var(--tm-fg);background:var(--tm-bg)}",
-      ".tm-widget :focus-visible{outline:3px solid var(--tm-accent);outline-offset:2px}",
-      ".tm-notice,.tm-consent{color:var(--tm-muted);font-size:0.875rem;margin:0.25rem 0}",
+      ".tm-text{display:flex;gap:0.5rem;margin:0 0 var(--tm-gap,0.75rem)}",
+      ".tm-text input{flex:1;padding:0.5rem;border:1px solid var(--tm-muted,#555555);",
+      "border-radius:var(--tm-radius,8px);color:var(--tm-fg,#1a1a1a);background:var(--tm-bg,#ffffff)}",
+      ".tm-widget :focus-visible{outline:3px solid var(--tm-accent,#1d4ed8);outline-offset:2px}",
+      ".tm-notice,.tm-consent{color:var(--tm-muted,#555555);font-size:0.875rem;margin:0.25rem 0}",
       ".tm-results:empty{display:none}",
-      ".tm-results{margin-top:var(--tm-gap)}",
+      ".tm-results{margin-top:var(--tm-gap,0.75rem)}",
       ".tm-title{font-size:1.1rem;margin:0 0 0.25rem}",
       ".tm-items{padding-left:1.25rem;margin:0.5rem 0}",
       ".tm-item{margin:0 0 0.5rem}",
-      ".tm-item a,.tm-item-button{color:var(--tm-accent);font-weight:600}",
+      ".tm-item a,.tm-item-button{color:var(--tm-accent,#1d4ed8);font-weight:600}",
       ".tm-item-button{background:none;border:0;padding:0;cursor:pointer;text-align:left;",
       "text-decoration:underline}",
-      ".tm-reasons{color:var(--tm-muted);font-size:0.875rem;margin:0.1rem 0 0;padding:0;",
+      ".tm-reasons{color:var(--tm-muted,#555555);font-size:0.875rem;margin:0.1rem 0 0;padding:0;",
       "list-style:none}",
       ".tm-error{color:#a40000}",
-      ".tm-label{display:block;font-size:1.15rem;margin:0 0 var(--tm-gap);font-weight:600}",
+      ".tm-label{display:block;font-size:1.15rem;margin:0 0 var(--tm-gap,0.75rem);font-weight:600}",
     ].join("");
     var style = el("style", { id: STYLE_ID });
     style.textContent = css;
