@@ -143,3 +143,32 @@ def test_read_an_experiments_result(browser: Any, web: WebServers) -> None:
     frame.locator("table").first.wait_for()
     assert "console-exp" in frame.locator("body").inner_text()
     page.close()
+
+
+def test_browse_and_search_the_catalog(browser: Any, web: WebServers) -> None:
+    admin = {"Authorization": f"Bearer {web.demo.admin_key}"}
+    with httpx.Client(base_url=web.api, timeout=30) as c:
+        first = c.get("/v1/items", params={"limit": 5}, headers=admin).json()
+        second = c.get("/v1/items", params={"limit": 5, "offset": 5}, headers=admin).json()
+        ids = [i["id"] for i in first["items"] + second["items"]]
+        assert ids == sorted(ids) and len(set(ids)) == 10
+        assert first["total"] == web.store.count_items(web.ws_id)
+        found = c.get("/v1/items", params={"q": "Jazz"}, headers=admin).json()
+        assert found["matches"] > 0 and found["items"]
+        assert "jazz" in json.dumps(found["items"][0]).lower()
+        none = c.get("/v1/items", params={"q": "zzzqqq"}, headers=admin).json()
+        assert none["items"] == [] and none["matches"] == 0
+        public = {"Authorization": f"Bearer {web.demo.public_key}"}
+        assert c.get("/v1/items", headers=public).status_code == 403
+        assert c.get("/v1/items", params={"limit": 0}, headers=admin).status_code == 422
+
+    page = _signed_in(browser, web)
+    page.click("nav >> text=Catalog")
+    page.wait_for_selector("#catalog-out table td")
+    page.fill("#catalog-q", "jazz")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "document.querySelector('#catalog-out p').textContent.includes('matches')"
+    )
+    assert "jazz" in page.inner_text("#catalog-out table").lower()
+    page.close()

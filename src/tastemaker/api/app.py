@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
 
 from tastemaker.api.auth import KeyCache
+from tastemaker.api.catalog_browse import router as catalog_router
 from tastemaker.api.delivery import router as delivery_router
 from tastemaker.api.delivery import syndication_for
 from tastemaker.api.demo import demo_from_env, demo_router
@@ -110,6 +111,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(delivery_router)
     app.include_router(web_router)
+    app.include_router(catalog_router)
     # Last added runs first: a preflight is answered before the body limit or auth see it.
     install_cors(app, engine.settings.cors_origins)
     if demo is not None:

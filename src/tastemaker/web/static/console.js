@@ -261,6 +261,32 @@
     api("GET", "/v1/report.html", undefined, true).then(function (html) { frame.srcdoc = html; }).catch(failed);
   }
 
+  // -- catalog: browse a page at a time, or search with the engine's own BM25 ------------------
+  function catalog() {
+    var q = h("input", { type: "search", id: "catalog-q" });
+    var out = h("div", { id: "catalog-out", "aria-live": "polite" });
+    var offset = 0;
+    function load() {
+      var params = "?limit=50&offset=" + offset + (q.value.trim() ? "&q=" + encodeURIComponent(q.value.trim()) : "");
+      api("GET", "/v1/items" + params).then(function (d) {
+        var count = d.matches != null ? d.matches + " matches" : d.total + " items";
+        out.replaceChildren(
+          h("p", { "class": "muted", text: count + (d.message ? " · " + d.message : "") + " · showing " + (offset + 1) + "-" + (offset + d.items.length) }),
+          table(["id", "title", "price", "available", "attributes"], d.items.map(function (i) {
+            return [i.id, i.title, i.price == null ? "" : i.price.toFixed(2), i.available ? "yes" : "no",
+                    Object.keys(i.attributes).map(function (k) { return k + ": " + [].concat(i.attributes[k]).join(", "); }).join("; ")];
+          })),
+          h("p", null,
+            h("button", { type: "button", "class": "btn", text: "Previous", on: { click: function () { offset = Math.max(0, offset - 50); load(); } } }), " ",
+            h("button", { type: "button", "class": "btn", text: "Next", on: { click: function () { if (d.items.length === 50) { offset += 50; load(); } } } })));
+      }).catch(failed);
+    }
+    var form = h("form", { role: "search", on: { submit: function (e) { e.preventDefault(); offset = 0; load(); } } },
+      h("label", { "for": "catalog-q", text: "Search the catalog " }), q, " ", h("button", { type: "submit", "class": "btn", text: "Search" }));
+    show("Catalog", form, out);
+    load();
+  }
+
   // -- people: export and erasure ----------------------------------------------------------------
   function people() {
     var id = h("input", { type: "text", id: "person", required: "" });
@@ -287,7 +313,7 @@
   }
 
   var VIEWS = { experiences: experiences, review: review, brand: brand, experiments: experiments,
-                report: report, people: people, audit: audit };
+                report: report, catalog: catalog, people: people, audit: audit };
 
   function go(view) {
     nav.querySelectorAll("button[data-view]").forEach(function (b) {
