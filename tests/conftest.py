@@ -26,6 +26,9 @@ from tastemaker.store import Store, WorkspaceRecord
 
 TEST_DATABASE_ENV = "TASTEMAKER_TEST_DATABASE_URL"
 
+# The browser tests' session-wide servers and browser (one demo fit for all of them).
+pytest_plugins = ["web_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def _database(tmp_path_factory: pytest.TempPathFactory) -> str | Path:

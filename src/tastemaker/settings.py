@@ -45,6 +45,10 @@ class Settings:
     llm_api_key: str = ""
     llm_timeout_seconds: float = 10.0  # a cap over every experience's own latency budget
     local_model_path: str = ""  # a GGUF file for the "local" copywriter; default: SmolLM2-135M
+    # Origins whose pages may call the API from a browser (the widget on a brand's own site).
+    # Keys travel in the Authorization header, never in cookies, so "*" exposes nothing a
+    # page could not already send; list origins to keep other sites from using a public key.
+    cors_origins: tuple[str, ...] = ("*",)
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -72,4 +76,10 @@ class Settings:
             llm_api_key=env.get("TASTEMAKER_LLM_API_KEY", ""),
             llm_timeout_seconds=float(env.get("TASTEMAKER_LLM_TIMEOUT_SECONDS", "10")),
             local_model_path=env.get("TASTEMAKER_LOCAL_MODEL_PATH", ""),
+            cors_origins=_origins(env.get("TASTEMAKER_CORS_ORIGINS", "*")),
         )
+
+
+def _origins(value: str) -> tuple[str, ...]:
+    """``TASTEMAKER_CORS_ORIGINS``: comma-separated origins, ``*`` for any, empty for none."""
+    return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
 
 from tastemaker.api.auth import KeyCache
+from tastemaker.api.catalog_browse import router as catalog_router
 from tastemaker.api.delivery import router as delivery_router
 from tastemaker.api.delivery import syndication_for
 from tastemaker.api.demo import demo_from_env, demo_router
@@ -28,6 +29,7 @@ from tastemaker.api.limits import BodyLimitMiddleware
 from tastemaker.api.measure import router as measure_router
 from tastemaker.api.privacy import router as privacy_router
 from tastemaker.api.routes import health_router, router
+from tastemaker.api.web import install_cors, web_router
 from tastemaker.demo import STATIC_DIR, DemoInfo
 from tastemaker.engine import Engine
 from tastemaker.settings import Settings
@@ -108,6 +110,10 @@ def create_app(
     app.include_router(editorial_router)
     app.include_router(health_router)
     app.include_router(delivery_router)
+    app.include_router(web_router)
+    app.include_router(catalog_router)
+    # Last added runs first: a preflight is answered before the body limit or auth see it.
+    install_cors(app, engine.settings.cors_origins)
     if demo is not None:
         app.include_router(demo_router(demo))
         app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
