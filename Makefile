@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo test lint bench install install-test clean
+.PHONY: demo test lint bench install install-test clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,12 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(BIN)/tastemaker demo --port $(PORT)
 
-test: install-test
+# The browser tests drive Debian's chromium (never Playwright's download); as root on a fresh
+# Debian machine this installs it, elsewhere they skip with a note.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium; } || echo "note: no chromium; the browser tests will skip"
+
+test: install-test chromium
 	$(BIN)/pytest -q
 
 lint: install-test
