@@ -27,6 +27,7 @@ from tastemaker.api.experiments import router as experiments_router
 from tastemaker.api.limits import BodyLimitMiddleware
 from tastemaker.api.measure import router as measure_router
 from tastemaker.api.privacy import router as privacy_router
+from tastemaker.api.ratelimit import KeyRateLimiter
 from tastemaker.api.routes import health_router, router
 from tastemaker.demo import STATIC_DIR, DemoInfo
 from tastemaker.engine import Engine
@@ -99,6 +100,9 @@ def create_app(
     )
     app.state.engine = engine
     app.state.keys = KeyCache(engine.store.authenticate)
+    app.state.ratelimit = KeyRateLimiter(
+        engine.settings.rate_limit, engine.settings.redis_url, engine.settings.redis_prefix
+    )
     install_error_handler(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=engine.settings.max_body_bytes)
     app.include_router(router)

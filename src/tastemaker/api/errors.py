@@ -5,7 +5,8 @@ Every error a client can see has the same JSON shape, pinned by ``tests/test_api
     {"error": {"type": "invalid_input", "message": "Input should be ...", "field": "events[3].ts"}}
 
 ``type`` is the snake-cased class name of the :mod:`tastemaker.errors` error (``not_found``,
-``invalid_input``, ``payload_too_large``, ``unauthorized``, ``forbidden``), so clients can branch
+``invalid_input``, ``payload_too_large``, ``unauthorized``, ``forbidden``,
+``too_many_requests`` with a ``Retry-After`` header), so clients can branch
 on it without parsing messages. FastAPI's own validation errors and Starlette's HTTP errors (an
 unknown route, a wrong method) are folded into the same shape here rather than in each route, so
 a route only ever raises and never builds an error response itself.
@@ -25,7 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from tastemaker.errors import TastemakerError
+from tastemaker.errors import TastemakerError, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +86,12 @@ def _snake(name: str) -> str:
 async def handle_error(request: Request, exc: Exception) -> Response:
     """Map any error to the shared JSON shape (registered for every exception class below)."""
     if isinstance(exc, TastemakerError):
-        return error_response(
+        response = error_response(
             exc.status, _snake(type(exc).__name__), exc.message, getattr(exc, "field", None)
         )
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, RequestValidationError):
         return _validation(exc)
     if isinstance(exc, HTTPException):
