@@ -24,6 +24,7 @@ from tastemaker.api.demo import demo_from_env, demo_router
 from tastemaker.api.editorial import router as editorial_router
 from tastemaker.api.errors import install_error_handler
 from tastemaker.api.experiments import router as experiments_router
+from tastemaker.api.headers import SecurityHeadersMiddleware
 from tastemaker.api.limits import BodyLimitMiddleware
 from tastemaker.api.measure import router as measure_router
 from tastemaker.api.privacy import router as privacy_router
@@ -105,6 +106,7 @@ def create_app(
     )
     install_error_handler(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=engine.settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(router)
     app.include_router(experiments_router)
     app.include_router(privacy_router)
