@@ -27,6 +27,7 @@ from tastemaker.api.experiments import router as experiments_router
 from tastemaker.api.headers import SecurityHeadersMiddleware
 from tastemaker.api.limits import BodyLimitMiddleware
 from tastemaker.api.measure import router as measure_router
+from tastemaker.api.ops import router as ops_router
 from tastemaker.api.privacy import router as privacy_router
 from tastemaker.api.ratelimit import KeyRateLimiter
 from tastemaker.api.routes import health_router, router
@@ -113,6 +114,7 @@ def create_app(
     app.include_router(measure_router)
     app.include_router(editorial_router)
     app.include_router(health_router)
+    app.include_router(ops_router)
     app.include_router(delivery_router)
     if demo is not None:
         app.include_router(demo_router(demo))
