@@ -26,6 +26,7 @@ from tastemaker.api.errors import install_error_handler
 from tastemaker.api.experiments import router as experiments_router
 from tastemaker.api.headers import SecurityHeadersMiddleware
 from tastemaker.api.limits import BodyLimitMiddleware
+from tastemaker.api.logs import RequestIdMiddleware, configure_json_logging
 from tastemaker.api.measure import router as measure_router
 from tastemaker.api.ops import router as ops_router
 from tastemaker.api.privacy import router as privacy_router
@@ -108,6 +109,7 @@ def create_app(
     install_error_handler(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=engine.settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # outermost: the id covers everything below
     app.include_router(router)
     app.include_router(experiments_router)
     app.include_router(privacy_router)
@@ -125,5 +127,7 @@ def create_app(
 def create_app_from_env() -> FastAPI:
     """The uvicorn factory: settings, store and engine from ``TASTEMAKER_*`` variables."""
     settings = Settings.from_env()
+    if settings.log_format == "json":
+        configure_json_logging()
     engine = Engine(Store(settings.database_url), settings)
     return create_app(engine, demo=demo_from_env(), owns_engine=True)

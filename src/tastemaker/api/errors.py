@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -100,6 +101,12 @@ async def handle_error(request: Request, exc: Exception) -> Response:
         if exc.headers:
             response.headers.update(exc.headers)
         return response
+    if isinstance(exc, OverflowError | DataError):
+        # A number (or text) past what the database column holds, e.g. an id of 10**30 in a
+        # path: the client's input, not our failure. Bounds on the models catch most; this
+        # net keeps any route a model forgot from answering a 500.
+        log.warning("out-of-range input on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(422, "invalid_input", "a value is out of the accepted range")
     # Starlette re-raises after this response so the server still logs the traceback.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal", "internal server error")
@@ -107,5 +114,12 @@ async def handle_error(request: Request, exc: Exception) -> Response:
 
 def install_error_handler(app: FastAPI) -> None:
     """Route every error class through :func:`handle_error`."""
-    for cls in (TastemakerError, RequestValidationError, HTTPException, Exception):
+    for cls in (
+        TastemakerError,
+        RequestValidationError,
+        HTTPException,
+        OverflowError,
+        DataError,
+        Exception,
+    ):
         app.add_exception_handler(cls, handle_error)
