@@ -88,11 +88,17 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_json_logging(level: int = logging.INFO) -> None:
-    """Send every log record (tastemaker's, uvicorn's, libraries') to stderr as JSON lines."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
+    """Send every log record (tastemaker's, uvicorn's, libraries') to stderr as JSON lines.
+
+    The JSON handler is added to the root logger once; other handlers there (a test runner's
+    capture) are left alone. uvicorn's loggers lose their own plain-text handlers and
+    propagate to it instead.
+    """
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
