@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 from threadpoolctl import threadpool_limits
 
-from tastemaker import progressive
+from tastemaker import metrics, progressive
 from tastemaker.catalog import Catalog
 from tastemaker.editorial import Editorial
 from tastemaker.encoders import Encoder, get_encoder
@@ -473,6 +473,7 @@ class Engine:
                 remembered,
                 keep_text=person is not None and bool(person.consent["memory"]),
             )
+        metrics.observe_answer(answer, self, kind)
         return answer
 
     # -- experiments -----------------------------------------------------------------------------
@@ -698,6 +699,14 @@ class Engine:
             for a in answers
             if a.user_id is None or a.created_at > erased.get((a.workspace_id, a.user_id), never)
         ]
+
+    def buffer_depths(self) -> dict[str, int]:
+        """How many records wait in each write-behind buffer (for the metrics)."""
+        return {
+            "served": len(self._served),
+            "memories": len(self._memories),
+            "answer_logs": len(self._answers),
+        }
 
     def forget_buffered(self, slug: str, user_id: str, *, served: bool = True) -> int:
         """Drop a person from the write-behind buffers (erasure, memory withdrawal).

@@ -7,6 +7,7 @@
      ├── PayloadTooLarge   a body, batch or answer over its limit (413)
      ├── Unauthorized      no key or an unknown key (401)
      ├── Forbidden         a valid key whose scope does not allow the call (403)
+     ├── TooManyRequests   a key over its request rate; ``retry_after`` in seconds (429)
      └── StageError        a pipeline stage failed; the runner turns it into the curated fallback
 
 ``api/errors.py`` maps these to HTTP statuses and ``cli.py`` to exit codes, each in one place.
@@ -59,6 +60,15 @@ class Unauthorized(TastemakerError):
 class Forbidden(TastemakerError):
     status = 403
     exit_code = 4
+
+
+class TooManyRequests(TastemakerError):
+    status = 429
+    exit_code = 5
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class StageError(TastemakerError):

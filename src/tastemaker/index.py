@@ -188,11 +188,11 @@ class VectorIndex:
         and a gap would be a row with no vector.
         """
         new_rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if len(new_rows) == 0:  # before the reshape: (0, -1) has no width to infer
+            return
         vecs = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(new_rows), -1)
         if vecs.shape[1] != self.dim:
             raise ValueError(f"vectors have dim {vecs.shape[1]}, index has {self.dim}")
-        if len(new_rows) == 0:
-            return
         if new_rows.min() < 0:
             raise ValueError("rows must be >= 0")
         # Last write wins within one call, as it would across calls.

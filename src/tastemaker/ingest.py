@@ -40,6 +40,7 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -107,20 +108,29 @@ def _to_epoch(value: object) -> object:
     return dt.timestamp()
 
 
-Timestamp = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_to_epoch)]
+# 1970 to 3000: activity is bucketed by week from the first event to the last, so one event
+# dated in the year 10**8 would make a fit allocate billions of buckets.
+Timestamp = Annotated[
+    float, Field(allow_inf_nan=False, ge=0, le=32_503_680_000), BeforeValidator(_to_epoch)
+]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 AttrScalar = str | bool | int | float
+# Numeric attributes become float32 columns at fit, which also squares them to standardize:
+# past ~1e19 that square is infinite in float32. 1e15 leaves room and still holds any price,
+# count or timestamp in milliseconds.
+_ATTR_MAX = 1e15
 AttrValue = AttrScalar | list[str]
 
 
 def _attr_value(value: object) -> AttrValue:
     """One clear message instead of pydantic's one-line-per-union-member."""
-    if isinstance(value, str | bool | int):
+    if isinstance(value, str | bool):
         return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError("attribute numbers must be finite")
+    if isinstance(value, int | float):
+        # Past _ATTR_MAX a number would turn into infinity at fit and poison every score.
+        if not (isinstance(value, int) or math.isfinite(value)) or abs(value) > _ATTR_MAX:
+            raise ValueError(f"attribute numbers must be finite and within ±{_ATTR_MAX:g}")
         return value
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         return list(value)
@@ -160,7 +170,7 @@ class ItemIn(_In):
     title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
     text: Annotated[str, StringConstraints(max_length=20_000)] = ""
     attributes: Attributes = Field(default_factory=dict)
-    price: Annotated[FiniteFloat, Field(ge=0)] | None = None
+    price: Annotated[FiniteFloat, Field(ge=0, le=_ATTR_MAX)] | None = None
     available: bool = True
     url: Annotated[str, StringConstraints(max_length=2_048)] | None = None
 
@@ -192,6 +202,17 @@ class EventIn(_In):
     event_id: Id | None = None
     request_id: Id | None = None
     context: dict[str, Any] | None = None
+
+    @field_validator("context")
+    @classmethod
+    def _storable_context(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The context is stored as JSON: refuse what JSON storage cannot hold (2**64)."""
+        if value is not None:
+            try:
+                orjson.dumps(value)
+            except TypeError as exc:
+                raise ValueError(f"context cannot be stored as JSON: {exc}") from None
+        return value
 
     @model_validator(mode="after")
     def _derive_event_id(self) -> EventIn:

@@ -10,12 +10,16 @@ the kernel spreads new connections across them evenly.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import socket
 import sys
+import tempfile
+from pathlib import Path
 from types import FrameType
 
 FACTORY = "tastemaker.api.app:create_app_from_env"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # tastemaker.metrics reads it
 
 
 def _socket(host: str, port: int) -> socket.socket:
@@ -51,6 +55,20 @@ def _worker(host: str, port: int, access_log: bool) -> None:
     server.run(sockets=[sock])
 
 
+def _metrics_dir() -> None:
+    """Give the workers one fresh directory for prometheus-client's multiprocess mode.
+
+    Set in the environment before any worker starts (they inherit it and import the metrics
+    after), emptied first so counts from a previous run do not add to this one's.
+    """
+    path = os.environ.get(MULTIPROC_ENV)
+    if not path:
+        path = tempfile.mkdtemp(prefix="tastemaker-metrics-")
+        os.environ[MULTIPROC_ENV] = path
+    for entry in Path(path).glob("*.db"):
+        entry.unlink()
+
+
 def serve(host: str, port: int, workers: int = 1, *, access_log: bool = False) -> None:
     """Serve until interrupted; with ``workers > 1``, one process per worker."""
     if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
@@ -67,6 +85,7 @@ def serve(host: str, port: int, workers: int = 1, *, access_log: bool = False) -
         )
         return
     _socket(host, port).close()  # fail here, once, if the port is taken
+    _metrics_dir()
     ctx = multiprocessing.get_context("spawn")
     procs = [
         ctx.Process(target=_worker, args=(host, port, access_log), name=f"tastemaker-{i}")
@@ -84,4 +103,7 @@ def serve(host: str, port: int, workers: int = 1, *, access_log: bool = False) -
     signal.signal(signal.SIGTERM, stop)
     for p in procs:
         p.join()
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(p.pid)  # type: ignore[no-untyped-call]
     sys.exit(max((p.exitcode or 0) for p in procs))

@@ -27,6 +27,10 @@ class Settings:
     max_body_bytes: int = 1_000_000
     max_batch: int = 10_000
     max_answer_chars: int = 2_000
+    # requests per API key ("N/second", "N/minute"; empty: unlimited), shared through Redis
+    # when redis_url is set (tastemaker.api.ratelimit)
+    rate_limit: str = "600/second"
+    log_format: str = "json"  # "json": one JSON object per line with the request id; "text"
     reload_check_seconds: float = 2.0
     learn_ranker: bool = True  # fit learns the ranker's weights from events (tastemaker.learn)
     # shared bandit state in Redis (the ``redis`` extra; else the database); erasure also
@@ -64,6 +68,8 @@ class Settings:
             encoder=env.get("TASTEMAKER_ENCODER", "static"),
             max_body_bytes=int(env.get("TASTEMAKER_MAX_BODY_BYTES", "1000000")),
             max_batch=int(env.get("TASTEMAKER_MAX_BATCH", "10000")),
+            rate_limit=env.get("TASTEMAKER_RATE_LIMIT", "600/second"),
+            log_format=env.get("TASTEMAKER_LOG_FORMAT", "json").lower(),
             learn_ranker=env.get("TASTEMAKER_LEARN_RANKER", "1").lower() not in _OFF,
             redis_url=env.get("TASTEMAKER_REDIS_URL", ""),
             redis_prefix=env.get("TASTEMAKER_REDIS_PREFIX", "tastemaker:"),

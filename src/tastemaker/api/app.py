@@ -25,9 +25,13 @@ from tastemaker.api.demo import demo_from_env, demo_router
 from tastemaker.api.editorial import router as editorial_router
 from tastemaker.api.errors import install_error_handler
 from tastemaker.api.experiments import router as experiments_router
+from tastemaker.api.headers import SecurityHeadersMiddleware
 from tastemaker.api.limits import BodyLimitMiddleware
+from tastemaker.api.logs import RequestIdMiddleware, configure_json_logging
 from tastemaker.api.measure import router as measure_router
+from tastemaker.api.ops import router as ops_router
 from tastemaker.api.privacy import router as privacy_router
+from tastemaker.api.ratelimit import KeyRateLimiter
 from tastemaker.api.routes import health_router, router
 from tastemaker.api.web import install_cors, web_router
 from tastemaker.demo import STATIC_DIR, DemoInfo
@@ -101,14 +105,20 @@ def create_app(
     )
     app.state.engine = engine
     app.state.keys = KeyCache(engine.store.authenticate)
+    app.state.ratelimit = KeyRateLimiter(
+        engine.settings.rate_limit, engine.settings.redis_url, engine.settings.redis_prefix
+    )
     install_error_handler(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=engine.settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # outermost: the id covers everything below
     app.include_router(router)
     app.include_router(experiments_router)
     app.include_router(privacy_router)
     app.include_router(measure_router)
     app.include_router(editorial_router)
     app.include_router(health_router)
+    app.include_router(ops_router)
     app.include_router(delivery_router)
     app.include_router(web_router)
     app.include_router(catalog_router)
@@ -123,5 +133,7 @@ def create_app(
 def create_app_from_env() -> FastAPI:
     """The uvicorn factory: settings, store and engine from ``TASTEMAKER_*`` variables."""
     settings = Settings.from_env()
+    if settings.log_format == "json":
+        configure_json_logging()
     engine = Engine(Store(settings.database_url), settings)
     return create_app(engine, demo=demo_from_env(), owns_engine=True)

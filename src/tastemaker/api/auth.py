@@ -95,13 +95,17 @@ async def require_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """Any valid key (public or admin); 401 without one or with an unknown one."""
+    """Any valid key (public or admin); 401 without one or with an unknown one, 429 over the
+    key's request rate (:mod:`tastemaker.api.ratelimit`)."""
     if credentials is None:
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
     keys: Any = request.app.state.keys
     caller: Caller | None = await keys.lookup(credentials.credentials)
     if caller is None:
         raise Unauthorized("unknown API key")
+    limiter = getattr(request.app.state, "ratelimit", None)
+    if limiter is not None:  # after the lookup: an unknown key never costs a counter
+        limiter.check(caller.key_id)
     return caller
 
 

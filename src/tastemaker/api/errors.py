@@ -5,7 +5,8 @@ Every error a client can see has the same JSON shape, pinned by ``tests/test_api
     {"error": {"type": "invalid_input", "message": "Input should be ...", "field": "events[3].ts"}}
 
 ``type`` is the snake-cased class name of the :mod:`tastemaker.errors` error (``not_found``,
-``invalid_input``, ``payload_too_large``, ``unauthorized``, ``forbidden``), so clients can branch
+``invalid_input``, ``payload_too_large``, ``unauthorized``, ``forbidden``,
+``too_many_requests`` with a ``Retry-After`` header), so clients can branch
 on it without parsing messages. FastAPI's own validation errors and Starlette's HTTP errors (an
 unknown route, a wrong method) are folded into the same shape here rather than in each route, so
 a route only ever raises and never builds an error response itself.
@@ -22,10 +23,11 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from tastemaker.errors import TastemakerError
+from tastemaker.errors import TastemakerError, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +87,12 @@ def _snake(name: str) -> str:
 async def handle_error(request: Request, exc: Exception) -> Response:
     """Map any error to the shared JSON shape (registered for every exception class below)."""
     if isinstance(exc, TastemakerError):
-        return error_response(
+        response = error_response(
             exc.status, _snake(type(exc).__name__), exc.message, getattr(exc, "field", None)
         )
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, RequestValidationError):
         return _validation(exc)
     if isinstance(exc, HTTPException):
@@ -96,6 +101,12 @@ async def handle_error(request: Request, exc: Exception) -> Response:
         if exc.headers:
             response.headers.update(exc.headers)
         return response
+    if isinstance(exc, OverflowError | DataError):
+        # A number (or text) past what the database column holds, e.g. an id of 10**30 in a
+        # path: the client's input, not our failure. Bounds on the models catch most; this
+        # net keeps any route a model forgot from answering a 500.
+        log.warning("out-of-range input on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(422, "invalid_input", "a value is out of the accepted range")
     # Starlette re-raises after this response so the server still logs the traceback.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal", "internal server error")
@@ -103,5 +114,12 @@ async def handle_error(request: Request, exc: Exception) -> Response:
 
 def install_error_handler(app: FastAPI) -> None:
     """Route every error class through :func:`handle_error`."""
-    for cls in (TastemakerError, RequestValidationError, HTTPException, Exception):
+    for cls in (
+        TastemakerError,
+        RequestValidationError,
+        HTTPException,
+        OverflowError,
+        DataError,
+        Exception,
+    ):
         app.add_exception_handler(cls, handle_error)

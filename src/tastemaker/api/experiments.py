@@ -129,7 +129,7 @@ def holdout_analysis(
     caller: AdminKey,
     event: Annotated[str, Query(min_length=1, max_length=32)] = "purchase",
     kind: Literal["conversion", "value"] = "conversion",
-    planned_units: Annotated[int, Query(gt=0)] = 100_000,
+    planned_units: Annotated[int, Query(gt=0, le=10**12)] = 100_000,
 ) -> Response:
     """Personalized against the holdout on one metric: the incremental value (admin)."""
     engine = get_engine(request)

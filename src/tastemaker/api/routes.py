@@ -51,6 +51,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (404, "No such experience in the key's workspace."),
         (413, "Body or batch over its limit."),
         (422, "Invalid input; `error.field` names the offending field."),
+        (429, "Over the key's request rate; `Retry-After` says when to retry."),
     ]
 }
 _ADMIN_ERRORS = {**_ERRORS, 403: {"model": ErrorOut, "description": "Needs an admin key."}}

@@ -17,7 +17,8 @@ from tastemaker.errors import InvalidInput
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.types import Answer, Captured
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# The local part takes every character RFC 5322 allows unquoted, not only the common ones.
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 # A run of 13-19 digits, optionally split by spaces or dashes: a card number candidate.
 _CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 # Phone numbers: an optional +country code, then 7+ digits with common separators.
@@ -47,7 +48,13 @@ def redact(text: str) -> tuple[str, list[str]]:
 
     def sub_card(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group(0))
-        if 13 <= len(digits) <= 19 and _luhn_ok(digits):
+        # The match may run past the card into a neighbouring number ("4111... 1"): any
+        # 13-19 digit stretch inside it that passes the Luhn check counts.
+        if any(
+            _luhn_ok(digits[i : i + n])
+            for n in range(13, min(19, len(digits)) + 1)
+            for i in range(len(digits) - n + 1)
+        ):
             kinds.append("card")
             return "[card]"
         return m.group(0)
