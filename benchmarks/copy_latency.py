@@ -1,6 +1,6 @@
 """Copy latency: what writing and checking the words adds to an answer.
 
-    python benchmarks/copy_latency.py          # the template copywriter, and the local model if installed
+    python benchmarks/copy_latency.py     # template copywriter, and the local model if installed
     python benchmarks/copy_latency.py --n 5000 --local-n 30
     python benchmarks/copy_latency.py --chat-url http://127.0.0.1:8080/v1 --chat-model smollm2
 
