@@ -196,3 +196,28 @@ def test_key_cache_serves_a_known_key_while_the_store_is_down() -> None:
     assert caller is not None and caller.workspace == "w"
     with pytest.raises(OperationalError):
         asyncio.run(cache.lookup("never-seen"))  # an unknown key is not let in on an outage
+
+
+def test_a_corrupt_vector_index_costs_no_answer_and_mends_on_the_next_change(
+    store: Store, workspace: WorkspaceRecord, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=store.url)
+    encoder = get_encoder("static")
+    engine = Engine(store, settings, encoder=encoder)
+    store.upsert_items(workspace.id, validate_items(ITEMS))
+    engine.save_experience(workspace.slug, SPEC)
+    engine.fit(workspace.slug)
+    vectors = engine.model_dir(workspace.slug) / "index" / "vectors.npy"
+    vectors.write_bytes(b"not an array")
+    # A process starting now cannot load the snapshot: the curated items answer, flagged.
+    fresh = Engine(store, settings, encoder=encoder)
+    answer = fresh.answer(workspace.slug, "mood", text="calm", record=False)
+    assert answer.fallback
+    assert [i.id for i in answer.items] == ["i0", "i1", "i2"]
+    # The next catalog change rebuilds the index instead of failing on it.
+    assert engine.upsert_items(workspace.slug, validate_items([{"id": "x", "title": "X"}])) == 1
+    fresh = Engine(store, settings, encoder=encoder)
+    answer = fresh.answer(workspace.slug, "mood", text="calm", record=False)
+    assert not answer.fallback and answer.items
+    for e in (engine, fresh):
+        e.close()

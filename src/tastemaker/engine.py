@@ -348,7 +348,10 @@ class Engine:
         index = None
         if (self.model_dir(slug) / "index").exists():
             # A private copy: the snapshot being served keeps its own index untouched.
-            index = VectorIndex.load(self.model_dir(slug) / "index")
+            try:
+                index = VectorIndex.load(self.model_dir(slug) / "index")
+            except Exception:  # missing or corrupt files: rebuilt below from the embeddings
+                log.exception("vector index of %s unreadable; rebuilding it", slug)
         catalog = build_catalog(
             slug, version, items, None, self.encoder, previous=previous, previous_index=index
         )
