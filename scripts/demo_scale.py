@@ -26,6 +26,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -75,6 +76,7 @@ def start(
     redis_url: str,
     data_dir: Path,
     extra_env: dict[str, str] | None = None,
+    log: Path | None = None,
 ) -> Shape:
     """Load the demo into the database, fit, and start ``workers`` processes; wait for health."""
     ensure_database(database_url)
@@ -89,7 +91,8 @@ def start(
     }
     cmd = [sys.executable, "-m", "tastemaker", "demo", "--workers", str(workers)]
     cmd += ["--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+    err = None if log is None else log.open("w")  # the workers' logs (stderr)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
     keys: dict[str, str] = {}
     assert proc.stdout is not None
     for line in proc.stdout:  # the demo prints its keys before it starts serving
@@ -141,19 +144,23 @@ def check_propagation(shape: Shape, rounds: int = 20, limit: float = 10.0) -> fl
         return time.monotonic() - t0
 
 
-def _spec_with_question(shape: Shape, key: str, question: str) -> dict[str, object]:
-    """The stored spec of ``key`` (read straight from the database) with a new question."""
+def stored_spec(database_url: str, key: str) -> dict[str, Any]:
+    """The demo's stored spec of ``key``, read straight from the database."""
     from tastemaker.store import Store
 
-    store = Store(shape.database_url)
+    store = Store(database_url)
     try:
         ws = store.get_workspace("demo")
         assert ws is not None
         rec = store.get_experience(ws.id, key)
         assert rec is not None
-        spec = dict(rec.spec)
+        return dict(rec.spec)
     finally:
         store.close()
+
+
+def _spec_with_question(shape: Shape, key: str, question: str) -> dict[str, Any]:
+    spec = stored_spec(shape.database_url, key)
     spec["prompt"] = {**dict(spec["prompt"]), "question": question}
     return spec
 
