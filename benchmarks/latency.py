@@ -8,8 +8,9 @@
 Prints p50/p99 per mode and size. With ``--burst K`` each offered rate R is followed by a burst
 at K x R for ``--burst-seconds`` (30 s): a flash sale on top of the sustained load.
 
-The catalog is generated (seeded) with the demo's vocabulary scaled up: texts, genres, moods, decades, prices, and users with histories, so every stage
-(semantic, lexical, CF, rules, diversity) does real work. Nothing here asserts: it measures.
+The catalog is generated (seeded) with the demo's vocabulary scaled up: texts, genres, moods,
+decades, prices, and users with histories, so every stage (semantic, lexical, CF, rules,
+diversity) does real work. Nothing here asserts: it measures.
 """
 
 from __future__ import annotations
