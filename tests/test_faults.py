@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
+from tastemaker import event_buffer
 from tastemaker.api import create_app
 from tastemaker.api.auth import KeyCache
 from tastemaker.encoders import get_encoder
@@ -63,6 +64,12 @@ def stored_events(store: Store, ws: WorkspaceRecord) -> int:
     with store.engine.connect() as conn:
         q = select(func.count()).where(events_table.c.workspace_id == ws.id)
         return int(conn.execute(q).scalar_one())
+
+
+@pytest.fixture(autouse=True)
+def _retry_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No pause between write attempts: the tests bring the store back instantly."""
+    monkeypatch.setattr(event_buffer, "RETRY_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -145,6 +152,22 @@ def test_other_errors_reach_the_caller_and_the_buffer_is_bounded() -> None:
     with pytest.raises(StoreUnavailable):
         buf.submit("w", batch(6, 6))
     assert buf.pending == 6  # the refused batch is the client's to re-send; the kept one stays
+
+
+def test_requests_during_an_outage_do_not_each_try_the_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(event_buffer, "RETRY_SECONDS", 60.0)
+    attempts: list[int] = []
+
+    def down(slug: str, events: Any) -> int:
+        attempts.append(len(events))
+        raise OperationalError("INSERT", {}, ConnectionRefusedError())
+
+    buf = EventBuffer(down)
+    for k in range(5):
+        assert buf.submit("w", batch(k, 1)).buffered == 1
+    assert attempts == [1]  # the first batch's own write failed: the others wait a pause
 
 
 def test_api_answers_and_buffers_while_the_store_is_down(

@@ -202,8 +202,10 @@ class Engine:
         except Exception as exc:
             if hit is None or not is_store_down(exc):
                 raise
-            # The store is restarting: the last version seen still answers the person.
+            # The store is restarting: the last version seen still answers the person, and
+            # the store is asked again after another TTL, not on every request.
             log.warning("store unavailable; serving experience %r as last seen", key)
+            self._specs[(slug, key)] = (now, hit[1], hit[2])
             return hit[1], hit[2]
         if rec is None:
             raise NotFound(f"experience {key!r} does not exist")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from tastemaker.ingest import EventIn
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_EVENTS = 1_000_000
+RETRY_SECONDS = 0.5  # after a failed write, requests keep buffering this long without trying
 
 
 class StoreUnavailable(TastemakerError):
@@ -75,6 +77,7 @@ class EventBuffer:
         # One writer at a time drains, so batches are written in the order they came.
         self._drain_lock = threading.Lock()
         self.written_later = 0  # events written by a drain, for the fault drill and metrics
+        self._retry_at = 0.0
 
     @property
     def pending(self) -> int:
@@ -90,13 +93,20 @@ class EventBuffer:
         except Exception as exc:
             if not is_store_down(exc):
                 raise
+            self._retry_at = time.monotonic() + RETRY_SECONDS
             log.warning("store unavailable; buffering %d events: %s", len(events), exc)
             return self._keep(slug, events)
 
     def drain(self) -> bool:
-        """Write what waits, oldest first; True when nothing is left. Never raises."""
+        """Write what waits, oldest first; True when nothing is left. Never raises.
+
+        Within ``RETRY_SECONDS`` of a failed write it does not try (a request arriving during
+        an outage should not pay for a connection attempt each time).
+        """
         if not self._count:
             return True
+        if time.monotonic() < self._retry_at:
+            return False
         with self._drain_lock:
             while True:
                 with self._lock:
@@ -109,6 +119,7 @@ class EventBuffer:
                     written = True
                 except Exception as exc:
                     if is_store_down(exc):
+                        self._retry_at = time.monotonic() + RETRY_SECONDS
                         return False
                     # Not a connection problem: this batch can never be written; keeping it
                     # would block every batch behind it forever. Logged loudly with its size.

@@ -77,7 +77,9 @@ class KeyCache:
         except Exception as exc:
             if hit is None or not is_store_down(exc):
                 raise
-            # The store is restarting: a key that was valid a moment ago keeps answering.
+            # The store is restarting: a key that was valid a moment ago keeps answering (and
+            # the store is asked again after one more TTL, not on every request).
+            self._entries[digest] = (hit[0], now + self._ttl)
             return hit[0]
         if record is None:
             self._entries.pop(digest, None)
