@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo test lint bench install install-test clean chromium
+.PHONY: demo demo-scale fault-drill test lint bench install install-test clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ install-test: $(VENV)/.installed-test
 
 demo: install
 	$(BIN)/tastemaker demo --port $(PORT)
+
+# Several worker processes on PostgreSQL with Redis (README: "Scale-out"); WORKERS=3 by default.
+demo-scale: install
+	$(BIN)/python scripts/demo_scale.py --workers $(or $(WORKERS),3) --port $(PORT)
+
+# Stops and restarts PostgreSQL under load (README: "Faults"); needs pg_ctlcluster rights.
+fault-drill: install
+	$(BIN)/python scripts/fault_drill.py
+
 
 # The browser tests drive Debian's chromium (never Playwright's download); as root on a fresh
 # Debian machine this installs it, elsewhere they skip with a note.

@@ -3,10 +3,14 @@
     python benchmarks/latency.py                      # both sizes, in-process and HTTP
     python benchmarks/latency.py --sizes 100000 --no-http
     python benchmarks/latency.py --sizes 100000 --http-only --workers 2 --clients 32
+    python benchmarks/latency.py --sizes 100000 --http-only --rates 100 --burst 5  # + a burst
 
-Prints p50/p99 per mode and size. The catalog is generated (seeded) with the demo's vocabulary
-scaled up: texts, genres, moods, decades, prices, and users with histories, so every stage
-(semantic, lexical, CF, rules, diversity) does real work. Nothing here asserts: it measures.
+Prints p50/p99 per mode and size. With ``--burst K`` each offered rate R is followed by a burst
+at K x R for ``--burst-seconds`` (30 s): a flash sale on top of the sustained load.
+
+The catalog is generated (seeded) with the demo's vocabulary scaled up: texts, genres, moods,
+decades, prices, and users with histories, so every stage (semantic, lexical, CF, rules,
+diversity) does real work. Nothing here asserts: it measures.
 """
 
 from __future__ import annotations
@@ -395,6 +399,8 @@ def over_http(
     clients: int,
     seconds: float,
     rates: tuple[float, ...] = (500.0,),
+    burst: float = 0.0,
+    burst_seconds: float = 30.0,
 ) -> None:
     store = Store(settings.database_url)
     key = store.create_api_key("bench", "public")
@@ -445,6 +451,16 @@ def over_http(
             for rate in rates:
                 paced = _wrk(url, key, bodies, clients, seconds, rate)
                 print(head + f"offered {rate:.0f}/s: " + paced, flush=True)
+                if burst:
+                    # More connections for the burst: a paced connection cannot exceed one
+                    # request per its own delay, so the offered rate needs them.
+                    more = int(clients * burst)
+                    hot = _wrk(url, key, bodies, more, burst_seconds, rate * burst)
+                    print(
+                        head + f"burst {burst:g}x = {rate * burst:.0f}/s for "
+                        f"{burst_seconds:.0f} s, {more} connections: " + hot,
+                        flush=True,
+                    )
         else:
             asyncio.run(_load(url, key, bodies, clients, 3.0))
             lat, errors, elapsed = asyncio.run(_load(url, key, bodies, clients, seconds))
@@ -473,6 +489,8 @@ def main() -> None:
     ap.add_argument(
         "--rates", type=float, nargs="*", default=[500.0], help="offered loads to pace at (wrk)"
     )
+    ap.add_argument("--burst", type=float, default=0.0, help="after each rate, K x it (wrk)")
+    ap.add_argument("--burst-seconds", type=float, default=30.0)
     args = ap.parse_args()
     for n in args.sizes:
         root = Path(tempfile.mkdtemp(prefix=f"tm-bench-{n}-"))
@@ -483,7 +501,16 @@ def main() -> None:
                 in_process(engine, n, args.requests)
             engine.close()
             if not args.no_http:
-                over_http(settings, n, args.workers, args.clients, args.seconds, tuple(args.rates))
+                over_http(
+                    settings,
+                    n,
+                    args.workers,
+                    args.clients,
+                    args.seconds,
+                    tuple(args.rates),
+                    args.burst,
+                    args.burst_seconds,
+                )
         finally:
             shutil.rmtree(root, ignore_errors=True)
 

@@ -424,10 +424,10 @@ def test_events_batch(env: Env) -> None:
     ]
     r = env.client.post("/v1/events", json={"events": events}, headers=env.pub)
     assert r.status_code == 200, r.text
-    assert r.json() == {"stored": 3, "received": 3}
+    assert r.json() == {"stored": 3, "received": 3, "buffered": 0}
     # Re-sent (no event ids): derived ids make it idempotent.
     r = env.client.post("/v1/events", json={"events": events}, headers=env.pub)
-    assert r.json() == {"stored": 0, "received": 3}
+    assert r.json() == {"stored": 0, "received": 3, "buffered": 0}
     assert env.store.count_events(env.ws.id) == before + 3
 
 

@@ -27,6 +27,7 @@ from tastemaker.catalog import Catalog
 from tastemaker.editorial import Editorial
 from tastemaker.encoders import Encoder, get_encoder
 from tastemaker.errors import InvalidInput, NotFound
+from tastemaker.event_buffer import EventBuffer, Submitted, is_store_down
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.fit import EventData, ItemData, build_catalog
 from tastemaker.index import VectorIndex
@@ -91,6 +92,8 @@ class Engine:
         self.experiments = ExperimentService(store, self.settings)
         self._variant_specs: dict[tuple[str, str, int, str, str], ExperienceSpec] = {}
         self.editorial = Editorial(store, self.settings)
+        # Events the store could not take (it is restarting): written by the flusher later.
+        self.event_buffer = EventBuffer(self.insert_events)
         # One BLAS thread: a request's mat-vecs are far too small to gain from a second thread,
         # and with several workers per core the threads only wait on each other.
         threadpool_limits(limits=1, user_api="blas")
@@ -125,6 +128,8 @@ class Engine:
     def close(self) -> None:
         self._stop.set()
         self.flush()
+        if not self.event_buffer.drain():
+            log.error("closing with %d events the store never took", self.event_buffer.pending)
         if self._flusher is not None:
             self._flusher.join(timeout=2)
 
@@ -192,7 +197,16 @@ class Engine:
         hit = self._specs.get((slug, key))
         if hit is not None and now - hit[0] < SPEC_TTL_SECONDS:
             return hit[1], hit[2]
-        rec = self.store.get_experience(self.workspace(slug).id, key)
+        try:
+            rec = self.store.get_experience(self.workspace(slug).id, key)
+        except Exception as exc:
+            if hit is None or not is_store_down(exc):
+                raise
+            # The store is restarting: the last version seen still answers the person, and
+            # the store is asked again after another TTL, not on every request.
+            log.warning("store unavailable; serving experience %r as last seen", key)
+            self._specs[(slug, key)] = (now, hit[1], hit[2])
+            return hit[1], hit[2]
         if rec is None:
             raise NotFound(f"experience {key!r} does not exist")
         spec = ExperienceSpec.model_validate(rec.spec)
@@ -223,7 +237,14 @@ class Engine:
             loaded = self._catalogs.get(slug)
             if loaded is not None and now - loaded.checked_at < self.settings.reload_check_seconds:
                 return loaded.catalog
-            version = self.store.catalog_version(self.workspace(slug).id)
+            try:
+                version = self.store.catalog_version(self.workspace(slug).id)
+            except Exception as exc:
+                if loaded is None or not is_store_down(exc):
+                    raise
+                log.warning("store unavailable; keeping catalog %s as loaded", slug)
+                loaded.checked_at = now
+                return loaded.catalog
             if loaded is not None and loaded.catalog.version >= version:
                 loaded.checked_at = now
                 return loaded.catalog
@@ -329,7 +350,10 @@ class Engine:
         index = None
         if (self.model_dir(slug) / "index").exists():
             # A private copy: the snapshot being served keeps its own index untouched.
-            index = VectorIndex.load(self.model_dir(slug) / "index")
+            try:
+                index = VectorIndex.load(self.model_dir(slug) / "index")
+            except Exception:  # missing or corrupt files: rebuilt below from the embeddings
+                log.exception("vector index of %s unreadable; rebuilding it", slug)
         catalog = build_catalog(
             slug, version, items, None, self.encoder, previous=previous, previous_index=index
         )
@@ -345,6 +369,14 @@ class Engine:
         if any(e.type == journey.IDENTIFY for e in events):
             self.flush()  # buffered results of the anonymous id must move with the rest
         return self.store.insert_events(ws_id, journey.prepare(self.store, ws_id, events))
+
+    def submit_events(self, slug: str, events: Sequence[EventIn]) -> Submitted:
+        """Store a batch, or keep it in this process while the store is down (the API's way)."""
+        self.workspace(slug)  # an unknown workspace is the caller's error, not the store's
+        done = self.event_buffer.submit(slug, events)
+        if done.buffered and self._flusher is None:
+            self._start_flusher()
+        return done
 
     def identify(self, slug: str, anonymous_id: str, user_id: str) -> int:
         """Link an anonymous id to the person's user id after login; returns events moved.
@@ -639,6 +671,7 @@ class Engine:
     def _flush_loop(self) -> None:
         checked = 0.0
         while not self._stop.wait(SERVED_FLUSH_SECONDS):
+            self.event_buffer.drain()
             self.flush()
             if time.monotonic() - checked >= ERASURE_CHECK_SECONDS:
                 checked = time.monotonic()

@@ -25,6 +25,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from tastemaker.errors import Forbidden, Unauthorized
+from tastemaker.event_buffer import is_store_down
 from tastemaker.store import ApiKeyRecord
 
 DEFAULT_TTL_SECONDS = 30.0
@@ -71,7 +72,15 @@ class KeyCache:
         if hit is not None and hit[1] > now:
             return hit[0]
         # The store is synchronous; keep the event loop free while it talks to the database.
-        record = await run_in_threadpool(self._authenticate, raw)
+        try:
+            record = await run_in_threadpool(self._authenticate, raw)
+        except Exception as exc:
+            if hit is None or not is_store_down(exc):
+                raise
+            # The store is restarting: a key that was valid a moment ago keeps answering (and
+            # the store is asked again after one more TTL, not on every request).
+            self._entries[digest] = (hit[0], now + self._ttl)
+            return hit[0]
         if record is None:
             self._entries.pop(digest, None)
             return None

@@ -154,6 +154,9 @@ class SavedOut(BaseModel):
 class EventsOut(BaseModel):
     stored: int = Field(description="Newly stored; re-sent events (same event_id) are skipped.")
     received: int
+    buffered: int = Field(
+        0, description="Kept by the server while the store is unavailable; written when back."
+    )
 
 
 class ItemsOut(BaseModel):

@@ -156,13 +156,23 @@ async def answer(request: Request, key: ExperienceKey, body: AnswerIn, caller: A
 @router.post(
     "/events",
     response_model=None,
-    responses={200: {"model": EventsOut}, **_ERRORS},
+    responses={
+        200: {"model": EventsOut},
+        202: {"model": EventsOut, "description": "Store unavailable: kept, written when back."},
+        503: {"model": ErrorOut, "description": "Store unavailable and the buffer is full."},
+        **_ERRORS,
+    },
     tags=["data"],
 )
 def post_events(request: Request, body: EventsIn, caller: EventsCaller) -> Response:
-    """Record a batch of events (views, clicks, purchases...); re-sent events are skipped."""
-    stored = get_engine(request).insert_events(caller.workspace, body.events)
-    return json_response({"stored": stored, "received": len(body.events)})
+    """Record a batch of events (views, clicks, purchases...); re-sent events are skipped.
+
+    While the store is unavailable the batch is kept by the server and written once it is
+    back (202, ``buffered``); re-sending it then is harmless.
+    """
+    done = get_engine(request).submit_events(caller.workspace, body.events)
+    data = {"stored": done.stored, "received": len(body.events), "buffered": done.buffered}
+    return json_response(data, 202 if done.buffered else 200)
 
 
 @router.post(
