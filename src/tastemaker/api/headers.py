@@ -9,8 +9,9 @@ script by hash) sets its own and the middleware leaves it alone.
 The policies, by page:
 
 - the report and any other HTML the API renders: nothing but inline styles and ``data:``
-  images, no framing (``frame-ancestors 'none'``): it is an admin page, and clickjacking an
-  admin is the attack framing would enable;
+  images, framed only by this origin (the console shows the report in a frame): it is an admin
+  page, and clickjacking an admin from another site is the attack framing would enable;
+- ``/console``: its own script file and calls to this API only, never framed;
 - ``/docs`` and ``/redoc``: FastAPI's pages load their assets from the jsDelivr CDN and start
   them with an inline script, so those are allowed there and nowhere else.
 """
@@ -21,7 +22,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTML_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+# The console: its own script file, calls to this API, the report page in a frame; nothing
+# from elsewhere, and no one else may frame it.
+CONSOLE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-src 'self'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
 )
 DOCS_POLICY = (
     "default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
@@ -42,7 +50,13 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = (DOCS_POLICY if scope["path"] in _DOCS_PATHS else HTML_POLICY).encode()
+        path = scope["path"]
+        if path in _DOCS_PATHS:
+            policy = DOCS_POLICY.encode()
+        elif path == "/console" or path.startswith("/console/"):
+            policy = CONSOLE_POLICY.encode()
+        else:
+            policy = HTML_POLICY.encode()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
