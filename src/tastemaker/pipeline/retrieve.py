@@ -47,6 +47,17 @@ def _top(scores: FloatArray, k: int, rows: IndexArray | None = None) -> IndexArr
     return np.asarray(out, dtype=np.int32)
 
 
+def lookup(sparse_row: tuple[IndexArray, FloatArray], rows: IndexArray) -> FloatArray:
+    """Values of a (sorted rows, values) pair at ``rows`` (0 where absent)."""
+    keys, vals = sparse_row
+    out = np.zeros(len(rows), dtype=np.float32)
+    if len(keys):
+        pos = np.minimum(np.searchsorted(keys, rows), len(keys) - 1)
+        hit = keys[pos] == rows
+        out[hit] = vals[pos[hit]]
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class TextHits:
     """What the answer's words alone retrieve: semantic neighbours and BM25 matches.
@@ -62,13 +73,7 @@ class TextHits:
 
     def lexical(self, rows: IndexArray) -> FloatArray:
         """BM25 score of each of ``rows`` (0 where the words do not occur)."""
-        out = np.zeros(len(rows), dtype=np.float32)
-        if len(self.lexical_rows):
-            pos = np.searchsorted(self.lexical_rows, rows)
-            pos = np.minimum(pos, len(self.lexical_rows) - 1)
-            hit = self.lexical_rows[pos] == rows
-            out[hit] = self.lexical_scores[pos[hit]]
-        return out
+        return lookup((self.lexical_rows, self.lexical_scores), rows)
 
 
 _HITS: OrderedDict[tuple[int, int, str, tuple[str, ...]], TextHits] = OrderedDict()
@@ -186,17 +191,6 @@ def recent_similarity(cf: CFModel, rows: IndexArray, recent: IndexArray) -> Floa
     return out
 
 
-def _lookup(sparse_row: tuple[IndexArray, FloatArray], rows: IndexArray) -> FloatArray:
-    """Values of a (sorted rows, values) pair at ``rows`` (0 where absent)."""
-    keys, vals = sparse_row
-    out = np.zeros(len(rows), dtype=np.float32)
-    if len(keys):
-        pos = np.minimum(np.searchsorted(keys, rows), len(keys) - 1)
-        hit = keys[pos] == rows
-        out[hit] = vals[pos[hit]]
-    return out
-
-
 def covisited(cf: CFModel, recent: IndexArray) -> tuple[IndexArray, FloatArray]:
     """Items taken together with the person's latest picks (item-kNN), newer picks counting more:
     the rows and their summed co-visitation."""
@@ -261,7 +255,7 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
         "recent": zeros
         if cf is None or user_vec is None
         else recent_similarity(cf, rows, profile.recent),
-        "covisit": zeros if covisit is None else _lookup(covisit, rows),
+        "covisit": zeros if covisit is None else lookup(covisit, rows),
         "popularity": catalog.popularity[rows].astype(np.float32),
         "trend": zeros if trend is None else trend[rows],
         "fresh": zeros
