@@ -48,6 +48,19 @@ def test_negation_by_a_word_that_is_not_the_value_name() -> None:
         assert "Action" in genres(it.id)
 
 
+def test_a_word_that_means_a_value_prefers_it_without_filtering() -> None:
+    a = answer("something scary and romantic, no comedy", output={"size": 6})
+    intent = a.intent
+    assert intent is not None
+    assert set(intent.preferred.get("genres", [])) == {"Horror", "Romance"}
+    assert intent.required == {}  # a guess never filters
+    assert "Comedy" not in intent.preferred.get("genres", [])  # negated: excluded, not preferred
+    top = genres(a.items[0].id)
+    assert "Horror" in top or "Romance" in top
+    # words far from every value prefer nothing
+    assert answer("tonight after work", output={"size": 3}).intent.preferred == {}  # type: ignore[union-attr]
+
+
 def test_decade_and_genre_are_hard_constraints() -> None:
     a = answer("a comedy from the 90s", output={"size": 3})
     assert len(a.items) == 3

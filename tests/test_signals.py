@@ -11,7 +11,7 @@ from scipy import sparse
 
 from pipeline_fixtures import film_catalog, film_events, film_spec, new_answer
 from tastemaker import learn
-from tastemaker.activity import BUCKET_SECONDS, Activity, covisitation
+from tastemaker.activity import BUCKET_SECONDS, Activity, covisitation, sequences
 from tastemaker.catalog import Catalog
 from tastemaker.encoders import get_encoder
 from tastemaker.fit import EventData
@@ -81,14 +81,36 @@ def test_covisitation_links_items_taken_by_the_same_people() -> None:
     assert max(s[r].nnz for r in range(5)) <= 2
 
 
+def test_sequences_count_what_people_pick_next() -> None:
+    # three people pick 0 then 1 then 2; one picks 3 then 0; item 4 comes long after
+    users = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3])
+    items = np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 3, 0, 4])
+    stamps = np.array([1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 50], dtype=float)
+    s = sequences(users, items, stamps, 5, window=1)
+    assert s.shape == (5, 5)
+    assert s[0, 1] > 0 and s[1, 0] == 0  # after, not before
+    assert int(np.argmax(s[0].toarray())) == 1
+    assert int(np.argmax(s[1].toarray())) == 2
+    assert s[2].nnz == 0  # nobody picked anything after 2 (never paired across people)
+    assert s.diagonal().sum() == 0
+    # a wider window also pairs a pick with the one after next, at half the weight
+    wide = sequences(users, items, stamps, 5, window=2)
+    assert wide[0, 2] > 0 and wide[0, 2] < wide[0, 1]
+
+
 def test_profile_keeps_the_latest_picks_newest_first() -> None:
     catalog = film_catalog()
     ids = catalog.ids
     events = [EventData("p", ids[j], "rating", 4.5, T0 + j * 100) for j in range(6)]
-    events.append(EventData("p", ids[6], "rating", 1.0, T0 + 10_000))  # disliked: not a pick
+    # rated low: still watched (a pick, the weakest), unlike an explicit dislike
+    events.append(EventData("p", ids[6], "rating", 1.0, T0 + 10_000))
+    events.append(EventData("p", ids[7], "rating", 5.0, T0 + 20_000))
+    events.append(EventData("p", ids[7], "dislike", None, T0 + 30_000))
     profile = enrich.build_profile("p", events, catalog, RequestContext())
-    assert [ids[r] for r in profile.recent] == [ids[j] for j in reversed(range(6))]
-    assert profile.now == T0 + 10_000
+    assert [ids[r] for r in profile.recent] == [ids[6]] + [ids[j] for j in reversed(range(6))]
+    assert ids[int(profile.history[-1])] == ids[6]  # the weakest pick
+    assert ids[7] not in [ids[r] for r in profile.history]
+    assert profile.now == T0 + 30_000
 
 
 def test_related_words_never_name_the_value_itself() -> None:

@@ -190,3 +190,71 @@ def covisitation(user_items: sparse.csr_matrix, k: int = COVISIT_K) -> sparse.cs
     return sparse.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
     )
+
+
+SEQUENCE_WINDOW = 10  # how many later picks of the same person count as "picked next"
+
+
+def _top_k_rows(m: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
+    """Keep each row's ``k`` largest entries."""
+    n = m.shape[0]
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    for r in range(n):
+        start, end = m.indptr[r], m.indptr[r + 1]
+        if start == end:
+            continue
+        c, v = m.indices[start:end], m.data[start:end]
+        if len(c) > k:
+            top = np.argpartition(-v, k - 1)[:k]
+            c, v = c[top], v[top]
+        rows.append(np.full(len(c), r, dtype=np.int64))
+        cols.append(c.astype(np.int64))
+        vals.append(v.astype(np.float32))
+    if not rows:
+        return sparse.csr_matrix(m.shape, dtype=np.float32)
+    return sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=m.shape
+    )
+
+
+def sequences(
+    users: np.ndarray,
+    items: np.ndarray,
+    stamps: np.ndarray,
+    n_items: int,
+    window: int = SEQUENCE_WINDOW,
+    k: int = COVISIT_K,
+) -> sparse.csr_matrix:
+    """Item x item: how often people picked the column item soon *after* the row item.
+
+    Co-visitation counts a whole history at once; what a person picks next depends much more on
+    what they picked last (a series watched in order, one shopping trip, a listening session).
+    Each person's picks are put in time order and every pick is paired with the next
+    ``window`` ones, the d-th later pick counting 1/d; counts are normalised by both items'
+    overall counts (cosine-like, so popular items do not dominate) and the top ``k`` kept per
+    item. Memory follows ``events x window`` pairs.
+    """
+    users = np.asarray(users)
+    items = np.asarray(items, dtype=np.int64)
+    order = np.lexsort((np.asarray(stamps), users))
+    u, it = users[order], items[order]
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    for d in range(1, window + 1):
+        same = u[:-d] == u[d:]
+        rows.append(it[:-d][same])
+        cols.append(it[d:][same])
+        vals.append(np.full(int(same.sum()), 1.0 / d, dtype=np.float32))
+    m = sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n_items, n_items),
+    )
+    m.sum_duplicates()
+    m.setdiag(0)
+    m.eliminate_zeros()
+    count = np.bincount(items, minlength=n_items).astype(np.float32)
+    norm = sparse.diags(1.0 / np.sqrt(np.maximum(count, 1.0)))
+    return _top_k_rows((norm @ m @ norm).tocsr(), k)

@@ -101,6 +101,8 @@ class CFModel:
     neighbours: IndexArray
     # (n_items, n_items) sparse: each item's top co-visited items with their cosine (item-kNN)
     covisit: sparse.csr_matrix | None = None
+    # (n_items, n_items) sparse: what people picked soon after each item (activity.sequences)
+    sequence: sparse.csr_matrix | None = None
 
     def user_vector(self, rows: IndexArray, weights: FloatArray) -> FloatArray | None:
         """Least-squares user factors for the given interactions (Hu, Koren & Volinsky 2008)."""
@@ -229,6 +231,8 @@ class Catalog:
             arrays["cf_neighbours"] = self.cf.neighbours
             if self.cf.covisit is not None:
                 sparse.save_npz(tmp / "covisit.npz", self.cf.covisit)
+            if self.cf.sequence is not None:
+                sparse.save_npz(tmp / "sequence.npz", self.cf.sequence)
         np.savez(tmp / "arrays.npz", **arrays)
         if self.activity is not None:
             sparse.save_npz(tmp / "activity.npz", self.activity.counts)
@@ -267,10 +271,12 @@ class Catalog:
         cf = None
         if meta["cf"] is not None:
             covisit_file = folder / "covisit.npz"
+            sequence_file = folder / "sequence.npz"
             cf = make_cf(
                 arrays["cf_items"],
                 neighbours=arrays["cf_neighbours"],
                 covisit=sparse.load_npz(covisit_file).tocsr() if covisit_file.exists() else None,
+                sequence=sparse.load_npz(sequence_file).tocsr() if sequence_file.exists() else None,
                 **meta["cf"],
             )
         activity = None
@@ -310,6 +316,7 @@ def make_cf(
     alpha: float,
     neighbours: IndexArray | None = None,
     covisit: sparse.csr_matrix | None = None,
+    sequence: sparse.csr_matrix | None = None,
 ) -> CFModel:
     """Wrap ALS item factors with what the per-user solve and CF retrieval need."""
     f = np.ascontiguousarray(item_factors, dtype=np.float32)
@@ -323,6 +330,7 @@ def make_cf(
         alpha=alpha,
         neighbours=neighbours,
         covisit=covisit,
+        sequence=sequence,
     )
 
 

@@ -113,6 +113,7 @@ class RankingWeights(_Strict):
     cf: float = 0.8
     recent: float = 0.4
     covisit: float = 0.4
+    sequence: float = 0.4
     prompt_history: float = 0.4
     affinity: float = 0.4
     popularity: float = 0.2

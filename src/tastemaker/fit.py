@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
-from tastemaker.activity import Activity, covisitation
+from tastemaker.activity import Activity, covisitation, sequences
 from tastemaker.catalog import Catalog, CategoricalAttribute, CFModel, make_cf
 from tastemaker.encoders import Encoder
 from tastemaker.index import VectorIndex
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 # How strongly each event type says "this person wants this". Ratings are scaled by their value
 # (see ``event_weight``); types not listed count as a weak positive. Negative signals (skips,
-# low ratings) are not positives: they neither train CF nor raise popularity.
+# dislikes) are not positives: they neither train CF nor raise popularity.
 EVENT_WEIGHTS: dict[str, float] = {
     "purchase": 4.0,
     "add_to_cart": 2.0,
@@ -68,8 +68,11 @@ def event_weight(kind: str, value: float | None) -> float:
     if kind == "rating":
         if value is None:
             return 1.0
-        # 5-star scale: 5 -> 2.0, 4 -> 1.2, 3 -> 0.4, 2.5 and below -> 0
-        return max(0.0, (value - 2.5) / 1.25)
+        # A rating says first that the person took the item (watched, read, bought): that much
+        # is a view, whatever the stars; the stars above the middle of a 5-star scale add how
+        # much they liked it: 5 -> 2.5, 4 -> 1.7, 3 -> 0.9, 2.5 and below -> 0.5. Which items
+        # someone takes predicts what they take next even when they did not love them.
+        return EVENT_WEIGHTS["view"] + max(0.0, (value - 2.5) / 1.25)
     return EVENT_WEIGHTS.get(kind, 0.5)
 
 
@@ -203,19 +206,25 @@ def _carry_over(
     # lists stay valid; new items have none until the next fit.
     neighbours = np.full((len(ids), previous.cf.neighbours.shape[1]), -1, dtype=np.int32)
     neighbours[hit] = previous.cf.neighbours[old[hit]]
-    covisit = None
-    if previous.cf.covisit is not None:
-        # Known rows keep their numbers, so the matrix only grows (new items: no neighbours).
-        covisit = previous.cf.covisit.copy()
-        covisit.resize((len(ids), len(ids)))
+    # Known rows keep their numbers, so these matrices only grow (new items: no neighbours).
+    covisit, sequence = (_grown(m, len(ids)) for m in (previous.cf.covisit, previous.cf.sequence))
     cf = make_cf(
         factors,
         regularization=previous.cf.regularization,
         alpha=previous.cf.alpha,
         neighbours=neighbours,
         covisit=covisit,
+        sequence=sequence,
     )
     return popularity, cf, activity
+
+
+def _grown(m: sparse.csr_matrix | None, n: int) -> sparse.csr_matrix | None:
+    if m is None:
+        return None
+    out = m.copy()
+    out.resize((n, n))
+    return out
 
 
 def _stemmer() -> Any:
@@ -358,6 +367,7 @@ def learn_from_events(
             regularization=ALS_REGULARIZATION,
             alpha=ALS_ALPHA,
             covisit=covisitation(ui),
+            sequence=sequences(np.asarray(u_idx), np.asarray(i_idx), ts, n_items),
         )
     return popularity.astype(np.float32), cf, activity
 

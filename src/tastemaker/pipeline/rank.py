@@ -13,6 +13,7 @@ inferred from the answer's closeness to the value names), ``cf`` (collaborative 
 the person's history), ``recent`` (closeness to the person's latest picks), ``prompt_history``
 (closeness to the person's own past picks that fit this answer: where the prompt and the history
 meet), ``covisit`` (taken together with the person's latest picks by other people: item-kNN),
+``sequence`` (what other people picked soon after the person's latest picks),
 ``affinity`` (the person's taste for the item's attribute values), ``popularity`` and
 ``trend`` (how wanted the item was in the weeks up to the person's "now") and ``fresh`` (how
 new it was then).
@@ -38,6 +39,7 @@ SIGNALS = (
     "cf",
     "recent",
     "covisit",
+    "sequence",
     "prompt_history",
     "affinity",
     "popularity",
@@ -241,10 +243,13 @@ def _reason(
         return f"because you liked {liked}" if liked else "popular with people like you"
     if signal == "recent":
         liked = _closest(catalog, row, profile.recent[:10])
-        return f"you recently liked {liked}" if liked else None
+        return f"like {liked}, which you picked lately" if liked else None
     if signal == "covisit":
         liked = _closest(catalog, row, profile.recent[:10])
-        return f"people who liked {liked} picked it too" if liked else None
+        return f"people who picked {liked} picked it too" if liked else None
+    if signal == "sequence":
+        liked = _closest(catalog, row, profile.recent[:10])
+        return f"people who picked {liked} went on to pick it" if liked else None
     if signal == "prompt_history":
         seeds = cast(tuple[IndexArray, FloatArray], cand.explain.get("prompt_seeds"))
         liked = _closest(catalog, row, seeds[0]) if seeds is not None else None

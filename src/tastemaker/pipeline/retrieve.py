@@ -191,14 +191,16 @@ def recent_similarity(cf: CFModel, rows: IndexArray, recent: IndexArray) -> Floa
     return out
 
 
-def covisited(cf: CFModel, recent: IndexArray) -> tuple[IndexArray, FloatArray]:
-    """Items taken together with the person's latest picks (item-kNN), newer picks counting more:
-    the rows and their summed co-visitation."""
-    if cf.covisit is None or len(recent) == 0:
+def covisited(
+    matrix: sparse.csr_matrix | None, recent: IndexArray
+) -> tuple[IndexArray, FloatArray]:
+    """Items related to the person's latest picks by an item x item ``matrix`` (co-visitation,
+    or what people picked next), newer picks counting more: the rows and their summed scores."""
+    if matrix is None or len(recent) == 0:
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
     seeds = recent[:RECENT_SEEDS]
     w = RECENT_DECAY ** np.arange(len(seeds), dtype=np.float32)
-    summed = sparse.csr_matrix(w[None, :]) @ cf.covisit[seeds]
+    summed = sparse.csr_matrix(w[None, :]) @ matrix[seeds]
     summed.sum_duplicates()
     return summed.indices.astype(np.int32), summed.data.astype(np.float32) / float(w.sum())
 
@@ -217,9 +219,11 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
 
     user_vec = None
     cf = catalog.cf
-    covisit = covisited(cf, profile.recent) if cf is not None else None
-    if covisit is not None and len(covisit[0]):
-        pools.append(_top(covisit[1], CF_K, covisit[0]))
+    covisit = covisited(cf.covisit, profile.recent) if cf is not None else None
+    sequence = covisited(cf.sequence, profile.recent) if cf is not None else None
+    for related in (covisit, sequence):
+        if related is not None and len(related[0]):
+            pools.append(_top(related[1], CF_K, related[0]))
     if cf is not None and not profile.is_cold:
         user_vec = cf.user_vector(profile.history, profile.history_weights)
         if user_vec is not None:
@@ -256,6 +260,7 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
         if cf is None or user_vec is None
         else recent_similarity(cf, rows, profile.recent),
         "covisit": zeros if covisit is None else lookup(covisit, rows),
+        "sequence": zeros if sequence is None else lookup(sequence, rows),
         "popularity": catalog.popularity[rows].astype(np.float32),
         "trend": zeros if trend is None else trend[rows],
         "fresh": zeros

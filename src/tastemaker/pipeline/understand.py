@@ -8,7 +8,8 @@ value names. So "nothing animated" finds ``genres: Animation`` in a film catalog
 ``genre: Jazz`` in a music one, with no per-dataset code.
 
 Hard constraints (negations, explicit value mentions, numeric ranges) go to ``required`` /
-``excluded`` / ``numeric_*``; the semantic drift of the whole answer towards attribute values
+``excluded`` / ``numeric_*``; single words close in meaning to a value ("scary" -> Horror) become
+soft ``preferred`` values, and the semantic drift of the whole answer towards attribute values
 ("make me laugh" -> Comedy) is left to the rank stage as a soft signal.
 """
 
@@ -377,6 +378,30 @@ def parse_mentions(text: str, intent: Intent, vocab: Vocabulary) -> None:
         intent.audience = m.group("who").lower()
 
 
+def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) -> None:
+    """Single words that mean a value without naming it ("scary", "romantic") become soft
+    preferences for that value.
+
+    The answer's embedding as a whole drifts towards one value at most; "something dramatic
+    with plenty of laughs" means two. Each remaining word is compared with the value names,
+    and a word as close to a value as a negated phrase must be (``NEGATION_MIN_SIMILARITY``)
+    prefers it. Preferences never filter: a wrong guess costs ranking, never the result.
+    """
+    words = list(dict.fromkeys(w for w in tokens(text) if w not in _STOP and not w.isdigit()))
+    if not words:
+        return
+    for word, vector in zip(words, encoder.encode(words), strict=True):
+        if vocab.exact(word):
+            continue  # named outright: parse_mentions has it
+        hit = vocab.similar(vector, NEGATION_MIN_SIMILARITY)
+        if hit is None or hit.value in intent.excluded.get(hit.attribute, []):
+            continue
+        vals = intent.preferred.setdefault(hit.attribute, [])
+        if hit.value not in vals:
+            vals.append(hit.value)
+            intent.notes.append(f"{hit.attribute} {hit.value}? ({word})")
+
+
 def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog, encoder: Encoder) -> None:
     """Sets ``answer.intent`` from the captured answer and the chosen option's declared intent."""
     assert answer.captured is not None, "capture runs first"
@@ -399,6 +424,7 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog, encoder: Encoder
         rest = parse_numeric(text, intent, catalog, bundle=spec.output.kind == "bundle")
         rest = parse_negations(rest, intent, vocab, encoder)
         parse_mentions(rest, intent, vocab)
+        parse_words(rest, intent, vocab, encoder)
         rest = " ".join(rest.split())
         if rest:
             parts.append(rest)
