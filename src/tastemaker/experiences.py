@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -101,24 +101,29 @@ class Diversity(_Strict):
     mmr_lambda: float = Field(
         0.75, ge=0, le=1, description="1 = pure relevance, 0 = pure novelty (MMR)."
     )
-    max_per_value: dict[str, int] = Field(
+    max_per_value: dict[str, Annotated[int, Field(ge=1, le=100)]] = Field(
         default_factory=dict, description="Cap items sharing one attribute value, e.g. artist: 2."
     )
 
 
+# A signal's weight: negative turns a signal against items (e.g. favour the long tail); the bound
+# keeps scores finite whatever is posted.
+Weight = Annotated[float, Field(ge=-100, le=100)]
+
+
 class RankingWeights(_Strict):
-    semantic: float = 1.0
-    lexical: float = 0.5
-    intent: float = 1.0
-    cf: float = 0.8
-    recent: float = 0.4
-    covisit: float = 0.4
-    sequence: float = 0.4
-    prompt_history: float = 0.4
-    affinity: float = 0.4
-    popularity: float = 0.2
-    trend: float = 0.2
-    fresh: float = 0.1
+    semantic: Weight = 1.0
+    lexical: Weight = 0.5
+    intent: Weight = 1.0
+    cf: Weight = 0.8
+    recent: Weight = 0.4
+    covisit: Weight = 0.4
+    sequence: Weight = 0.4
+    prompt_history: Weight = 0.4
+    affinity: Weight = 0.4
+    popularity: Weight = 0.2
+    trend: Weight = 0.2
+    fresh: Weight = 0.1
     learned: bool = Field(
         True,
         description="Use the weights `fit` learned from events; false: the weights above.",

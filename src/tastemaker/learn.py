@@ -45,9 +45,9 @@ from tastemaker.types import Answer, RequestContext
 
 log = logging.getLogger(__name__)
 
-MAX_CASES = 1500
+MAX_CASES = 3000
 MIN_HISTORY = 5  # positives a person needs before the held-out one
-TARGETS_PER_PERSON = 3  # latest clear positives held out per person (more cases, same people)
+TARGETS_PER_PERSON = 5  # latest clear positives held out per person (more cases, same people)
 EMPTY_PROMPT_SHARE = 0.2
 COLD_SHARE = 0.2  # of the cases with words, answered as if the person were new (no history)
 HOLDOUT_SHARE = 0.2
