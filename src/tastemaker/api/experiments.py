@@ -199,10 +199,9 @@ def list_bandits(request: Request, caller: AdminKey) -> Response:
     """Every bandit that has counted a reward, with its arms' totals (admin)."""
     engine = get_engine(request)
     ws = _ws_id(request, caller.workspace)
+    summary = engine.experiments.bandit_summary
     names = engine.experiments.bandit_names(ws)
-    return json_response(
-        {"bandits": [{"bandit": n, "arms": engine.experiments.bandit_summary(ws, n)} for n in names]}
-    )
+    return json_response({"bandits": [{"bandit": n, "arms": summary(ws, n)} for n in names]})
 
 
 @router.get("/bandits/{key}", response_model=None, responses=_ADMIN_ERRORS, tags=["bandits"])
