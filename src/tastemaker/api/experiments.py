@@ -140,9 +140,7 @@ def timeline(request: Request, key: Key, caller: AdminKey, days: ChartDays = 30)
     except NotFound:
         experience = None  # deleted since: the lift needs only exposures and events
     engine.flush()  # this process's buffered results count too, as in the report
-    return json_response(
-        engine.experiments.timeline(engine.store, ws, key, experience, days=days)
-    )
+    return json_response(engine.experiments.timeline(engine.store, ws, key, experience, days=days))
 
 
 @router.put("/holdout", response_model=None, responses=_ADMIN_ERRORS, tags=["experiments"])
