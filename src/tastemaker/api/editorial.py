@@ -165,7 +165,7 @@ def put_brand_kit(request: Request, kit: BrandKit, caller: AdminKey) -> Response
         kit.model_dump(mode="json", exclude_defaults=True),
         actor=caller.actor,
     )
-    engine.editorial.invalidate(ws_id)
+    engine.invalidate_specs(caller.workspace)  # answers from now on are written under it
     return json_response({"version": version})
 
 
