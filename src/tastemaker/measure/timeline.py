@@ -53,7 +53,8 @@ def experiment_timeline(
     days: int,
     now: float,
 ) -> dict[str, Any]:
-    """Per day since the experiment began (at most ``days``): rates by variant, cumulative lift.
+    """Per day since the experiment's first exposure (at most ``days``): rates by variant and
+    the cumulative lift.
 
     ``experience`` is the spec the experiment varies; without it (deleted since) the daily rates
     are left out and the lift, which needs only exposures and events, is still given.
@@ -61,7 +62,10 @@ def experiment_timeline(
     names = [v.name for v in spec.variants]
     control, treatments = names[0], names[1:]
     period = Period.last_days(days, now)
-    first = max(day_index(period.since), day_index(created_at))
+    # From the first exposure (or the declaration, before anyone is exposed), within the window.
+    exposed = db.first_exposure(ws_id, key)
+    start = created_at if exposed is None else min(created_at, exposed)
+    first = max(day_index(period.since), day_index(start))
     last = day_index(now)
     day_list = list(range(first, last + 1))
 

@@ -187,6 +187,15 @@ class ExperimentStore:
         with self.store.engine.connect() as conn:
             return {r[0]: int(r[1]) for r in conn.execute(q)}
 
+    def first_exposure(self, ws_id: int, key: str) -> float | None:
+        """When the experiment's first unit was exposed (None: nobody yet)."""
+        q = select(func.min(exposures.c.first_ts)).where(
+            exposures.c.workspace_id == ws_id, exposures.c.experiment_key == key
+        )
+        with self.store.engine.connect() as conn:
+            ts = conn.execute(q).scalar_one_or_none()
+        return None if ts is None else float(ts)
+
     def metric_totals(
         self,
         ws_id: int,

@@ -15,7 +15,7 @@
   // Colour-blind-safe (Okabe-Ito) hues dark enough for 3:1 contrast on white.
   var PALETTE = ["#0b5cad", "#b34700", "#007a5a", "#a8327a", "#5c4d00", "#4b3b9e"];
   var DASHES = ["", "7 4", "2 3", "9 3 2 3", "4 2", "1 2"];
-  var W = 640, H = 230, L = 58, R = 130, T = 16, B = 40;
+  var W = 720, H = 240, L = 58, R = 150, T = 16, B = 40;
   var uid = 0;
 
   function svgEl(tag, attrs, text) {
@@ -198,7 +198,8 @@
         });
       });
     });
-    legend(f.svg, names.map(function (n) { return n + " (band: " + level + ")"; }), T + 8);
+    legend(f.svg, names, T + 8);
+    f.svg.appendChild(svgEl("text", { x: W - R + 10, y: T + 26 + 18 * names.length, "font-size": 11, fill: "#555" }, "band: " + level + " interval"));
     return f.figure;
   }
 
