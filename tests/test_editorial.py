@@ -332,3 +332,25 @@ def test_guardrails_overview_names_topics_and_each_experiences_checks(env: Env) 
     mood = next(e for e in body["experiences"] if e["key"] == "mood")
     assert mood["allowed_topics"] == [] and mood["review"] is True
     assert env.client.get("/v1/guardrails", headers=env.pub).status_code == 403
+
+
+def test_a_saved_kit_reaches_the_next_answer_and_experiment_variants(env: Env) -> None:
+    decl = {
+        "key": "kit-voice",
+        "experience": "mood",
+        "variants": [
+            {"name": "warm"},
+            {"name": "plain", "overrides": {"brand": {"voice": "plain"}}},
+        ],
+        "metric": {"event": "purchase"},
+    }
+    assert env.client.post("/v1/experiments", json=decl, headers=env.adm).status_code == 200
+    people = [f"kit{i}" for i in range(8)]
+    before = {p: env.answer("mood", choice="calm", user_id=p) for p in people}
+    assert {a["copy"]["legal"] == [] for a in before.values()} == {True}
+    kit = {"legal_lines": ["Prices include VAT."]}
+    assert env.client.put("/v1/brand-kit", json=kit, headers=env.adm).status_code == 200
+    # No cache clearing here: saving the kit is enough, in both variants' cached specs.
+    after = {p: env.answer("mood", choice="calm", user_id=p) for p in people}
+    assert {a["variant"] for a in after.values()} == {"warm", "plain"}
+    assert all(a["copy"]["legal"] == ["Prices include VAT."] for a in after.values())
