@@ -6,7 +6,9 @@ a bandit with ``--pulls`` rewards over the same days, then times:
 
 - ``experiment_timeline`` for 30 days (one analysis per day on the data up to that day; no
   experience spec, so this is the lift series alone), and the 7-day window;
-- ``bandit_history`` for 30 days (one query over ``bandit_days``).
+- ``bandit_history`` for 30 days (one query over ``bandit_days``);
+- what the daily row adds to a reward's write: 1,000 rewards with the totals only, and 1,000
+  with the totals and the day's row (one transaction either way).
 
     .venv/bin/python benchmarks/console_series.py [--units 20000] [--database-url URL]
 
@@ -100,6 +102,11 @@ def main() -> None:
               f"max {max(ms):.0f} ms ({args.runs} runs)")  # fmt: skip
     ms = timed(lambda: service.bandit_history(ws, "titles", days=30, now=now), args.runs)
     print(f"bandit history, 30 days: median {statistics.median(ms):.1f} ms, max {max(ms):.1f} ms")
+    state = service._bandit_state(ws)
+    deltas = {"n": 1.0, "r": 1.0}
+    for label, day in (("totals only", None), ("totals + day row", int(now // DAY))):
+        ms = sorted(timed(lambda d=day: state.record("writes", "a", deltas, d), 1000))
+        print(f"reward write, {label}: p50 {ms[500]:.2f} ms, p95 {ms[950]:.2f} ms")
     store.close()
 
 
