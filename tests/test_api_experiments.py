@@ -116,3 +116,33 @@ def test_bandit_routes(env: Env) -> None:
     assert one.status_code == 422 and one.json()["error"]["field"] == "arms"
     assert c.get("/v1/bandits/none", headers=env.adm).status_code == 404
     assert c.get("/v1/bandits/titles", headers=env.pub).status_code == 403
+    listed = c.get("/v1/bandits", headers=env.adm).json()["bandits"]
+    assert [b["bandit"] for b in listed] == ["prompt", "titles"]
+    assert c.get("/v1/bandits", headers=env.pub).status_code == 403
+    history = c.get("/v1/bandits/titles/history?days=7", headers=env.adm).json()
+    today = history["days"][-1]
+    shares = {r["arm"]: r["share"] for r in history["shares"] if r["day"] == today}
+    assert shares == {"long": 1 / 3, "short": 2 / 3}
+    assert {a["arm"]: a["posterior"]["mean"] for a in history["arms"]} == {
+        "long": 1 / 3,  # Beta(1 + 0, 1 + 1)
+        "short": 1 / 2,  # Beta(1 + 1, 1 + 1)
+    }
+    bad = c.get("/v1/bandits/titles/history?days=0", headers=env.adm)
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "days"
+
+
+def test_experiment_timeline_route(env: Env, store: Store, workspace: WorkspaceRecord) -> None:
+    c = env.client
+    assert c.post("/v1/experiments", json=EXPERIMENT, headers=env.adm).status_code == 200
+    for i in range(20):
+        c.post("/v1/experiences/mood/answer", json={"user_id": f"t{i}", "text": "calm"},
+               headers=env.pub)  # fmt: skip
+    out = c.get("/v1/experiments/voice/timeline?days=7", headers=env.adm)
+    assert out.status_code == 200, out.text
+    body = out.json()
+    assert body["control"] == "warm" and list(body["lift"]) == ["playful"]
+    assert len(body["lift"]["playful"]) == len(body["days"]) >= 1
+    assert sum(d["results"] for v in body["daily"].values() for d in v) == 20
+    assert c.get("/v1/experiments/voice/timeline", headers=env.pub).status_code == 403
+    assert c.get("/v1/experiments/nope/timeline", headers=env.adm).status_code == 404
+    assert c.get("/v1/experiments/voice/timeline?days=91", headers=env.adm).status_code == 422

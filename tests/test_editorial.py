@@ -297,3 +297,60 @@ def test_store_versions_are_deduplicated(store: Store, workspace: WorkspaceRecor
     assert db.get_version(store, workspace.id, "template", "card") is not None
     assert [r.version for r in db.list_versions(store, workspace.id, "template", "card")] == [2, 1]
     assert len(db.list_audit(store, workspace.id, action="save template")) == 2
+
+
+def test_an_edit_with_a_banned_claim_is_refused_with_its_field(env: Env) -> None:
+    env.answer("reviewed", choice="calm")
+    item = env.client.get("/v1/review", headers=env.adm).json()["items"][0]
+    kit = {"banned_claims": ["life-changing"], "competitors": ["Spotify"]}
+    assert env.client.put("/v1/brand-kit", json=kit, headers=env.adm).status_code == 200
+    bad = {"title": "Calm", "description": "Life-changing quiet records.", "cta": "Listen"}
+    r = env.client.post(f"/v1/review/{item['id']}/edit", json=bad, headers=env.adm)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["field"] == "description"
+    assert "banned claim" in r.json()["error"]["message"]
+    # the default claims of every brand apply too ("best"), and the item is still pending
+    best = {**bad, "description": "Quiet records.", "title": "Best calm"}
+    r = env.client.post(f"/v1/review/{item['id']}/edit", json=best, headers=env.adm)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "title"
+    pending = env.client.get("/v1/review", headers=env.adm).json()["items"]
+    assert [i["id"] for i in pending] == [item["id"]]
+    ok = {**bad, "description": "Quiet records for you."}
+    assert (
+        env.client.post(f"/v1/review/{item['id']}/edit", json=ok, headers=env.adm).status_code
+        == 200
+    )
+    missing = env.client.post("/v1/review/999999/edit", json=ok, headers=env.adm)
+    assert missing.status_code == 404
+
+
+def test_guardrails_overview_names_topics_and_each_experiences_checks(env: Env) -> None:
+    r = env.client.get("/v1/guardrails", headers=env.adm)
+    assert r.status_code == 200
+    body = r.json()
+    assert "health" in body["sensitive_topics"] and "pii" in body["checks"]
+    mood = next(e for e in body["experiences"] if e["key"] == "mood")
+    assert mood["allowed_topics"] == [] and mood["review"] is True
+    assert env.client.get("/v1/guardrails", headers=env.pub).status_code == 403
+
+
+def test_a_saved_kit_reaches_the_next_answer_and_experiment_variants(env: Env) -> None:
+    decl = {
+        "key": "kit-voice",
+        "experience": "mood",
+        "variants": [
+            {"name": "warm"},
+            {"name": "plain", "overrides": {"brand": {"voice": "plain"}}},
+        ],
+        "metric": {"event": "purchase"},
+    }
+    assert env.client.post("/v1/experiments", json=decl, headers=env.adm).status_code == 200
+    people = [f"kit{i}" for i in range(8)]
+    before = {p: env.answer("mood", choice="calm", user_id=p) for p in people}
+    assert {a["copy"]["legal"] == [] for a in before.values()} == {True}
+    kit = {"legal_lines": ["Prices include VAT."]}
+    assert env.client.put("/v1/brand-kit", json=kit, headers=env.adm).status_code == 200
+    # No cache clearing here: saving the kit is enough, in both variants' cached specs.
+    after = {p: env.answer("mood", choice="calm", user_id=p) for p in people}
+    assert {a["variant"] for a in after.values()} == {"warm", "plain"}
+    assert all(a["copy"]["legal"] == ["Prices include VAT."] for a in after.values())

@@ -153,3 +153,16 @@ def test_redis_state_is_shared_between_clients(redis_client) -> None:  # type: i
         assert isinstance(bandit_state(None, 7, settings), RedisBanditState)  # type: ignore[arg-type]
     finally:
         other.close()
+
+
+def test_redis_state_keeps_the_daily_history_and_lists_bandits(redis_client) -> None:  # type: ignore[no-untyped-def]
+    client, prefix = redis_client
+    state = RedisBanditState(client, 7, prefix)
+    state.record("titles", "a", {"n": 1.0, "r": 1.0}, 100)
+    state.record("titles", "a", {"n": 1.0, "r": 0.0}, 101)
+    state.record("titles", "b", {"n": 1.0, "r": 0.0}, 101)
+    state.add("prompt", "x", {"n": 1.0})  # no day: totals only
+    assert state.load("titles") == {"a": {"n": 2.0, "r": 1.0}, "b": {"n": 1.0, "r": 0.0}}
+    assert state.days("titles", 101) == {(101, "a"): (1.0, 0.0), (101, "b"): (1.0, 0.0)}
+    assert state.days("titles", 0)[(100, "a")] == (1.0, 1.0)
+    assert state.names() == ["prompt", "titles"]

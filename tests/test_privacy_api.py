@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,14 @@ def test_export_then_erase_with_receipt(env: Env) -> None:
     after = env.client.get("/v1/people/c1/export", headers=env.adm).json()
     assert all(rows == [] for rows in after["tables"].values())
     assert env.client.get("/v1/privacy/erasures/nope", headers=env.adm).status_code == 404
+    # Both reads and the erasure are in the audit log, the person named only by a hash.
+    log = env.client.get("/v1/audit?limit=10", headers=env.adm).json()["entries"]
+    actions = [e["action"] for e in log]
+    assert actions[:3] == ["export person", "erase person", "export person"]
+    erased = log[1]
+    assert erased["detail"]["receipt_id"] == receipt["receipt_id"]
+    assert erased["target"] == "subject:" + receipt["subject_hash"][:16]
+    assert '"c1"' not in json.dumps(log)  # the id itself, not hex that contains it
 
 
 def test_policy_round_trip(env: Env) -> None:

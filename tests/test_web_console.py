@@ -8,6 +8,7 @@ back, approve copy in the review queue, read an experiment's result. Skipped wit
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import httpx
@@ -170,4 +171,189 @@ def test_browse_and_search_the_catalog(browser: Any, web: WebServers) -> None:
     # a locator waits without evaluating strings (the console's policy forbids eval)
     page.locator("#catalog-out p", has_text="matches").wait_for()
     assert "jazz" in page.inner_text("#catalog-out table").lower()
+    page.close()
+
+
+def _admin(web: WebServers) -> httpx.Client:
+    return httpx.Client(
+        base_url=web.api, headers={"Authorization": f"Bearer {web.demo.admin_key}"}, timeout=60
+    )
+
+
+def test_brand_kit_form_saves_and_a_banned_claim_is_then_refused(
+    browser: Any, web: WebServers
+) -> None:
+    with _admin(web) as c:
+        before = c.get("/v1/brand-kit")
+        # What the copy says for "party" today: its first word becomes a banned claim.
+        copy = c.post("/v1/experiences/weekend-mood/answer", json={"choice": "party"}).json()[
+            "copy"
+        ]
+    claim = copy["title"].split()[0].strip(".,!").lower()
+    page = _signed_in(browser, web)
+    try:
+        page.click("nav >> text=Brand kit")
+        page.wait_for_selector("#brand-form")
+        assert page.locator("label[for=kit-banned_claims]").inner_text() == "Banned claims"
+        # A value the API refuses is shown next to its field, which gets the focus.
+        page.fill("#kit-safe_title", "x" * 61)
+        page.click("#save-brand")
+        page.locator("#kit-safe_title-error").filter(has_text="60").wait_for()
+        assert page.get_attribute("#kit-safe_title", "aria-invalid") == "true"
+        assert page.evaluate("document.activeElement.id") == "kit-safe_title"
+
+        page.fill("#kit-safe_title", "Hand-picked for you")
+        page.fill("#kit-banned_claims", f"life-changing\n{claim}")
+        page.select_option("#kit-voice", "plain")
+        page.click("#save-brand")
+        _status(page, "Brand kit saved as version")
+        with _admin(web) as c:
+            kit = c.get("/v1/brand-kit").json()["brand_kit"]
+        assert kit["banned_claims"] == ["life-changing", claim] and kit["voice"] == "plain"
+        assert page.input_value("#kit-banned_claims") == f"life-changing\n{claim}"
+        page.locator("#guardrails-overview td", has_text="weekend-mood").first.wait_for()
+
+        # The preview now gets the brand's safe copy in place of the written one.
+        page.click("nav >> text=Experiences")
+        page.click("button[data-open=weekend-mood]")
+        page.wait_for_selector("#history table")  # the spec is loaded before its history
+        page.fill("#preview-answer", "party")
+        page.click("#preview-run")
+        page.locator("#preview-source", has_text="copy: safe").wait_for()
+        # (the experience's own safe title, which it set, wins over the kit's)
+        safe = web.engine.get_experience(web.demo.workspace, "weekend-mood").brand.safe_title
+        assert page.inner_text("#preview h3") == safe
+
+        # An editor's own words with the claim are refused in the review queue, inline.
+        editorial.enqueue_review(
+            web.store, web.ws_id, experience_key="weekend-mood", answer_key="choice:brandtest",
+            answer_text="party", request_id="req-brand", reasons=["tone"],
+            proposed={"title": "Tonight", "description": "Loud and bright.", "cta": "Play"},
+        )  # fmt: skip
+        review_id = next(
+            r.id
+            for r in editorial.list_reviews(web.store, web.ws_id)
+            if r.request_id == "req-brand"
+        )
+        page.click("nav >> text=Review queue")
+        page.fill(f"[aria-label='Title for review {review_id}']", f"{claim.title()} night")
+        page.click(f"button[data-approve='{review_id}'] ~ button:text('Save edit')")
+        page.locator(f"#review-error-{review_id}", has_text="banned claim").wait_for()
+        title_box = f"[aria-label='Title for review {review_id}']"
+        assert page.get_attribute(title_box, "aria-invalid") == "true"
+        assert any(r.id == review_id for r in editorial.list_reviews(web.store, web.ws_id))
+        assert page.errors == []
+    finally:
+        page.close()
+        with _admin(web) as c:  # the other browser tests expect the demo's own copy
+            body = before.json()["brand_kit"] if before.status_code == 200 else {}
+            assert c.put("/v1/brand-kit", json=body).status_code == 200
+
+
+def test_export_then_erase_a_person_with_a_receipt_then_audited(
+    browser: Any, web: WebServers
+) -> None:
+    person = "console-erase-me"
+    with _admin(web) as c:
+        a = c.post(
+            "/v1/experiences/weekend-mood/answer", json={"user_id": person, "choice": "chill"}
+        )
+        assert a.status_code == 200
+    web.engine.flush()
+    page = _signed_in(browser, web)
+    page.click("nav >> text=People")
+    page.fill("#person", person)
+    page.click("button:text('Export')")
+    _status(page, f"Exported {person}")
+    exported = json.loads(page.inner_text("#person-out"))
+    assert exported["user_id"] == person and exported["tables"]["served"]
+
+    page.once("dialog", lambda d: d.accept())
+    page.click("button:text('Erase')")
+    _status(page, f"Erased {person}: receipt")
+    receipt_id = page.inner_text("#receipt-id")
+    assert receipt_id and "served: 1" in page.inner_text("#receipt table")
+    with _admin(web) as c:
+        after = c.get(f"/v1/people/{person}/export").json()
+        assert all(rows == [] for rows in after["tables"].values())
+        assert c.get(f"/v1/privacy/erasures/{receipt_id}").status_code == 200
+
+    page.click("nav >> text=Audit log")
+    page.locator("table td", has_text="erase person").first.wait_for()
+    log = page.inner_text("table")
+    assert receipt_id in log and "export person" in log and person not in log
+    assert page.errors == []
+    page.close()
+
+
+def test_an_experiments_charts_show_the_lift_interval_over_time(
+    browser: Any, web: WebServers
+) -> None:
+    with _admin(web) as c:
+        r = c.post(
+            "/v1/experiments",
+            json={
+                "key": "chart-copy",
+                "experience": "weekend-mood",
+                "target": "copywriter",
+                "variants": [
+                    {"name": "warm"},
+                    {"name": "playful", "overrides": {"brand": {"voice": "playful"}}},
+                ],
+                "metric": {"event": "click"},
+                "planned_units": 1000,
+            },
+        )
+        assert r.status_code == 200, r.text
+        events = []
+        for i in range(40):
+            a = c.post("/v1/experiences/weekend-mood/answer",
+                       json={"user_id": f"chart{i}", "choice": "chill"}).json()  # fmt: skip
+            if i % 2:
+                item = a["items"][0]["id"]
+                events.append({"user_id": f"chart{i}", "type": "click", "ts": time.time(),
+                               "item_id": item, "request_id": a["request_id"]})  # fmt: skip
+        assert c.post("/v1/events", json={"events": events}).status_code == 200
+        web.engine.flush()
+        timeline = c.get("/v1/experiments/chart-copy/timeline").json()
+    page = _signed_in(browser, web)
+    page.click("nav >> text=Experiments")
+    page.click("button[data-experiment=chart-copy]")
+    page.wait_for_selector("#lift-over-time")
+    last = timeline["lift"]["playful"][-1]
+    desc = page.evaluate("document.querySelector('#lift-over-time desc').textContent")
+    assert last["lift_ci"][0] is not None, last  # 20 units a side, clicks in both
+    low, high = (f"{100 * v:+.1f}%" for v in last["lift_ci"])
+    assert f"95% interval {low} to {high}" in desc
+    assert page.locator("#lift-over-time .lift-band").count() >= 1
+    assert page.evaluate("document.querySelector('#lift-over-time title').textContent").startswith(
+        "Lift of click over warm"
+    )
+    # The same numbers as a table, for those who cannot see the chart.
+    page.click("summary:text('Data table: Lift of click')")
+    table = page.locator("table.chart-data", has_text="Lift of click").inner_text()
+    assert timeline["days"][-1] in table and "playful" in table
+    for chart in ("#answer-rate-chart", "#conversion-chart"):
+        assert page.locator(chart).count() == 1
+    assert page.locator("#conversion-chart polyline").count() >= 2  # warm and playful
+    assert page.errors == []
+    page.close()
+
+
+def test_a_bandits_arm_share_chart(browser: Any, web: WebServers) -> None:
+    with _admin(web) as c:
+        for arm, reward in [("short", 1)] * 6 + [("long", 0)] * 2 + [("long", 1)]:
+            r = c.post("/v1/bandits/console-titles/reward", json={"arm": arm, "reward": reward})
+            assert r.status_code == 200
+    page = _signed_in(browser, web)
+    page.click("nav >> text=Bandits")
+    page.click("button[data-bandit=console-titles]")
+    page.wait_for_selector("#arm-share-chart")
+    desc = page.evaluate("document.querySelector('#arm-share-chart desc').textContent")
+    assert "long 33.3%" in desc and "short 66.7%" in desc
+    assert page.locator("#arm-share-chart .share-bar").count() == 2
+    assert page.locator("#posterior-chart circle").count() == 2
+    table = page.inner_text("#bandit-out table")
+    assert "87.5%" in table and "40.0%" in table  # posterior means: Beta(7, 1) and Beta(2, 3)
+    assert page.errors == []
     page.close()

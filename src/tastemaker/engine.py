@@ -28,7 +28,7 @@ from tastemaker.editorial import Editorial
 from tastemaker.encoders import Encoder, get_encoder
 from tastemaker.errors import InvalidInput, NotFound
 from tastemaker.event_buffer import EventBuffer, Submitted, is_store_down
-from tastemaker.experiences import ExperienceSpec
+from tastemaker.experiences import Brand, ExperienceSpec
 from tastemaker.fit import EventData, ItemData, build_catalog
 from tastemaker.index import VectorIndex
 from tastemaker.ingest import EventIn, ItemIn
@@ -90,7 +90,7 @@ class Engine:
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
         self.experiments = ExperimentService(store, self.settings)
-        self._variant_specs: dict[tuple[str, str, int, str, str], ExperienceSpec] = {}
+        self._variant_specs: dict[tuple[str, str, int, str, str], tuple[Brand, ExperienceSpec]] = {}
         self.editorial = Editorial(store, self.settings)
         # Events the store could not take (it is restarting): written by the flusher later.
         self.event_buffer = EventBuffer(self.insert_events)
@@ -185,9 +185,19 @@ class Engine:
             actor=actor,
             action="rollback",
         )
-        self.editorial.invalidate(ws.id)
-        self._specs = {k: v for k, v in self._specs.items() if k[0] != slug}
+        self.invalidate_specs(slug)
         return version
+
+    def invalidate_specs(self, slug: str) -> None:
+        """Forget this process's cached specs of a workspace (its brand kit changed).
+
+        The kit sits under every experience and every experiment variant of the workspace, so
+        all of them are rebuilt on the next answer; other processes catch up within
+        ``SPEC_TTL_SECONDS`` (a cached variant is rebuilt when its base's brand has changed).
+        """
+        self.editorial.invalidate(self.workspace(slug).id)
+        self._specs = {k: v for k, v in self._specs.items() if k[0] != slug}
+        self._variant_specs = {k: v for k, v in self._variant_specs.items() if k[0] != slug}
 
     def get_experience(self, slug: str, key: str) -> ExperienceSpec:
         return self._experience(slug, key)[0]
@@ -526,14 +536,16 @@ class Engine:
         self, slug: str, version: int, spec: ExperienceSpec, a: Assignment
     ) -> ExperienceSpec:
         cache_key = (slug, spec.key, version, a.experiment or "", a.variant)
-        hit = self._variant_specs.get(cache_key)
-        if hit is None:
-            try:
-                hit = variant_spec(spec, a.overrides)
-            except ValidationError:
-                log.exception("variant %s of %s is invalid; serving the base", a.variant, spec.key)
-                hit = spec
-            self._variant_specs[cache_key] = hit
+        cached = self._variant_specs.get(cache_key)
+        # The base carries the brand kit, which changes without a new experience version.
+        if cached is not None and cached[0] == spec.brand:
+            return cached[1]
+        try:
+            hit = variant_spec(spec, a.overrides)
+        except ValidationError:
+            log.exception("variant %s of %s is invalid; serving the base", a.variant, spec.key)
+            hit = spec
+        self._variant_specs[cache_key] = (spec.brand, hit)
         return hit
 
     def _serve_holdout(

@@ -7,7 +7,7 @@ serialize; errors are raised for the one handler in :mod:`tastemaker.api.errors`
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,9 +17,13 @@ from tastemaker.api.auth import AdminKey, Caller
 from tastemaker.api.routes import _ADMIN_ERRORS, get_engine, json_response
 from tastemaker.brandkit import BrandKit
 from tastemaker.editorial import BRAND_KIT_KEY
-from tastemaker.errors import NotFound
+from tastemaker.errors import InvalidInput, NotFound
+from tastemaker.experiences import ALL_CHECKS
+from tastemaker.guardrails.topics import SensitiveTopic
+from tastemaker.pipeline import guard
 from tastemaker.pipeline.guard import MAX_CTA, MAX_DESCRIPTION, MAX_TITLE
 from tastemaker.store import editorial as db
+from tastemaker.types import CopyText
 
 router = APIRouter(prefix="/v1", tags=["editorial"], responses=_ADMIN_ERRORS)
 
@@ -85,8 +89,50 @@ def approve(request: Request, review_id: ReviewId, caller: AdminKey) -> Response
 
 @router.post("/review/{review_id}/edit", response_model=None)
 def edit(request: Request, review_id: ReviewId, body: EditIn, caller: AdminKey) -> Response:
-    """Approve the editor's own version of the copy."""
+    """Approve the editor's own version of the copy, once it passes the brand's guardrails.
+
+    An editor's words are served as they are from then on, so they get the same hard checks
+    (banned words and claims, competitors, content checks) the guard stage gives written copy:
+    a failing edit is refused with the field and the term, instead of being approved here and
+    swapped for the safe copy at serving time.
+    """
+    engine = get_engine(request)
+    ws_id = _ws(request, caller)
+    rec = db.get_review(engine.store, ws_id, review_id)
+    if rec is None:
+        raise NotFound(f"no review item {review_id}")
+    try:
+        base = engine.get_experience(caller.workspace, rec.experience_key)
+    except NotFound:
+        base = None  # the experience is gone: nothing left to check the words against
+    if base is not None:
+        spec = engine.editorial.effective_spec(ws_id, base)
+        found = guard.check(CopyText(body.title, body.description, body.cta), spec)
+        if found:
+            v = found[0]
+            what = v.kind.replace("_", " ")
+            raise InvalidInput(f"{what} {v.term!r}: the brand kit does not allow it", field=v.field)
     return _decide(request, caller, review_id, "approved", body.model_dump())
+
+
+@router.get("/guardrails", response_model=None)
+def guardrails(request: Request, caller: AdminKey) -> Response:
+    """Each experience's content checks and the sensitive topics it may write about (admin).
+
+    The brand kit holds the words; which checks run and which topics are allowed is declared
+    per experience (``guardrails`` in its spec), so this is the overview of both.
+    """
+    specs = get_engine(request).list_experiences(caller.workspace)
+    return json_response(
+        {
+            "sensitive_topics": list(get_args(SensitiveTopic)),
+            "checks": list(ALL_CHECKS),
+            "experiences": [
+                {"key": s.key, "name": s.name, **s.guardrails.model_dump(mode="json")}
+                for s in specs
+            ],
+        }
+    )
 
 
 @router.post("/review/{review_id}/reject", response_model=None)
@@ -119,7 +165,7 @@ def put_brand_kit(request: Request, kit: BrandKit, caller: AdminKey) -> Response
         kit.model_dump(mode="json", exclude_defaults=True),
         actor=caller.actor,
     )
-    engine.editorial.invalidate(ws_id)
+    engine.invalidate_specs(caller.workspace)  # answers from now on are written under it
     return json_response({"version": version})
 
 

@@ -16,9 +16,11 @@ from starlette.responses import Response
 from tastemaker.api.auth import AdminKey, AnyKey
 from tastemaker.api.models import ContextIn
 from tastemaker.api.routes import _ADMIN_ERRORS, _ERRORS, get_engine, json_response
+from tastemaker.errors import NotFound
 from tastemaker.experiences import KEY_PATTERN
 from tastemaker.measure.design import ExperimentSpec, MetricSpec
 from tastemaker.measure.service import features
+from tastemaker.measure.timeline import MAX_DAYS
 from tastemaker.store.experiments import ExperimentRecord
 
 router = APIRouter(prefix="/v1")
@@ -116,6 +118,31 @@ def analysis(
     return json_response(engine.experiments.analyse(ws, key, until=until))
 
 
+ChartDays = Annotated[
+    int, Query(ge=1, le=MAX_DAYS, description="The last N UTC days, today included.")
+]
+
+
+@router.get(
+    "/experiments/{key}/timeline",
+    response_model=None,
+    responses=_ADMIN_ERRORS,
+    tags=["experiments"],
+)
+def timeline(request: Request, key: Key, caller: AdminKey, days: ChartDays = 30) -> Response:
+    """Per day and variant: answer and conversion rates, and the lift over control with its
+    interval on the data up to that day (admin). What the console's charts draw."""
+    engine = get_engine(request)
+    ws = _ws_id(request, caller.workspace)
+    rec = engine.experiments.get(ws, key)
+    try:
+        experience = engine.get_experience(caller.workspace, rec.experience_key)
+    except NotFound:
+        experience = None  # deleted since: the lift needs only exposures and events
+    engine.flush()  # this process's buffered results count too, as in the report
+    return json_response(engine.experiments.timeline(engine.store, ws, key, experience, days=days))
+
+
 @router.put("/holdout", response_model=None, responses=_ADMIN_ERRORS, tags=["experiments"])
 def set_holdout(request: Request, body: HoldoutIn, caller: AdminKey) -> Response:
     """Set the share of people held out of all prompted personalization (admin)."""
@@ -165,9 +192,29 @@ def reward(request: Request, key: Key, body: RewardIn, caller: AnyKey) -> Respon
     return json_response({"bandit": key, "arm": body.arm, "recorded": True})
 
 
+@router.get("/bandits", response_model=None, responses=_ADMIN_ERRORS, tags=["bandits"])
+def list_bandits(request: Request, caller: AdminKey) -> Response:
+    """Every bandit that has counted a reward, with its arms' totals (admin)."""
+    engine = get_engine(request)
+    ws = _ws_id(request, caller.workspace)
+    summary = engine.experiments.bandit_summary
+    names = engine.experiments.bandit_names(ws)
+    return json_response({"bandits": [{"bandit": n, "arms": summary(ws, n)} for n in names]})
+
+
 @router.get("/bandits/{key}", response_model=None, responses=_ADMIN_ERRORS, tags=["bandits"])
 def bandit_summary(request: Request, key: Key, caller: AdminKey) -> Response:
-    """Pulls, rewards and rate per arm (admin)."""
+    """Pulls, rewards, rate, share and Beta posterior per arm (admin)."""
     engine = get_engine(request)
     arms = engine.experiments.bandit_summary(_ws_id(request, caller.workspace), key)
     return json_response({"bandit": key, "arms": arms})
+
+
+@router.get(
+    "/bandits/{key}/history", response_model=None, responses=_ADMIN_ERRORS, tags=["bandits"]
+)
+def bandit_history(request: Request, key: Key, caller: AdminKey, days: ChartDays = 30) -> Response:
+    """Each arm's share of the pulls per UTC day, and its posterior now (admin)."""
+    engine = get_engine(request)
+    out = engine.experiments.bandit_history(_ws_id(request, caller.workspace), key, days=days)
+    return json_response(out)

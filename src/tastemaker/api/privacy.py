@@ -20,10 +20,12 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from tastemaker.api.auth import AdminKey, AnyKey
+from tastemaker.api.auth import AdminKey, AnyKey, Caller
 from tastemaker.api.models import ErrorOut
 from tastemaker.api.routes import get_engine, json_response
 from tastemaker.privacy import Privacy
+from tastemaker.store import editorial
+from tastemaker.store.privacy import subject_hash
 
 UserId = Annotated[str, Path(min_length=1, max_length=128, description="The person's user id.")]
 
@@ -104,7 +106,21 @@ def delete_memory(
 @router.get("/people/{user_id}/export", response_model=None, responses=_ADMIN_ERRORS)
 def export_person(request: Request, user_id: UserId, caller: AdminKey) -> Response:
     """Everything held about the person, as one JSON document (admin)."""
-    return json_response(_privacy(request).export(caller.workspace, user_id))
+    out = _privacy(request).export(caller.workspace, user_id)
+    _audit(request, caller, "export person", user_id, {})
+    return json_response(out)
+
+
+def _audit(
+    request: Request, caller: Caller, action: str, user_id: str, detail: dict[str, Any]
+) -> None:
+    """Who read or erased whose data, the person named only by the receipts' subject hash."""
+    engine = get_engine(request)
+    ws_id = engine.workspace(caller.workspace).id
+    subject = subject_hash(ws_id, user_id)
+    editorial.record_audit(
+        engine.store, ws_id, caller.actor, action, f"subject:{subject[:16]}", detail
+    )
 
 
 @router.delete("/people/{user_id}", response_model=None, responses=_ADMIN_ERRORS)
@@ -115,7 +131,10 @@ def erase_person(
     refit: Annotated[bool, Query(description="Refit the model without them.")] = True,
 ) -> Response:
     """Erase the person everywhere; returns the receipt (admin)."""
-    return json_response(_privacy(request).erase(caller.workspace, user_id, refit=refit))
+    out = _privacy(request).erase(caller.workspace, user_id, refit=refit)
+    detail = {"receipt_id": out["receipt_id"], "tables": out["tables"]}
+    _audit(request, caller, "erase person", user_id, detail)
+    return json_response(out)
 
 
 @router.get("/privacy/erasures/{receipt_id}", response_model=None, responses=_ADMIN_ERRORS)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import FileResponse, Response
 
+from tastemaker.errors import NotFound
 from tastemaker.web import WEB_STATIC_DIR
 
 # Browsers may reuse the widget for a few minutes; a new release is picked up soon after.
@@ -34,9 +35,15 @@ async def console_page() -> Response:
     return FileResponse(WEB_STATIC_DIR / "console.html", media_type="text/html")
 
 
-@web_router.get("/console/console.js")
-async def console_js() -> Response:
-    return FileResponse(WEB_STATIC_DIR / "console.js", media_type="text/javascript")
+# The console's scripts, by name: a fixed set, so no path from a request reaches the disk.
+CONSOLE_SCRIPTS = frozenset({"console.js", "console-charts.js", "console-brand.js"})
+
+
+@web_router.get("/console/{name}")
+async def console_script(name: str) -> Response:
+    if name not in CONSOLE_SCRIPTS:
+        raise NotFound(f"no console file {name!r}")
+    return FileResponse(WEB_STATIC_DIR / name, media_type="text/javascript")
 
 
 def install_cors(app: FastAPI, origins: tuple[str, ...]) -> None:

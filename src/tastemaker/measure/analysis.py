@@ -27,7 +27,8 @@ from tastemaker.measure.verdict import benjamini_hochberg, decide, holm, srm_che
 from tastemaker.store.experiments import ExperimentStore, VariantTotals
 
 
-def _paired(t: VariantTotals | None) -> PairedStats:
+def paired(t: VariantTotals | None) -> PairedStats:
+    """A variant's totals from SQL as the statistics the tests take (none yet: empty)."""
     if t is None:
         return PairedStats()
     return PairedStats(t.n, t.sum_x, t.sum_y, t.sum_xx, t.sum_yy, t.sum_xy)
@@ -60,9 +61,9 @@ def analyse(
     directions: list[bool] = []  # per result: is higher better for its metric
     for role, m in metrics:
         totals = db.metric_totals(ws_id, key, m.event, kind=m.kind, until=until)
-        base = _paired(totals.get(control))
+        base = paired(totals.get(control))
         for v in treatments:
-            results.append((role, v, compare(m, base, _paired(totals.get(v)), spec.alpha)))
+            results.append((role, v, compare(m, base, paired(totals.get(v)), spec.alpha)))
             directions.append(m.higher_is_better)
     guard_idx = [
         i for i, r in enumerate(results) if r[0] == "guardrail" and r[2].p_value is not None

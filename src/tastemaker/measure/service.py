@@ -19,12 +19,9 @@ from tastemaker.errors import InvalidInput, NotFound
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.measure.analysis import analyse
 from tastemaker.measure.assign import HOLDOUT, Assignment, choose_variant, in_holdout
-from tastemaker.measure.bandit_state import bandit_state
+from tastemaker.measure.bandit_state import RedisBanditState, SqlBanditState, bandit_state
 from tastemaker.measure.bandits import (
-    PULLS,
-    REWARDS,
     Bandit,
-    BanditState,
     FloatArray,
     LinearThompson,
     ThompsonSampling,
@@ -33,6 +30,14 @@ from tastemaker.measure.bandits import (
     time_of_day,
 )
 from tastemaker.measure.design import ExperimentSpec, MetricSpec, VariantSpec, variant_spec
+from tastemaker.measure.timeline import (
+    MAX_DAYS,
+    arm_shares,
+    bandit_arms,
+    day_index,
+    experiment_timeline,
+    iso_day,
+)
 from tastemaker.settings import Settings
 from tastemaker.store import Store
 from tastemaker.store.experiments import (
@@ -57,7 +62,7 @@ class ExperimentService:
     def __init__(self, store: Store, settings: Settings | None = None) -> None:
         self.db = ExperimentStore(store)
         self.settings = settings or Settings(database_url=store.url)
-        self._bandit_states: dict[int, BanditState] = {}
+        self._bandit_states: dict[int, SqlBanditState | RedisBanditState] = {}
         self._cache: dict[int, tuple[float, HoldoutRecord | None, list[ExperimentRecord]]] = {}
         self._pending: list[Exposure] = []
         self._lock = threading.Lock()
@@ -201,7 +206,7 @@ class ExperimentService:
 
     # -- bandits -------------------------------------------------------------------------------
 
-    def _bandit_state(self, ws_id: int) -> BanditState:
+    def _bandit_state(self, ws_id: int) -> SqlBanditState | RedisBanditState:
         state = self._bandit_states.get(ws_id)
         if state is None:
             state = self._bandit_states[ws_id] = bandit_state(self.db, ws_id, self.settings)
@@ -217,23 +222,82 @@ class ExperimentService:
         return Bandit(name, policy, self._bandit_state(ws_id))
 
     def bandit_reward(
-        self, ws_id: int, name: str, arm: str, reward: float, context: FloatArray | None
+        self,
+        ws_id: int,
+        name: str,
+        arm: str,
+        reward: float,
+        context: FloatArray | None,
+        *,
+        now: float | None = None,
     ) -> None:
-        """Count one reward for ``arm`` (with its context for a contextual bandit)."""
+        """Count one reward for ``arm`` (with its context for a contextual bandit), in the
+        totals the policy reads and in the day's history the console charts."""
         deltas = (
             ThompsonSampling.deltas(reward) if context is None else linear_deltas(context, reward)
         )
-        self._bandit_state(ws_id).add(name, arm, deltas)
+        day = day_index(time.time() if now is None else now)
+        self._bandit_state(ws_id).record(name, arm, deltas, day)
 
-    def bandit_summary(self, ws_id: int, name: str) -> list[dict[str, float | str]]:
+    def bandit_summary(self, ws_id: int, name: str) -> list[dict[str, Any]]:
+        """Per arm: pulls, rewards, observed rate, share of pulls and the Beta posterior."""
         stats = self._bandit_state(ws_id).load(name)
         if not stats:
             raise NotFound(f"bandit {name!r} has no data")
-        rows: list[dict[str, float | str]] = []
-        for arm in sorted(stats):
-            n, r = stats[arm].get(PULLS, 0.0), stats[arm].get(REWARDS, 0.0)
-            rows.append({"arm": arm, "pulls": n, "rewards": r, "rate": r / n if n else 0.0})
-        return rows
+        return bandit_arms(stats)
+
+    def bandit_names(self, ws_id: int) -> list[str]:
+        return self._bandit_state(ws_id).names()
+
+    def bandit_history(
+        self, ws_id: int, name: str, *, days: int = 30, now: float | None = None
+    ) -> dict[str, Any]:
+        """Each arm's share of the pulls per UTC day over the last ``days`` days, and its
+        posterior now."""
+        if not 1 <= days <= MAX_DAYS:
+            raise InvalidInput(f"between 1 and {MAX_DAYS} days", field="days")
+        state = self._bandit_state(ws_id)
+        arms = self.bandit_summary(ws_id, name)
+        last = day_index(time.time() if now is None else now)
+        first = last - days + 1
+        history = state.days(name, first)
+        if history:  # start at the first day with pulls, not at an empty month
+            first = min(d for d, _ in history)
+        names = [a["arm"] for a in arms]
+        return {
+            "bandit": name,
+            "arms": arms,
+            "days": [iso_day(d) for d in range(first, last + 1)],
+            "shares": arm_shares(history, names, first, last),
+        }
+
+    def timeline(
+        self,
+        store: Store,
+        ws_id: int,
+        key: str,
+        experience: ExperienceSpec | None,
+        *,
+        days: int = 30,
+        now: float | None = None,
+    ) -> dict[str, Any]:
+        """An experiment day by day (:func:`~tastemaker.measure.timeline.experiment_timeline`)."""
+        if not 1 <= days <= MAX_DAYS:
+            raise InvalidInput(f"between 1 and {MAX_DAYS} days", field="days")
+        self.flush()
+        rec = self.get(ws_id, key)
+        spec = ExperimentSpec.model_validate(rec.spec)
+        return experiment_timeline(
+            store,
+            self.db,
+            ws_id,
+            key,
+            spec,
+            rec.created_at,
+            experience,
+            days=days,
+            now=time.time() if now is None else now,
+        )
 
 
 def features(context: RequestContext | None, *, returning: bool = False) -> FloatArray:

@@ -309,6 +309,14 @@ def list_reviews(
         return [_review_record(r) for r in conn.execute(stmt)]
 
 
+def get_review(store: Store, ws_id: int, review_id: int) -> ReviewRecord | None:
+    t = review_queue.c
+    stmt = select(review_queue).where(t.workspace_id == ws_id, t.id == review_id)
+    with store.engine.connect() as conn:
+        row = conn.execute(stmt).first()
+    return None if row is None else _review_record(row)
+
+
 def decide_review(
     store: Store,
     ws_id: int,

@@ -16,7 +16,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select, update
 
-from tastemaker.store.measure_tables import bandit_stats, experiments, exposures, holdouts
+from tastemaker.store.measure_tables import (
+    bandit_days,
+    bandit_stats,
+    experiments,
+    exposures,
+    holdouts,
+)
 from tastemaker.store.models import events
 from tastemaker.store.store import WRITE_CHUNK, Store
 
@@ -181,6 +187,15 @@ class ExperimentStore:
         with self.store.engine.connect() as conn:
             return {r[0]: int(r[1]) for r in conn.execute(q)}
 
+    def first_exposure(self, ws_id: int, key: str) -> float | None:
+        """When the experiment's first unit was exposed (None: nobody yet)."""
+        q = select(func.min(exposures.c.first_ts)).where(
+            exposures.c.workspace_id == ws_id, exposures.c.experiment_key == key
+        )
+        with self.store.engine.connect() as conn:
+            ts = conn.execute(q).scalar_one_or_none()
+        return None if ts is None else float(ts)
+
     def metric_totals(
         self,
         ws_id: int,
@@ -253,8 +268,19 @@ class ExperimentStore:
 
     # -- bandit statistics -----------------------------------------------------------------------
 
-    def bandit_add(self, ws_id: int, bandit: str, arm: str, deltas: Mapping[str, float]) -> None:
-        """Add to an arm's statistics atomically (``value = value + excluded.value``)."""
+    def bandit_add(
+        self,
+        ws_id: int,
+        bandit: str,
+        arm: str,
+        deltas: Mapping[str, float],
+        day: tuple[int, float, float] | None = None,
+    ) -> None:
+        """Add to an arm's statistics atomically (``value = value + excluded.value``).
+
+        ``day`` is (UTC day since the epoch, pulls, rewards) to add to that day's row of
+        ``bandit_days`` in the same transaction, so the history sums to the totals.
+        """
         if not deltas:
             return
         ins = self.store._insert(bandit_stats).values(
@@ -274,6 +300,49 @@ class ExperimentStore:
         )
         with self.store.engine.begin() as conn:
             conn.execute(stmt)
+            if day is not None:
+                conn.execute(self._day_upsert(ws_id, bandit, arm, *day))
+
+    def _day_upsert(
+        self, ws_id: int, bandit: str, arm: str, day: int, pulls: float, rewards: float
+    ) -> Any:
+        ins = self.store._insert(bandit_days).values(
+            workspace_id=ws_id, bandit=bandit, arm=arm, day=day, pulls=pulls, rewards=rewards
+        )
+        return ins.on_conflict_do_update(
+            index_elements=[
+                bandit_days.c.workspace_id,
+                bandit_days.c.bandit,
+                bandit_days.c.arm,
+                bandit_days.c.day,
+            ],
+            set_={
+                "pulls": bandit_days.c.pulls + ins.excluded.pulls,
+                "rewards": bandit_days.c.rewards + ins.excluded.rewards,
+            },
+        )
+
+    def bandit_days(
+        self, ws_id: int, bandit: str, since_day: int
+    ) -> dict[tuple[int, str], tuple[float, float]]:
+        """(day, arm) -> (pulls, rewards) from ``since_day`` on."""
+        c = bandit_days.c
+        q = select(c.day, c.arm, c.pulls, c.rewards).where(
+            c.workspace_id == ws_id, c.bandit == bandit, c.day >= since_day
+        )
+        with self.store.engine.connect() as conn:
+            return {(int(d), a): (float(p), float(r)) for d, a, p, r in conn.execute(q)}
+
+    def bandit_names(self, ws_id: int) -> list[str]:
+        """Every bandit of the workspace that has statistics."""
+        q = (
+            select(bandit_stats.c.bandit)
+            .where(bandit_stats.c.workspace_id == ws_id)
+            .distinct()
+            .order_by(bandit_stats.c.bandit)
+        )
+        with self.store.engine.connect() as conn:
+            return [r[0] for r in conn.execute(q)]
 
     def bandit_load(self, ws_id: int, bandit: str) -> dict[str, dict[str, float]]:
         q = select(bandit_stats.c.arm, bandit_stats.c.stat, bandit_stats.c.value).where(

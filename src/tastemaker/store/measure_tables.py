@@ -1,7 +1,8 @@
 """Tables of the measurement area: experiments, the workspace holdout, exposures, bandit state.
 
 Defined on the shared :data:`tastemaker.store.models.metadata` (imported by ``models.py``) and
-created by migration ``0003_experiments`` on its own Alembic branch.
+created by migration ``0003_experiments`` on its own Alembic branch (``bandit_days`` by
+``0008_bandit_days``).
 """
 
 from __future__ import annotations
@@ -83,6 +84,24 @@ bandit_stats = Table(
     Column("arm", String(64), primary_key=True),
     Column("stat", String(32), primary_key=True),
     Column("value", Double, nullable=False),
+)
+
+# Pulls and rewards of each arm per UTC day (days since the epoch), added to with every reward
+# like ``bandit_stats``: the history behind the console's arm-share chart (migration 0008).
+bandit_days = Table(
+    "bandit_days",
+    metadata,
+    Column(
+        "workspace_id",
+        Integer,
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("bandit", String(64), primary_key=True),
+    Column("arm", String(64), primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("pulls", Double, nullable=False),
+    Column("rewards", Double, nullable=False),
 )
 
 # An exposure names the person (the unit): export shows it, erasure deletes it (the analysis

@@ -3,6 +3,8 @@
  * asked once and kept in sessionStorage (this tab only); every call sends it as a bearer token.
  * Each view is a function that fetches what it shows; nothing is cached, so what an editor sees
  * is what the API holds. Text from the API is always set as textContent, never as HTML.
+ * The charts are in console-charts.js (window.tmCharts), the brand kit form in console-brand.js
+ * (window.tmViews.brand); both get the helpers below through window.tmConsole.
  */
 (function () {
   "use strict";
@@ -38,7 +40,11 @@
       return r.json().catch(function () { return {}; }).then(function (data) {
         if (!r.ok) {
           var e = data.error || {};
-          throw new Error((e.message || "HTTP " + r.status) + (e.field ? " (" + e.field + ")" : ""));
+          var err = new Error((e.message || "HTTP " + r.status) + (e.field ? " (" + e.field + ")" : ""));
+          err.field = e.field || null;  // forms show it next to the field it names
+          err.detail = e.message || "HTTP " + r.status;
+          err.status = r.status;
+          throw err;
         }
         return data;
       });
@@ -112,7 +118,10 @@
               return h("li", { "class": "preview-item" }, it.title,
                        h("div", { "class": "reasons", text: it.reasons.join(" · ") }));
             })),
-            h("p", { "class": "muted", text: (a.fallback ? "fallback · " : "") + "version " + a.experience_version }));
+            h("p", { "class": "muted", id: "preview-source",
+                     text: (a.fallback ? "fallback · " : "") + "copy: " + ((a.copy && a.copy.source) || "none") +
+                           (a.copy && a.copy.source === "safe" ? " (the written copy broke a guardrail; the brand's safe copy is shown)" : "") +
+                           " · version " + a.experience_version }));
         }).catch(failed);
       } } });
 
@@ -153,20 +162,35 @@
         var title = h("input", { type: "text", value: r.proposed.title || "", "aria-label": "Title for review " + r.id });
         var desc = h("input", { type: "text", value: r.proposed.description || "", size: "50",
                                 "aria-label": "Description for review " + r.id });
+        var cta = h("input", { type: "text", value: r.proposed.cta || "", size: "16",
+                               "aria-label": "Call to action for review " + r.id });
+        var problem = h("p", { "class": "error", id: "review-error-" + r.id, role: "alert" });
+        var inputs = { title: title, description: desc, cta: cta };
         function decide(action, body) {
           return function () {
+            Object.keys(inputs).forEach(function (k) { inputs[k].removeAttribute("aria-invalid"); });
+            problem.textContent = "";
             api("POST", "/v1/review/" + r.id + "/" + action, body && body()).then(function () {
               say("Review " + r.id + ": " + action + (action === "edit" ? "ed and approved" : "d"));
               review();
-            }).catch(failed);
+            }).catch(function (err) {
+              var input = inputs[err.field];
+              problem.textContent = (input ? input.getAttribute("aria-label") + ": " : "") + err.detail;
+              if (input) {
+                input.setAttribute("aria-invalid", "true");
+                input.setAttribute("aria-describedby", problem.id);
+                input.focus();
+              }
+              failed(err);
+            });
           };
         }
-        return [r.experience, r.answer || r.answer_key, h("div", null, title, h("br"), desc),
+        return [r.experience, r.answer || r.answer_key, h("div", null, title, h("br"), desc, h("br"), cta, problem),
                 r.reasons.join(", "),
                 h("div", null,
                   h("button", { type: "button", "class": "btn primary", "data-approve": String(r.id), text: "Approve", on: { click: decide("approve") } }), " ",
                   h("button", { type: "button", "class": "btn", text: "Save edit", on: { click: decide("edit", function () {
-                    return { title: title.value, description: desc.value }; }) } }), " ",
+                    return { title: title.value, description: desc.value, cta: cta.value }; }) } }), " ",
                   h("button", { type: "button", "class": "btn", text: "Reject", on: { click: decide("reject") } }))];
       });
       show("Review queue", rows.length ? table(["experience", "answer", "proposed copy", "why", ""], rows)
@@ -174,22 +198,10 @@
     }).catch(failed);
   }
 
-  // -- brand kit ---------------------------------------------------------------------------------
-  function brand() {
-    // No kit yet is a 404: start from an empty one.
-    api("GET", "/v1/brand-kit").catch(function () { return { brand_kit: {} }; }).then(function (kit) {
-      var area = h("textarea", { id: "brand-kit", "aria-label": "Brand kit (JSON)" });
-      area.value = JSON.stringify(kit.brand_kit || kit, null, 2);
-      show("Brand kit and guardrails", h("p", { "class": "muted", text: "Voice, banned words and claims, competitors, safe copy; every experience inherits it." }),
-           area, h("p", null, h("button", { type: "button", "class": "btn primary", text: "Save brand kit", on: { click: function () {
-             var body;
-             try { body = JSON.parse(area.value); } catch (e) { say("Error: " + e.message); return; }
-             api("PUT", "/v1/brand-kit", body).then(function () { say("Brand kit saved"); }).catch(failed);
-           } } })));
-    }).catch(failed);
-  }
+  // -- brand kit and guardrails: the form is in console-brand.js -------------------------------
+  function brand() { window.tmViews.brand(window.tmConsole); }
 
-  // -- experiments and the report ----------------------------------------------------------------
+  // -- experiments: the analysis now, and day by day ---------------------------------------------
   function experiments() {
     api("GET", "/v1/experiments").then(function (data) {
       var result = h("div", { id: "analysis", "aria-live": "polite" });
@@ -207,34 +219,10 @@
 
   function pct(x) { return typeof x === "number" ? (x * 100).toFixed(1) + "%" : "-"; }
 
-  // Lift of each variant over control with its interval, on one axis through zero (inline SVG).
-  function liftChart(results) {
-    var NS = "http://www.w3.org/2000/svg";
-    var rows = results.filter(function (r) { return r.lift_ci && isFinite(r.lift_ci[0]) && isFinite(r.lift_ci[1]); });
-    var lo = Math.min(0, ...rows.map(function (r) { return r.lift_ci[0]; }));
-    var hi = Math.max(0, ...rows.map(function (r) { return r.lift_ci[1]; }));
-    var W = 520, L = 150, R = 20, rowH = 28, H = rows.length * rowH + 30;
-    function x(v) { return L + (v - lo) / ((hi - lo) || 1) * (W - L - R); }
-    function s(tag, attrs, text) {
-      var n = document.createElementNS(NS, tag);
-      Object.keys(attrs).forEach(function (k) { n.setAttribute(k, attrs[k]); });
-      if (text) n.textContent = text;
-      return n;
-    }
-    var svg = s("svg", { width: W, height: H, role: "img", "aria-label": "Lift over control with 95% intervals", id: "lift-chart" });
-    svg.appendChild(s("line", { x1: x(0), x2: x(0), y1: 0, y2: H - 20, stroke: "#555", "stroke-dasharray": "3 3" }));
-    svg.appendChild(s("text", { x: x(0), y: H - 5, "text-anchor": "middle", "font-size": "11" }, "0"));
-    rows.forEach(function (r, i) {
-      var y = 15 + i * rowH;
-      svg.appendChild(s("text", { x: 0, y: y + 4, "font-size": "12" }, r.variant + " · " + r.metric));
-      svg.appendChild(s("line", { x1: x(r.lift_ci[0]), x2: x(r.lift_ci[1]), y1: y, y2: y, stroke: "#1d4ed8", "stroke-width": "3" }));
-      svg.appendChild(s("circle", { cx: x(r.lift), cy: y, r: 5, fill: r.significant ? "#0a7a2f" : "#1d4ed8" }));
-    });
-    return svg;
-  }
-
   function analysis(key, into) {
-    api("GET", "/v1/experiments/" + encodeURIComponent(key) + "/analysis").then(function (a) {
+    var path = "/v1/experiments/" + encodeURIComponent(key);
+    Promise.all([api("GET", path + "/analysis"), api("GET", path + "/timeline?days=30")]).then(function (both) {
+      var a = both[0], t = both[1], charts = window.tmCharts;
       var parts = [h("h3", { text: "Result of " + key })];
       (a.decisions || []).forEach(function (d) {
         parts.push(h("p", { "class": "decision" }, h("strong", { text: d.decision }), " ", d.reason || d.message || ""));
@@ -247,11 +235,60 @@
             return [r.variant, r.metric, fmt(r.control && r.control.mean), fmt(r.treatment && r.treatment.mean),
                     pct(r.lift), r.lift_ci ? pct(r.lift_ci[0]) + " to " + pct(r.lift_ci[1]) : "-", fmt(r.p_value)];
           })));
-        parts.push(liftChart(results));
+        var now = results.filter(function (r) { return r.lift_ci && r.lift_ci[0] != null && r.lift_ci[1] != null; });
+        if (now.length) {
+          parts.push(charts.intervals("lift-chart", "Lift over control now, with 95% intervals",
+            now.map(function (r) { return { label: r.variant + " · " + r.metric, value: r.lift, low: r.lift_ci[0], high: r.lift_ci[1] }; }),
+            charts.signedPct, now.map(function (r) { return r.variant + " on " + r.metric + ": " + charts.signedPct(r.lift); }).join("; ") + "."));
+        }
       }
       if (a.srm && a.srm.alarm) parts.push(h("p", { "class": "error", text: "Sample ratio mismatch: " + a.srm.message }));
+      parts.push(h("h3", { text: "Day by day" }));
+      var series = function (metric) {
+        var out = {};
+        Object.keys(t.daily).forEach(function (v) { out[v] = t.daily[v].map(function (d) { return { day: d.day, value: d[metric] }; }); });
+        return out;
+      };
+      parts.push(h("div", { "class": "charts", id: "experiment-charts" },
+        charts.lift("lift-over-time", "Lift of " + t.metric + " over " + t.control + ", cumulative to each day", t.days, t.lift, t.alpha),
+        charts.days("answer-rate-chart", "Answer rate per day, by variant", t.days, series("answer_rate")),
+        charts.days("conversion-chart", "Conversion rate per day, by variant", t.days, series("conversion_rate"))));
+      parts.push(h("p", { "class": "muted", text: "The lift uses the experiment's metric on everyone exposed up to the end of each day, as the analysis above would have read it then; answer and conversion rates are the report's, per day served." }));
       parts.push(h("details", null, h("summary", { text: "Everything the analysis returned" }), h("pre", { text: JSON.stringify(a, null, 2) })));
       into.replaceChildren.apply(into, parts);
+    }).catch(failed);
+  }
+
+  // -- bandits: arm shares per day and what the policy believes now ------------------------------
+  function bandits() {
+    api("GET", "/v1/bandits").then(function (data) {
+      var out = h("div", { id: "bandit-out", "aria-live": "polite" });
+      var rows = data.bandits.map(function (b) {
+        var pulls = b.arms.reduce(function (n, a) { return n + a.pulls; }, 0);
+        return [h("button", { type: "button", "class": "btn", "data-bandit": b.bandit, text: b.bandit,
+                              on: { click: function () { bandit(b.bandit, out); } } }),
+                b.arms.map(function (a) { return a.arm; }).join(", "), String(pulls)];
+      });
+      show("Bandits", h("p", { "class": "muted", text: "Thompson sampling over titles, templates or prompts: which arm gets the traffic, day by day." }),
+           rows.length ? table(["bandit", "arms", "pulls"], rows) : h("p", { text: "No bandit has counted a reward yet." }), out);
+    }).catch(failed);
+  }
+
+  function bandit(key, into) {
+    api("GET", "/v1/bandits/" + encodeURIComponent(key) + "/history?days=30").then(function (d) {
+      var charts = window.tmCharts;
+      var arms = d.arms.map(function (a) { return a.arm; });
+      into.replaceChildren(
+        h("h3", { text: "Bandit " + key }),
+        table(["arm", "pulls", "rewards", "rate", "share", "posterior mean", "95% credible interval"], d.arms.map(function (a) {
+          return [a.arm, String(a.pulls), String(a.rewards), pct(a.rate), pct(a.share), pct(a.posterior.mean),
+                  pct(a.posterior.low) + " to " + pct(a.posterior.high)];
+        })),
+        h("div", { "class": "charts" },
+          charts.shares("arm-share-chart", "Share of pulls per day, by arm", d.days, arms, d.shares),
+          charts.intervals("posterior-chart", "Each arm's reward rate now: posterior mean and 95% interval",
+            d.arms.map(function (a) { return { label: a.arm, value: a.posterior.mean, low: a.posterior.low, high: a.posterior.high }; }), pct,
+            d.arms.map(function (a) { return a.arm + " " + pct(a.posterior.mean); }).join(", ") + ".")));
     }).catch(failed);
   }
 
@@ -291,17 +328,31 @@
   function people() {
     var id = h("input", { type: "text", id: "person", required: "" });
     var out = h("pre", { id: "person-out", "aria-live": "polite" });
+    var receipt = h("div", { id: "receipt" });
     function need() { var v = id.value.trim(); if (!v) say("Enter a user id first"); return v; }
     show("People", h("p", { "class": "muted", text: "Everything stored about one person, or erase them everywhere (with a receipt)." }),
       h("p", null, h("label", { "for": "person", text: "User id " }), id, " ",
         h("button", { type: "button", "class": "btn", text: "Export", on: { click: function () {
           var v = need(); if (!v) return;
-          api("GET", "/v1/people/" + encodeURIComponent(v) + "/export").then(function (d) { out.textContent = JSON.stringify(d, null, 2); }).catch(failed);
+          api("GET", "/v1/people/" + encodeURIComponent(v) + "/export").then(function (d) {
+            var rows = Object.keys(d.tables).reduce(function (n, t) { return n + d.tables[t].length; }, 0);
+            receipt.replaceChildren();
+            out.textContent = JSON.stringify(d, null, 2);
+            say("Exported " + v + ": " + rows + " rows");
+          }).catch(failed);
         } } }), " ",
         h("button", { type: "button", "class": "btn", text: "Erase", on: { click: function () {
           var v = need(); if (!v || !window.confirm("Erase " + v + " everywhere? This cannot be undone.")) return;
-          api("DELETE", "/v1/people/" + encodeURIComponent(v)).then(function (d) { out.textContent = JSON.stringify(d, null, 2); say("Erased " + v); }).catch(failed);
-        } } })), out);
+          api("DELETE", "/v1/people/" + encodeURIComponent(v)).then(function (d) {
+            var removed = Object.keys(d.tables).filter(function (t) { return d.tables[t]; });
+            receipt.replaceChildren(h("h3", { text: "Erasure receipt" }),
+              table(["receipt", "erased at", "rows removed", "model"],
+                    [[h("code", { id: "receipt-id", text: d.receipt_id }), when(d.erased_at),
+                      removed.map(function (t) { return t + ": " + d.tables[t]; }).join(", ") || "none", d.model]]));
+            out.textContent = JSON.stringify(d, null, 2);
+            say("Erased " + v + ": receipt " + d.receipt_id);
+          }).catch(failed);
+        } } })), receipt, out);
   }
 
   function audit() {
@@ -313,7 +364,8 @@
   }
 
   var VIEWS = { experiences: experiences, review: review, brand: brand, experiments: experiments,
-                report: report, catalog: catalog, people: people, audit: audit };
+                bandits: bandits, report: report, catalog: catalog, people: people, audit: audit };
+  window.tmConsole = { h: h, api: api, say: say, show: show, table: table, failed: failed, when: when };
 
   function go(view) {
     nav.querySelectorAll("button[data-view]").forEach(function (b) {
