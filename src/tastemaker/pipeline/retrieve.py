@@ -195,14 +195,17 @@ def covisited(
     matrix: sparse.csr_matrix | None, recent: IndexArray
 ) -> tuple[IndexArray, FloatArray]:
     """Items related to the person's latest picks by an item x item ``matrix`` (co-visitation,
-    or what people picked next), newer picks counting more: the rows and their summed scores."""
+    or what people picked next), newer picks counting more: the rows and the square root of
+    their summed scores (co-occurrence is heavy-tailed: scaled raw, one outlier would squash
+    every other candidate to zero)."""
     if matrix is None or len(recent) == 0:
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
     seeds = recent[:RECENT_SEEDS]
     w = RECENT_DECAY ** np.arange(len(seeds), dtype=np.float32)
     summed = sparse.csr_matrix(w[None, :]) @ matrix[seeds]
     summed.sum_duplicates()
-    return summed.indices.astype(np.int32), summed.data.astype(np.float32) / float(w.sum())
+    scores = np.sqrt(summed.data / float(w.sum())).astype(np.float32)
+    return summed.indices.astype(np.int32), scores
 
 
 def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
