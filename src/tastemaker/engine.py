@@ -1,20 +1,24 @@
 """The library's entry point: answer prompts, fit catalogs, take in items and events.
 
-The engine owns the per-process state that the request path needs hot: each workspace's catalog
-snapshot (loaded from disk, refreshed when another process changes the catalog), the experience
-specs (re-read every few seconds so edits show up without a restart), and a write-behind buffer
-for served results, so answering a prompt never waits on a database write.
+The engine is the facade that wires the stages together: it resolves workspaces, keeps the
+experience specs hot (re-read every few seconds so edits show up without a restart) and runs an
+answer through the pipeline. The per-process state behind it lives with its own idea:
+
+- :mod:`tastemaker.snapshots`: each workspace's catalog snapshot, loaded from disk, reloaded when
+  another process changes the catalog, rebuilt by ``fit`` and ``refresh``;
+- :mod:`tastemaker.buffers`: the write-behind buffers (served results, answer logs, memories),
+  so answering a prompt never waits on a database write;
+- :mod:`tastemaker.measure.serving`: a person's experiment arm and the spec it runs;
+- :mod:`tastemaker.progressive`: the saved answers an empty prompt is answered with.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +32,7 @@ from tastemaker.encoders import Encoder, get_encoder
 from tastemaker.errors import InvalidInput, NotFound
 from tastemaker.event_buffer import EventBuffer, Submitted, is_store_down
 from tastemaker.experiences import ExperienceSpec
-from tastemaker.fit import EventData, ItemData, build_catalog
-from tastemaker.index import VectorIndex
 from tastemaker.ingest import EventIn, ItemIn
-from tastemaker.learn import train_ranker
 from tastemaker.measure import events as journey
 from tastemaker.measure.design import ExperimentSpec as ExperimentDecl
 from tastemaker.measure.service import ExperimentService
@@ -39,6 +40,7 @@ from tastemaker.measure.serving import Variants, serve_holdout
 from tastemaker.pipeline import runner
 from tastemaker.privacy import Privacy, clear_text_caches
 from tastemaker.settings import Settings
+from tastemaker.snapshots import Loaded, Snapshots
 from tastemaker.store import Store, WorkspaceRecord
 from tastemaker.store import editorial as editorial_db
 from tastemaker.store import measure as measure_store
@@ -53,12 +55,6 @@ SPEC_TTL_SECONDS = 2.0
 HISTORY_EVENTS = 5000  # a person's latest events: the profile weighs them, rules exclude them
 
 
-@dataclass(slots=True)
-class _Loaded:
-    catalog: Catalog
-    checked_at: float
-
-
 class Engine:
     """One per process; thread-safe for answering."""
 
@@ -68,12 +64,9 @@ class Engine:
         self.store = store
         self.settings = settings or Settings()
         self._encoder = encoder
-        self._catalogs: dict[str, _Loaded] = {}
         self._workspaces: dict[str, WorkspaceRecord] = {}
         self._specs: dict[tuple[str, str], tuple[float, ExperienceSpec, int]] = {}
-        self._broken: dict[str, int] = {}  # workspace -> mtime of a snapshot that failed to load
-        self._missing: dict[str, float] = {}  # workspace -> when no snapshot was found
-        self._lock = threading.RLock()
+        self._snapshots = Snapshots(self.settings, lambda: self.encoder)
         self.privacy_store = PrivacyStore(store)
         self._privacy_api: Privacy | None = None
         self._stop = threading.Event()  # set by close(): ends the write-behind thread
@@ -119,7 +112,7 @@ class Engine:
         return ws
 
     def model_dir(self, slug: str) -> Path:
-        return self.settings.data_dir / "models" / slug
+        return self._snapshots.model_dir(slug)
 
     def close(self) -> None:
         self._stop.set()
@@ -230,57 +223,7 @@ class Engine:
 
     def catalog(self, slug: str) -> Catalog | None:
         """The workspace's snapshot, reloaded when the store says the catalog changed."""
-        now = time.monotonic()
-        loaded = self._catalogs.get(slug)
-        if loaded is not None and now - loaded.checked_at < self.settings.reload_check_seconds:
-            return loaded.catalog
-        if (
-            loaded is None
-            and now - self._missing.get(slug, -1e9) < self.settings.reload_check_seconds
-        ):
-            return None  # looked a moment ago and found no snapshot: do not ask on every request
-        with self._lock:
-            loaded = self._catalogs.get(slug)
-            if loaded is not None and now - loaded.checked_at < self.settings.reload_check_seconds:
-                return loaded.catalog
-            try:
-                version = self.store.catalog_version(self.workspace(slug).id)
-            except Exception as exc:
-                if loaded is None or not is_store_down(exc):
-                    raise
-                log.warning("store unavailable; keeping catalog %s as loaded", slug)
-                loaded.checked_at = now
-                return loaded.catalog
-            if loaded is not None and loaded.catalog.version >= version:
-                loaded.checked_at = now
-                return loaded.catalog
-            catalog = self._load_from_disk(slug)
-            if catalog is not None and (loaded is None or catalog.version > loaded.catalog.version):
-                self._catalogs[slug] = _Loaded(catalog, now)
-                _settle()
-                return catalog
-            if loaded is not None:
-                # Disk is behind the store: another process changed items and has not saved yet.
-                loaded.checked_at = now
-                return loaded.catalog
-            self._missing[slug] = now
-            return None
-
-    def _load_from_disk(self, slug: str) -> Catalog | None:
-        """The saved snapshot, or None; a broken one is reported once, not on every request."""
-        folder = self.model_dir(slug)
-        meta = folder / "catalog.json"
-        if not meta.exists():
-            return None
-        stamp = meta.stat().st_mtime_ns
-        if self._broken.get(slug) == stamp:
-            return None  # already failed on this very snapshot: wait for a new one
-        try:
-            return Catalog.load(folder)
-        except Exception:
-            log.exception("could not load catalog snapshot %s; run `tastemaker fit`", folder)
-            self._broken[slug] = stamp
-            return None
+        return self._snapshots.get(slug, self.store, self.workspace)
 
     def fit(
         self,
@@ -296,34 +239,12 @@ class Engine:
         ws = self.workspace(slug)
         if actor is not None:
             editorial_db.record_audit(self.store, ws.id, actor, "fit", slug)
-        version = self.store.catalog_version(ws.id)
-        items = [_item_data(r) for r in self.store.iter_items(ws.id)]
-        events = [
-            EventData(e.user_id, e.item_id, e.type, e.value, e.ts)
-            for e in self.store.iter_events(ws.id)
-        ]
-        loaded = self._catalogs.get(slug)
-        previous = loaded.catalog if loaded else self._load_from_disk(slug)
-        catalog = build_catalog(
-            slug, version, items, events, self.encoder, previous=previous, progress=progress
-        )
-        if self.settings.learn_ranker:
-            catalog.trained["ranker"] = train_ranker(
-                catalog, events, self.encoder, progress=progress
-            )
-        catalog.save(self.model_dir(slug))
-        with self._lock:
-            self._catalogs[slug] = _Loaded(catalog, time.monotonic())
-        _settle()
-        return {
-            "workspace": slug,
-            "items": catalog.size,
-            "catalog_version": version,
-            "cf": catalog.cf is not None,
-            "encoder": catalog.encoder_name,
-            "seconds": round(float(catalog.trained.get("seconds", 0.0)), 3),
-            "ranker": catalog.trained.get("ranker"),
-        }
+        return self._snapshots.fit(self.store, ws.id, slug, progress)
+
+    @property
+    def _catalogs(self) -> dict[str, Loaded]:
+        """The snapshots loaded in this process (a test empties it to force a reload)."""
+        return self._snapshots.loaded
 
     # -- ingest ----------------------------------------------------------------------------
 
@@ -345,29 +266,7 @@ class Engine:
 
     def refresh(self, slug: str) -> None:
         """Rebuild the snapshot from the store's items, keeping what was learned from events."""
-        loaded = self._catalogs.get(slug)
-        previous = loaded.catalog if loaded else self._load_from_disk(slug)
-        if previous is None:
-            self.fit(slug)
-            return
-        ws = self.workspace(slug)
-        version = self.store.catalog_version(ws.id)
-        items = [_item_data(r) for r in self.store.iter_items(ws.id)]
-        index = None
-        if (self.model_dir(slug) / "index").exists():
-            # A private copy: the snapshot being served keeps its own index untouched.
-            try:
-                index = VectorIndex.load(self.model_dir(slug) / "index")
-            except Exception:  # missing or corrupt files: rebuilt below from the embeddings
-                log.exception("vector index of %s unreadable; rebuilding it", slug)
-        catalog = build_catalog(
-            slug, version, items, None, self.encoder, previous=previous, previous_index=index
-        )
-        if "ranker" in previous.trained:  # weights per signal, not per item: still valid
-            catalog.trained["ranker"] = previous.trained["ranker"]
-        catalog.save(self.model_dir(slug))
-        with self._lock:
-            self._catalogs[slug] = _Loaded(catalog, time.monotonic())
+        self._snapshots.refresh(self.store, self.workspace(slug).id, slug)
 
     def insert_events(self, slug: str, events: Sequence[EventIn]) -> int:
         """Store a batch (see :mod:`tastemaker.measure.events`: stitching, UTM, checks)."""
@@ -580,25 +479,3 @@ class Engine:
     def _flusher(self) -> threading.Thread | None:
         """The write-behind thread once started (a test stops it with ``_stop`` and joins it)."""
         return self._buffers.flusher
-
-
-def _settle() -> None:
-    """Move what is loaded so far out of the garbage collector's sight.
-
-    A snapshot is hundreds of thousands of long-lived objects; without this every full
-    collection walks them all, and the pause lands in some unlucky request's p99.
-    """
-    gc.collect()
-    gc.freeze()
-
-
-def _item_data(r: Any) -> ItemData:
-    return ItemData(
-        id=r.id,
-        title=r.title,
-        text=r.text,
-        attributes=r.attributes,
-        price=r.price,
-        available=r.available,
-        url=r.url,
-    )
