@@ -10,14 +10,13 @@ from __future__ import annotations
 import threading
 import uuid
 
-from test_faults import dead_store
-
 from tastemaker.buffers import WriteBehind
 from tastemaker.event_buffer import EventBuffer
 from tastemaker.measure.service import ExperimentService
 from tastemaker.store import Store, WorkspaceRecord
 from tastemaker.store.privacy import PrivacyStore
 from tastemaker.types import Answer, RequestContext, ResultItem
+from test_faults import dead_store
 
 
 def buffers(store: Store, current: list[Store]) -> WriteBehind:
@@ -35,17 +34,8 @@ def buffers(store: Store, current: list[Store]) -> WriteBehind:
 
 
 def served(workspace: WorkspaceRecord, user_id: str | None) -> Answer:
-    answer = Answer(
-        request_id=uuid.uuid4().hex,
-        workspace=workspace.slug,
-        experience_key="films",
-        experience_version=1,
-        variant="default",
-        user_id=user_id,
-        raw_choice=None,
-        raw_text="a comedy",
-        context=RequestContext(),
-    )
+    ctx = RequestContext()
+    answer = Answer(uuid.uuid4().hex, workspace.slug, "films", 1, "default", user_id, None, "", ctx)
     answer.items = [ResultItem(id="f1", title="A film", score=1.0, reasons=[])]
     return answer
 
