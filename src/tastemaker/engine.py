@@ -1,68 +1,58 @@
 """The library's entry point: answer prompts, fit catalogs, take in items and events.
 
-The engine owns the per-process state that the request path needs hot: each workspace's catalog
-snapshot (loaded from disk, refreshed when another process changes the catalog), the experience
-specs (re-read every few seconds so edits show up without a restart), and a write-behind buffer
-for served results, so answering a prompt never waits on a database write.
+The engine is the facade that wires the stages together: it resolves workspaces, keeps the
+experience specs hot (re-read every few seconds so edits show up without a restart) and runs an
+answer through the pipeline. The per-process state behind it lives with its own idea:
+
+- :mod:`tastemaker.snapshots`: each workspace's catalog snapshot, loaded from disk, reloaded when
+  another process changes the catalog, rebuilt by ``fit`` and ``refresh``;
+- :mod:`tastemaker.buffers`: the write-behind buffers (served results, answer logs, memories),
+  so answering a prompt never waits on a database write;
+- :mod:`tastemaker.measure.serving`: a person's experiment arm and the spec it runs;
+- :mod:`tastemaker.progressive`: the saved answers an empty prompt is answered with.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import gc
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from threadpoolctl import threadpool_limits
 
 from tastemaker import metrics, progressive
+from tastemaker.buffers import WriteBehind
 from tastemaker.catalog import Catalog
 from tastemaker.editorial import Editorial
 from tastemaker.encoders import Encoder, get_encoder
 from tastemaker.errors import InvalidInput, NotFound
 from tastemaker.event_buffer import EventBuffer, Submitted, is_store_down
-from tastemaker.experiences import Brand, ExperienceSpec
-from tastemaker.fit import EventData, ItemData, build_catalog
-from tastemaker.index import VectorIndex
+from tastemaker.experiences import ExperienceSpec
 from tastemaker.ingest import EventIn, ItemIn
-from tastemaker.learn import train_ranker
 from tastemaker.measure import events as journey
-from tastemaker.measure.assign import Assignment
 from tastemaker.measure.design import ExperimentSpec as ExperimentDecl
-from tastemaker.measure.design import variant_spec
-from tastemaker.measure.metrics import answer_log
 from tastemaker.measure.service import ExperimentService
-from tastemaker.pipeline import capture, memory, runner
+from tastemaker.measure.serving import Variants, serve_holdout
+from tastemaker.pipeline import runner
 from tastemaker.privacy import Privacy, clear_text_caches
 from tastemaker.settings import Settings
-from tastemaker.store import ServedRecord, Store, WorkspaceRecord
+from tastemaker.snapshots import Loaded, Snapshots
+from tastemaker.store import Store, WorkspaceRecord
 from tastemaker.store import editorial as editorial_db
 from tastemaker.store import measure as measure_store
 from tastemaker.store.experiments import ExperimentRecord
 from tastemaker.store.privacy import PrivacyStore
-from tastemaker.store.privacy_records import DAY, Memory, PersonState
+from tastemaker.store.privacy_records import PersonState
 from tastemaker.types import Answer, RequestContext, ResultItem
 
 log = logging.getLogger(__name__)
 
 SPEC_TTL_SECONDS = 2.0
-SERVED_FLUSH_SECONDS = 0.5
-SERVED_FLUSH_ROWS = 500
-ERASURE_CHECK_SECONDS = 2.0
 HISTORY_EVENTS = 5000  # a person's latest events: the profile weighs them, rules exclude them
-
-
-@dataclass(slots=True)
-class _Loaded:
-    catalog: Catalog
-    checked_at: float
 
 
 class Engine:
@@ -74,26 +64,25 @@ class Engine:
         self.store = store
         self.settings = settings or Settings()
         self._encoder = encoder
-        self._catalogs: dict[str, _Loaded] = {}
         self._workspaces: dict[str, WorkspaceRecord] = {}
         self._specs: dict[tuple[str, str], tuple[float, ExperienceSpec, int]] = {}
-        self._broken: dict[str, int] = {}  # workspace -> mtime of a snapshot that failed to load
-        self._missing: dict[str, float] = {}  # workspace -> when no snapshot was found
-        self._lock = threading.RLock()
-        self._served: list[ServedRecord] = []
-        self._erasures_seen: int | None = None  # the newest erasure receipt seen here
-        self._memories: list[Memory] = []  # answers kept under memory consent, not yet written
+        self._snapshots = Snapshots(self.settings, lambda: self.encoder)
         self.privacy_store = PrivacyStore(store)
         self._privacy_api: Privacy | None = None
-        self._answers: list[measure_store.AnswerLog] = []
-        self._served_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._flusher: threading.Thread | None = None
+        self._stop = threading.Event()  # set by close(): ends the write-behind thread
         self.experiments = ExperimentService(store, self.settings)
-        self._variant_specs: dict[tuple[str, str, int, str, str], tuple[Brand, ExperienceSpec]] = {}
+        self._variants = Variants(self.experiments)
         self.editorial = Editorial(store, self.settings)
         # Events the store could not take (it is restarting): written by the flusher later.
         self.event_buffer = EventBuffer(self.insert_events)
+        self._buffers = WriteBehind(
+            lambda: self.store,
+            self.privacy_store,
+            self.experiments,
+            self.event_buffer,
+            on_erasure=lambda: clear_text_caches(self),
+            stop=self._stop,
+        )
         # One BLAS thread: a request's mat-vecs are far too small to gain from a second thread,
         # and with several workers per core the threads only wait on each other.
         threadpool_limits(limits=1, user_api="blas")
@@ -123,7 +112,7 @@ class Engine:
         return ws
 
     def model_dir(self, slug: str) -> Path:
-        return self.settings.data_dir / "models" / slug
+        return self._snapshots.model_dir(slug)
 
     def close(self) -> None:
         self._stop.set()
@@ -197,7 +186,7 @@ class Engine:
         """
         self.editorial.invalidate(self.workspace(slug).id)
         self._specs = {k: v for k, v in self._specs.items() if k[0] != slug}
-        self._variant_specs = {k: v for k, v in self._variant_specs.items() if k[0] != slug}
+        self._variants.invalidate(slug)
 
     def get_experience(self, slug: str, key: str) -> ExperienceSpec:
         return self._experience(slug, key)[0]
@@ -234,57 +223,7 @@ class Engine:
 
     def catalog(self, slug: str) -> Catalog | None:
         """The workspace's snapshot, reloaded when the store says the catalog changed."""
-        now = time.monotonic()
-        loaded = self._catalogs.get(slug)
-        if loaded is not None and now - loaded.checked_at < self.settings.reload_check_seconds:
-            return loaded.catalog
-        if (
-            loaded is None
-            and now - self._missing.get(slug, -1e9) < self.settings.reload_check_seconds
-        ):
-            return None  # looked a moment ago and found no snapshot: do not ask on every request
-        with self._lock:
-            loaded = self._catalogs.get(slug)
-            if loaded is not None and now - loaded.checked_at < self.settings.reload_check_seconds:
-                return loaded.catalog
-            try:
-                version = self.store.catalog_version(self.workspace(slug).id)
-            except Exception as exc:
-                if loaded is None or not is_store_down(exc):
-                    raise
-                log.warning("store unavailable; keeping catalog %s as loaded", slug)
-                loaded.checked_at = now
-                return loaded.catalog
-            if loaded is not None and loaded.catalog.version >= version:
-                loaded.checked_at = now
-                return loaded.catalog
-            catalog = self._load_from_disk(slug)
-            if catalog is not None and (loaded is None or catalog.version > loaded.catalog.version):
-                self._catalogs[slug] = _Loaded(catalog, now)
-                _settle()
-                return catalog
-            if loaded is not None:
-                # Disk is behind the store: another process changed items and has not saved yet.
-                loaded.checked_at = now
-                return loaded.catalog
-            self._missing[slug] = now
-            return None
-
-    def _load_from_disk(self, slug: str) -> Catalog | None:
-        """The saved snapshot, or None; a broken one is reported once, not on every request."""
-        folder = self.model_dir(slug)
-        meta = folder / "catalog.json"
-        if not meta.exists():
-            return None
-        stamp = meta.stat().st_mtime_ns
-        if self._broken.get(slug) == stamp:
-            return None  # already failed on this very snapshot: wait for a new one
-        try:
-            return Catalog.load(folder)
-        except Exception:
-            log.exception("could not load catalog snapshot %s; run `tastemaker fit`", folder)
-            self._broken[slug] = stamp
-            return None
+        return self._snapshots.get(slug, self.store, self.workspace)
 
     def fit(
         self,
@@ -300,34 +239,12 @@ class Engine:
         ws = self.workspace(slug)
         if actor is not None:
             editorial_db.record_audit(self.store, ws.id, actor, "fit", slug)
-        version = self.store.catalog_version(ws.id)
-        items = [_item_data(r) for r in self.store.iter_items(ws.id)]
-        events = [
-            EventData(e.user_id, e.item_id, e.type, e.value, e.ts)
-            for e in self.store.iter_events(ws.id)
-        ]
-        loaded = self._catalogs.get(slug)
-        previous = loaded.catalog if loaded else self._load_from_disk(slug)
-        catalog = build_catalog(
-            slug, version, items, events, self.encoder, previous=previous, progress=progress
-        )
-        if self.settings.learn_ranker:
-            catalog.trained["ranker"] = train_ranker(
-                catalog, events, self.encoder, progress=progress
-            )
-        catalog.save(self.model_dir(slug))
-        with self._lock:
-            self._catalogs[slug] = _Loaded(catalog, time.monotonic())
-        _settle()
-        return {
-            "workspace": slug,
-            "items": catalog.size,
-            "catalog_version": version,
-            "cf": catalog.cf is not None,
-            "encoder": catalog.encoder_name,
-            "seconds": round(float(catalog.trained.get("seconds", 0.0)), 3),
-            "ranker": catalog.trained.get("ranker"),
-        }
+        return self._snapshots.fit(self.store, ws.id, slug, progress)
+
+    @property
+    def _catalogs(self) -> dict[str, Loaded]:
+        """The snapshots loaded in this process (a test empties it to force a reload)."""
+        return self._snapshots.loaded
 
     # -- ingest ----------------------------------------------------------------------------
 
@@ -349,29 +266,7 @@ class Engine:
 
     def refresh(self, slug: str) -> None:
         """Rebuild the snapshot from the store's items, keeping what was learned from events."""
-        loaded = self._catalogs.get(slug)
-        previous = loaded.catalog if loaded else self._load_from_disk(slug)
-        if previous is None:
-            self.fit(slug)
-            return
-        ws = self.workspace(slug)
-        version = self.store.catalog_version(ws.id)
-        items = [_item_data(r) for r in self.store.iter_items(ws.id)]
-        index = None
-        if (self.model_dir(slug) / "index").exists():
-            # A private copy: the snapshot being served keeps its own index untouched.
-            try:
-                index = VectorIndex.load(self.model_dir(slug) / "index")
-            except Exception:  # missing or corrupt files: rebuilt below from the embeddings
-                log.exception("vector index of %s unreadable; rebuilding it", slug)
-        catalog = build_catalog(
-            slug, version, items, None, self.encoder, previous=previous, previous_index=index
-        )
-        if "ranker" in previous.trained:  # weights per signal, not per item: still valid
-            catalog.trained["ranker"] = previous.trained["ranker"]
-        catalog.save(self.model_dir(slug))
-        with self._lock:
-            self._catalogs[slug] = _Loaded(catalog, time.monotonic())
+        self._snapshots.refresh(self.store, self.workspace(slug).id, slug)
 
     def insert_events(self, slug: str, events: Sequence[EventIn]) -> int:
         """Store a batch (see :mod:`tastemaker.measure.events`: stitching, UTM, checks)."""
@@ -385,7 +280,7 @@ class Engine:
         self.workspace(slug)  # an unknown workspace is the caller's error, not the store's
         done = self.event_buffer.submit(slug, events)
         if done.buffered and self._flusher is None:
-            self._start_flusher()
+            self._buffers.start()
         return done
 
     def identify(self, slug: str, anonymous_id: str, user_id: str) -> int:
@@ -437,10 +332,10 @@ class Engine:
         spec, version = self._experience(slug, key)
         assignment = None
         if variant == "default" and user_id and record:  # evaluation runs enroll nobody
-            assignment = self._assign(ws.id, slug, key, user_id)
+            assignment = self._variants.assign(ws.id, slug, key, user_id)
             if assignment is not None:
                 variant = assignment.variant
-                spec = self._variant_spec(slug, version, spec, assignment)
+                spec = self._variants.spec(slug, version, spec, assignment)
         if exclude:  # after the variant: its cached spec must not carry one request's exclusions
             rules = spec.rules.model_copy(update={"blocked": [*spec.rules.blocked, *exclude]})
             spec = spec.model_copy(update={"rules": rules})
@@ -449,7 +344,7 @@ class Engine:
             spec = spec_override
         elif user_id and choice is None and not text and use_history:
             # An empty answer from someone who asked us to remember theirs: use those.
-            stored = self._remembered(ws, spec, key, user_id)
+            stored = progressive.saved_answers(self.store, ws.id, spec, key, user_id)
             if stored is not None:
                 spec, choice, text, logged_choice = stored
                 remembered = True
@@ -479,7 +374,7 @@ class Engine:
             log.exception("could not load state for request_id=%s", answer.request_id)
             use_history = use_history and person is not None  # unknown consent: assume none
         if assignment is not None and assignment.holdout:
-            self._serve_holdout(answer, spec, catalog, ws)
+            serve_holdout(answer, spec, catalog, lambda a, s: self._store_fallback(a, s, ws))
         else:
             copywriter = None
             try:
@@ -502,12 +397,12 @@ class Engine:
             self._store_fallback(answer, spec, ws)
         self.editorial.after_answer(ws.id, answer, spec)
         if record:
-            self._record(answer, ws)
+            self._buffers.record(answer, ws.id)
             if person is not None and person.consent["memory"]:
-                self._remember(answer, spec, ws, person)
-            self._log_answer(
+                self._buffers.remember(answer, spec, ws.id, person)
+            self._buffers.log_answer(
                 answer,
-                ws,
+                ws.id,
                 kind,
                 parent_request_id,
                 catalog,
@@ -524,80 +419,6 @@ class Engine:
         """Declare (or redeclare) an experiment; every variant must make a valid experience."""
         base = self.get_experience(slug, decl.experience)
         return self.experiments.save(self.workspace(slug).id, decl, base)
-
-    def _assign(self, ws_id: int, slug: str, key: str, user_id: str) -> Assignment | None:
-        try:
-            return self.experiments.assign(ws_id, key, user_id)
-        except Exception:  # an experiment must never cost a person their answer
-            log.exception("assignment failed workspace=%s experience=%s", slug, key)
-            return None
-
-    def _variant_spec(
-        self, slug: str, version: int, spec: ExperienceSpec, a: Assignment
-    ) -> ExperienceSpec:
-        cache_key = (slug, spec.key, version, a.experiment or "", a.variant)
-        cached = self._variant_specs.get(cache_key)
-        # The base carries the brand kit, which changes without a new experience version.
-        if cached is not None and cached[0] == spec.brand:
-            return cached[1]
-        try:
-            hit = variant_spec(spec, a.overrides)
-        except ValidationError:
-            log.exception("variant %s of %s is invalid; serving the base", a.variant, spec.key)
-            hit = spec
-        self._variant_specs[cache_key] = (spec.brand, hit)
-        return hit
-
-    def _serve_holdout(
-        self, answer: Answer, spec: ExperienceSpec, catalog: Catalog | None, ws: WorkspaceRecord
-    ) -> None:
-        """The curated default, never personalized: what the holdout measures against."""
-        t0 = time.perf_counter()
-        capture.run(answer, spec)  # the person's input errors are still theirs to see
-        runner.fallback(answer, spec, catalog, reason="holdout")
-        if not answer.items:
-            self._store_fallback(answer, spec, ws)
-        answer.fallback = False
-        answer.fallback_reason = None
-        answer.timings_ms["total"] = (time.perf_counter() - t0) * 1000.0
-
-    def _remember(
-        self, answer: Answer, spec: ExperienceSpec, ws: WorkspaceRecord, person: PersonState
-    ) -> None:
-        """Buffer the answer and its facts; without memory consent this is never called."""
-        captured = answer.captured
-        if answer.user_id is None or captured is None:
-            return
-        if not captured.text and captured.choice_id is None:
-            return
-        now = time.time()
-        row = Memory(
-            workspace_id=ws.id,
-            user_id=answer.user_id,
-            request_id=answer.request_id,
-            experience_key=answer.experience_key,
-            choice_id=captured.choice_id,
-            text=captured.text,  # redacted by capture
-            facts=tuple(memory.extract(answer, spec)),
-            created_at=now,
-            expires_at=now + person.policy.memory_days * DAY,
-        )
-        with self._served_lock:
-            self._memories.append(row)
-        if self._flusher is None:
-            self._start_flusher()
-
-    def _remembered(
-        self, ws: WorkspaceRecord, spec: ExperienceSpec, key: str, user_id: str
-    ) -> tuple[ExperienceSpec, str | None, str | None, str | None] | None:
-        """The saved answers as (spec, choice, text) to run, and the choice to log."""
-        try:
-            prefs = measure_store.get_preferences(self.store, ws.id, user_id, key)
-            found = progressive.from_preferences(spec, prefs)
-            return None if found is None else (*found, prefs.get("prompt", (None, None))[0])
-        except Exception:  # saved answers are a nicety: never fail the request for them
-            log.exception("could not read saved answers of user %s", user_id)
-            return None
 
     def _store_fallback(self, answer: Answer, spec: ExperienceSpec, ws: WorkspaceRecord) -> None:
         """No snapshot at all: take the curated items straight from the store."""
@@ -625,157 +446,7 @@ class Engine:
         except Exception:
             log.exception("store fallback failed request_id=%s", answer.request_id)
 
-    # -- served results (write-behind) ------------------------------------------------------
-
-    def _record(self, answer: Answer, ws: WorkspaceRecord) -> None:
-        row = ServedRecord(
-            workspace_id=ws.id,
-            request_id=answer.request_id,
-            experience_key=answer.experience_key,
-            experience_version=answer.experience_version,
-            variant=answer.variant,
-            user_id=answer.user_id,
-            item_ids=tuple(i.id for i in answer.items),
-            fallback=answer.fallback,
-            latency_ms=answer.timings_ms.get("total"),
-        )
-        with self._served_lock:
-            self._served.append(row)
-            full = len(self._served) >= SERVED_FLUSH_ROWS
-        if self._flusher is None:
-            self._start_flusher()
-        if full:
-            self.flush()
-
-    def _log_answer(
-        self,
-        answer: Answer,
-        ws: WorkspaceRecord,
-        kind: str,
-        parent: str | None,
-        catalog: Catalog | None,
-        logged_choice: str | None,
-        remembered: bool = False,
-        *,
-        keep_text: bool = False,
-    ) -> None:
-        """Buffer what the result answered (choice, redacted text, confidence) for the report.
-
-        The free text is kept only with the person's consent to memory: without it an answer
-        is used for its response and not kept (the report's themes cover those who agreed).
-        """
-        own = kind == "answer" and not remembered
-        row = answer_log(answer, ws.id, kind, parent, catalog, None if own else logged_choice, own)
-        if not keep_text and row.text is not None:
-            row = dataclasses.replace(row, text=None)
-        with self._served_lock:
-            self._answers.append(row)
-
-    def _start_flusher(self) -> None:
-        with self._lock:
-            if self._flusher is not None:
-                return
-            self._flusher = threading.Thread(
-                target=self._flush_loop, name="served-flush", daemon=True
-            )
-            self._flusher.start()
-
-    def _flush_loop(self) -> None:
-        checked = 0.0
-        while not self._stop.wait(SERVED_FLUSH_SECONDS):
-            self.event_buffer.drain()
-            self.flush()
-            if time.monotonic() - checked >= ERASURE_CHECK_SECONDS:
-                checked = time.monotonic()
-                try:
-                    self.check_erasures()
-                except Exception:
-                    log.exception("could not check for new erasures")
-
-    def check_erasures(self) -> bool:
-        """Clear the text caches when any process erased someone since the last look.
-
-        The caches (encoder vectors, retrieval hits, copy phrases) are keyed by answer words,
-        not by person, so another process's erasure cannot name what to evict here; clearing
-        them whole is rare and cheap. Returns whether they were cleared.
-        """
-        latest = self.privacy_store.latest_erasure()
-        if latest == self._erasures_seen:
-            return False
-        # First look (None): an erasure may have come after this process started caching.
-        self._erasures_seen = latest
-        clear_text_caches(self)
-        return True
-
-    def _drop_erased(
-        self, memories: list[Memory], rows: list[ServedRecord]
-    ) -> tuple[list[Memory], list[ServedRecord]]:
-        """Leave out whoever was erased (by any process) after their rows were buffered."""
-        people = [(m.workspace_id, m.user_id) for m in memories]
-        people += [(r.workspace_id, r.user_id) for r in rows if r.user_id is not None]
-        if not people:
-            return memories, rows
-        erased = self.privacy_store.erased_at(people)
-        if not erased:
-            return memories, rows
-        never = float("-inf")
-        memories = [
-            m for m in memories if m.created_at > erased.get((m.workspace_id, m.user_id), never)
-        ]
-        rows = [
-            r
-            if r.user_id is None or r.created_at > erased.get((r.workspace_id, r.user_id), never)
-            else dataclasses.replace(r, user_id=None)
-            for r in rows
-        ]
-        return memories, rows
-
-    def _drop_erased_answers(
-        self, answers: list[measure_store.AnswerLog]
-    ) -> list[measure_store.AnswerLog]:
-        """Leave out answer logs of whoever was erased after they were buffered."""
-        people = [(a.workspace_id, a.user_id) for a in answers if a.user_id is not None]
-        erased = self.privacy_store.erased_at(people) if people else {}
-        if not erased:
-            return answers
-        never = float("-inf")
-        return [
-            a
-            for a in answers
-            if a.user_id is None or a.created_at > erased.get((a.workspace_id, a.user_id), never)
-        ]
-
-    def buffer_depths(self) -> dict[str, int]:
-        """How many records wait in each write-behind buffer (for the metrics)."""
-        return {
-            "served": len(self._served),
-            "memories": len(self._memories),
-            "answer_logs": len(self._answers),
-        }
-
-    def forget_buffered(self, slug: str, user_id: str, *, served: bool = True) -> int:
-        """Drop a person from the write-behind buffers (erasure, memory withdrawal).
-
-        Their buffered memories go; buffered served results stay, without the user id, as
-        the served table keeps them once erased. Returns how many entries were touched.
-        """
-        ws_id = self.workspace(slug).id
-        with self._served_lock:
-            kept = [m for m in self._memories if (m.workspace_id, m.user_id) != (ws_id, user_id)]
-            n = len(self._memories) - len(kept)
-            self._memories = kept
-            if served:
-                # the report's answer log names the person: it goes, like their answers
-                kept_answers = [
-                    a for a in self._answers if (a.workspace_id, a.user_id) != (ws_id, user_id)
-                ]
-                n += len(self._answers) - len(kept_answers)
-                self._answers = kept_answers
-                for i, r in enumerate(self._served):
-                    if r.workspace_id == ws_id and r.user_id == user_id:
-                        self._served[i] = dataclasses.replace(r, user_id=None)
-                        n += 1
-        return n
+    # -- write-behind (:mod:`tastemaker.buffers`) --------------------------------------------
 
     def flush(self) -> int:
         """Write buffered memories, exposures and served results; on a store error keep them
@@ -783,71 +454,28 @@ class Engine:
 
         Returns the number of served results written.
         """
-        self.experiments.flush()
-        with self._served_lock:
-            memories, self._memories = self._memories, []
-            rows, self._served = self._served, []
-            answers, self._answers = self._answers, []
-        try:
-            memories, rows = self._drop_erased(memories, rows)
-            answers = self._drop_erased_answers(answers)
-        except Exception:
-            log.exception("could not check erasures; keeping the buffers for the next flush")
-            self._put_back(memories, rows)
-            with self._served_lock:
-                self._answers = answers + self._answers
-            return 0
-        if memories:
-            try:
-                self.privacy_store.remember(memories)
-            except Exception:
-                log.exception("could not keep %d answers; will retry", len(memories))
-                self._put_back(memories, [])
-        if rows or answers:
-            try:
-                rows, answers = measure_store.stitch(self.store, rows, answers)
-            except Exception:
-                log.exception("could not look up identity links; storing results unstitched")
-        if answers:
-            try:
-                measure_store.record_answers(self.store, answers)
-            except Exception:
-                log.exception("could not record %d prompt answers; will retry", len(answers))
-                with self._served_lock:
-                    self._answers = answers + self._answers
-        if not rows:
-            return 0
-        try:
-            self.store.record_served(rows)
-        except Exception:
-            log.exception("could not record %d served results; will retry", len(rows))
-            self._put_back([], rows)
-            return 0
-        return len(rows)
+        return self._buffers.flush()
 
-    def _put_back(self, memories: list[Memory], rows: list[ServedRecord]) -> None:
-        with self._served_lock:
-            self._memories = memories + self._memories
-            self._served = rows + self._served
+    def buffer_depths(self) -> dict[str, int]:
+        """How many records wait in each write-behind buffer (for the metrics)."""
+        return self._buffers.depths()
 
+    def forget_buffered(self, slug: str, user_id: str, *, served: bool = True) -> int:
+        """Drop a person from the write-behind buffers (erasure, memory withdrawal).
 
-def _settle() -> None:
-    """Move what is loaded so far out of the garbage collector's sight.
+        Their buffered memories go; buffered served results stay, without the user id, as
+        the served table keeps them once erased. Returns how many entries were touched.
+        """
+        return self._buffers.forget(self.workspace(slug).id, user_id, served=served)
 
-    A snapshot is hundreds of thousands of long-lived objects; without this every full
-    collection walks them all, and the pause lands in some unlucky request's p99.
-    """
-    gc.collect()
-    gc.freeze()
+    def check_erasures(self) -> bool:
+        """Clear the text caches when any process erased someone since the last look.
 
+        The flusher thread calls this every few seconds; returns whether they were cleared.
+        """
+        return self._buffers.check_erasures()
 
-def _item_data(r: Any) -> ItemData:
-    return ItemData(
-        id=r.id,
-        title=r.title,
-        text=r.text,
-        attributes=r.attributes,
-        price=r.price,
-        available=r.available,
-        url=r.url,
-    )
+    @property
+    def _flusher(self) -> threading.Thread | None:
+        """The write-behind thread once started (a test stops it with ``_stop`` and joins it)."""
+        return self._buffers.flusher

@@ -26,6 +26,7 @@ from tastemaker.store import measure as measure_store
 
 if TYPE_CHECKING:
     from tastemaker.engine import Engine
+    from tastemaker.store import Store
     from tastemaker.types import Answer, RequestContext
 
 COMBINED_CHOICE = "followup-combined"
@@ -189,6 +190,22 @@ def from_preferences(
         second_choice = None
     derived, combined = combined_spec(spec, first_choice, second_choice)
     return derived, combined, text
+
+
+def saved_answers(
+    store: Store, ws_id: int, spec: ExperienceSpec, key: str, user_id: str
+) -> tuple[ExperienceSpec, str | None, str | None, str | None] | None:
+    """The saved answers as (spec, choice, text) to run, and the choice to log; or None.
+
+    The engine answers an empty prompt with these for someone who asked to be remembered.
+    """
+    try:
+        prefs = measure_store.get_preferences(store, ws_id, user_id, key)
+        found = from_preferences(spec, prefs)
+        return None if found is None else (*found, prefs.get("prompt", (None, None))[0])
+    except Exception:  # saved answers are a nicety: never fail the request for them
+        logging.getLogger(__name__).exception("could not read saved answers of user %s", user_id)
+        return None
 
 
 def remembered(
