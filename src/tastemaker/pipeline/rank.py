@@ -112,13 +112,20 @@ ANSWER_KINDS = ("named", "words", "empty", "cold")
 
 def answer_kind(intent: Intent, iw: dict[str, FloatArray], profile: Profile) -> str:
     """``empty``: nothing to go on but the person; ``cold``: words from someone we know
-    nothing about; ``named``: the answer names attribute values outright (they became hard
-    filters); ``words``: words that may only point towards values."""
+    nothing about; ``named``: every value the answer points to is a hard filter (named outright,
+    or required by the chosen option); ``words``: some values are only preferred (words that
+    point towards them, a choice's soft attributes), so the ``intent`` signal must carry them.
+    """
     if intent.vector is None and not intent.terms and not iw:
         return "empty"
     if profile.is_cold:
         return "cold"
-    if intent.required or intent.asked:
+    soft = any(
+        v not in intent.required.get(name, [])
+        for name, vals in intent.preferred.items()
+        for v in vals
+    )
+    if (intent.required or intent.asked) and not soft:
         return "named"
     return "words"
 
