@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from pydantic import ValidationError
 
 from tastemaker.errors import StageError
 from tastemaker.experiences import ExperienceSpec, Output, Prompt
@@ -175,8 +176,12 @@ def test_missing_copy_renders_the_brand_safe_copy() -> None:
 
 
 def test_unknown_or_partial_templates_are_stage_errors() -> None:
+    with pytest.raises(ValidationError, match="no template named 'nope'"):
+        make_spec(template="nope")  # refused when the experience is saved
+    # a spec that got past validation (model_construct) still fails as a stage, not a crash
+    spec = make_spec().model_copy(update={"template": "nope"})
     with pytest.raises(StageError, match="no template named 'nope'"):
-        render.run(make_answer([]), make_spec(template="nope"))
+        render.run(make_answer([]), spec)
     with pytest.raises(StageError, match="partial"):
         render.template("_macros")
     assert {"default", "bundle"} <= set(render.template_names())

@@ -259,6 +259,16 @@ class ExperienceSpec(_Strict):
                 raise ValueError(f"follow-up choice ids repeat the prompt's: {sorted(clash)}")
         return self
 
+    @field_validator("template")
+    @classmethod
+    def _known_template(cls, v: str) -> str:
+        # Checked at save, so that rendering a saved experience never meets a missing file.
+        from tastemaker.pipeline.render import template_names
+
+        if v not in template_names():
+            raise ValueError(f"no template named {v!r}; one of {', '.join(template_names())}")
+        return v
+
     @field_validator("default_items", "rules")
     @classmethod
     def _no_dupes(cls, v: Any) -> Any:
