@@ -137,8 +137,13 @@ events = Table(
     Column("ts", Double, nullable=False),
     Column("request_id", String(ID_LEN), nullable=True),
     Column("context", JsonType, nullable=True),
-    # The idempotency key: a re-sent batch or file never double counts.
-    UniqueConstraint("workspace_id", "event_id"),
+    # The idempotency key: a re-sent batch or file never double counts. On PostgreSQL the
+    # table is partitioned by month on ts (migration 0007, store/partitions.py), and a
+    # partitioned table's unique keys must hold the partition key, so the key there is
+    # (workspace_id, event_id, ts) and the primary key (id, ts); the writer checks
+    # (workspace_id, event_id) across months before inserting, so the guarantee is the same.
+    UniqueConstraint("workspace_id", "event_id").ddl_if(dialect="sqlite"),
+    UniqueConstraint("workspace_id", "event_id", "ts").ddl_if(dialect="postgresql"),
     # One user's history, newest first, is the hot read (enrich stage). There is deliberately
     # no (workspace_id, ts) index: the full scan by time happens once per fit, and every index
     # slows the bulk ingest.
