@@ -168,32 +168,26 @@ class EventPartitions:
             self._known.difference_update(starts)
 
 
-def drop_months_before(engine: Engine, cutoff: float) -> list[str]:
-    """Drop every monthly partition wholly older than ``cutoff``; returns the names dropped."""
-    dropped: list[str] = []
+def drop_months_before(engine: Engine, cutoff: float) -> dict[int, int]:
+    """Drop every monthly partition wholly older than ``cutoff``.
+
+    Returns how many events each workspace lost, counted before the drop, so that retention
+    reports the same numbers as when it deleted row by row.
+    """
+    lost: dict[int, int] = {}
     with engine.begin() as conn:
         conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
         for p in partitions(conn):
-            if p.until <= cutoff:
-                conn.execute(text(f"DROP TABLE {p.name}"))
-                dropped.append(p.name)
-    return dropped
-
-
-__all__ = [
-    "DEFAULT_PARTITION",
-    "EventPartitions",
-    "Partition",
-    "create_month",
-    "is_partition",
-    "drop_months_before",
-    "include_in_comparison",
-    "month_start",
-    "next_month",
-    "partition_name",
-    "partitions",
-]
+            if p.until > cutoff:
+                continue
+            for ws_id, n in conn.execute(
+                text(f"SELECT workspace_id, count(*) FROM {p.name} GROUP BY workspace_id")
+            ):
+                lost[int(ws_id)] = lost.get(int(ws_id), 0) + int(n)
+            conn.execute(text(f"DROP TABLE {p.name}"))
+            log.info("retention dropped %s", p.name)
+    return lost
 
 
 def is_partition(table_name: str | None) -> bool:

@@ -85,15 +85,11 @@ def upgrade() -> None:
                 f"FOR VALUES FROM ({start!r}) TO ({_next_month(start)!r})"
             )
         )
-    conn.execute(
-        text(f"INSERT INTO events ({COLUMNS}) SELECT {COLUMNS} FROM events_unpartitioned")
-    )
+    conn.execute(text(f"INSERT INTO events ({COLUMNS}) SELECT {COLUMNS} FROM events_unpartitioned"))
     conn.execute(text("ALTER SEQUENCE events_id_seq OWNED BY events.id"))
     conn.execute(text("DROP TABLE events_unpartitioned"))
     conn.execute(
-        text(
-            "CREATE INDEX ix_events_workspace_id_user_id_ts ON events (workspace_id, user_id, ts)"
-        )
+        text("CREATE INDEX ix_events_workspace_id_user_id_ts ON events (workspace_id, user_id, ts)")
     )
 
 
