@@ -12,9 +12,9 @@ person and attribution joins on it through the index on served results.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
@@ -189,10 +189,35 @@ def attributions(
 # -- metrics -----------------------------------------------------------------------------------
 
 Key = tuple[str, str, int]  # experience, variant, day (-1 when not grouped by day)
+# True: a row per day; False: totals over the period; "both": both from one pass over the rows
+# (the report needs both, and reading millions of events once instead of twice halves it).
+ByDay = bool | Literal["both"]
+TOTAL = -1
 
 
-def _key(r: Any, by_day: bool) -> Key:
-    return (r[0], r[1], int(r[2]) if by_day else -1)
+def _key(r: Any) -> Key:
+    return (r[0], r[1], int(r[2]))
+
+
+def _grouped(
+    base: Any,
+    keys: Sequence[str],
+    aggregates: Callable[[Any], list[Any]],
+    by_day: ByDay,
+    extra: Sequence[str] = (),
+) -> Any:
+    """``aggregates`` of ``base`` grouped by ``keys`` and per day, over the period, or both.
+
+    Rows are ``(*keys, day, *extra, *aggregates)``, ``day`` being :data:`TOTAL` for a total.
+    With both, ``base`` is a CTE referenced twice, which PostgreSQL computes once.
+    """
+    k = [base.c[n] for n in keys]
+    x = [base.c[n] for n in extra]
+    per_day = select(*k, base.c.day, *x, *aggregates(base)).group_by(*k, base.c.day, *x)
+    total = select(*k, literal(TOTAL, Integer).label("day"), *x, *aggregates(base)).group_by(*k, *x)
+    if by_day == "both":
+        return union_all(per_day, total)
+    return per_day if by_day else total
 
 
 def _served_base(ws_id: int, since: float, until: float) -> Any:
@@ -222,26 +247,13 @@ def _served_base(ws_id: int, since: float, until: float) -> Any:
             served.c.created_at >= since,
             served.c.created_at < until,
         )
-        .subquery("sv")
+        .cte("sv")
     )
 
 
-def served_metrics(
-    store: Store, ws_id: int, since: float, until: float, *, by_day: bool = True
-) -> dict[Key, dict[str, Any]]:
-    """Requests, answers, visitors, fallback rate, confidence and latency percentiles."""
-    sv = _served_base(ws_id, since, until)
-    group = (sv.c.experience_key, sv.c.variant, sv.c.day)[: 3 if by_day else 2]
-    main = select(
-        *group,
-        func.count().label("requests"),
-        func.sum(case((sv.c.kind == "answer", 1), else_=0)).label("answered"),
-        func.sum(case((sv.c.kind == "followup", 1), else_=0)).label("followups"),
-        func.sum(case((sv.c.kind == "refine", 1), else_=0)).label("refinements"),
-        func.count(distinct(sv.c.person)).label("visitors"),
-        func.avg(case((sv.c.fallback, 1.0), else_=0.0)).label("fallback_rate"),
-        func.avg(sv.c.confidence).label("mean_confidence"),
-    ).group_by(*group)
+def _percentiles(sv: Any, by_day: bool) -> Any:
+    """Nearest-rank p50 and p99 of latency per (experience, variant[, day])."""
+    group = [sv.c.experience_key, sv.c.variant, *([sv.c.day] if by_day else [])]
     ranked = (
         select(
             *group,
@@ -250,18 +262,45 @@ def served_metrics(
             func.count().over(partition_by=group).label("n"),
         )
         .where(sv.c.latency_ms.is_not(None))
-        .subquery("lat")
+        .subquery()
     )
     lat_group = [ranked.c[c.name] for c in group]
-    pct = select(
-        *lat_group,
+    day = lat_group[2] if by_day else literal(TOTAL, Integer).label("day")
+    return select(
+        *lat_group[:2],
+        day,
         func.min(case((ranked.c.rn * 100 >= ranked.c.n * 50, ranked.c.latency_ms))).label("p50"),
         func.min(case((ranked.c.rn * 100 >= ranked.c.n * 99, ranked.c.latency_ms))).label("p99"),
     ).group_by(*lat_group)
+
+
+def served_metrics(
+    store: Store, ws_id: int, since: float, until: float, *, by_day: ByDay = True
+) -> dict[Key, dict[str, Any]]:
+    """Requests, answers, visitors, fallback rate, confidence and latency percentiles."""
+    sv = _served_base(ws_id, since, until)
+
+    def aggregates(b: Any) -> list[Any]:
+        return [
+            func.count().label("requests"),
+            func.sum(case((b.c.kind == "answer", 1), else_=0)).label("answered"),
+            func.sum(case((b.c.kind == "followup", 1), else_=0)).label("followups"),
+            func.sum(case((b.c.kind == "refine", 1), else_=0)).label("refinements"),
+            func.count(distinct(b.c.person)).label("visitors"),
+            func.avg(case((b.c.fallback, 1.0), else_=0.0)).label("fallback_rate"),
+            func.avg(b.c.confidence).label("mean_confidence"),
+        ]
+
+    main = _grouped(sv, ("experience_key", "variant"), aggregates, by_day)
+    pct: Any = (
+        union_all(_percentiles(sv, True), _percentiles(sv, False))
+        if by_day == "both"
+        else _percentiles(sv, bool(by_day))
+    )
     out: dict[Key, dict[str, Any]] = {}
     with store.engine.connect() as conn:
         for r in conn.execute(main):
-            out[_key(r, by_day)] = {
+            out[_key(r)] = {
                 "requests": int(r.requests),
                 "answered": int(r.answered or 0),
                 "followups": int(r.followups or 0),
@@ -271,7 +310,7 @@ def served_metrics(
                 "mean_confidence": None if r.mean_confidence is None else float(r.mean_confidence),
             }
         for r in conn.execute(pct):
-            row = out.setdefault(_key(r, by_day), {})
+            row = out.setdefault(_key(r), {})
             row["p50_latency_ms"] = None if r.p50 is None else float(r.p50)
             row["p99_latency_ms"] = None if r.p99 is None else float(r.p99)
     return out
@@ -284,32 +323,33 @@ def prompt_events(
     since: float,
     until: float,
     *,
-    by_day: bool = True,
+    by_day: ByDay = True,
 ) -> dict[Key, dict[str, int]]:
     """Counts of prompt events (shown, abandoned) by the experience and variant they name."""
-    exp = events.c.context["experience"].as_string()
-    variant = func.coalesce(events.c.context["variant"].as_string(), literal("default"))
-    group = [exp.label("exp"), variant.label("variant")]
-    if by_day:
-        group.append(day_of(events.c.ts).label("day"))
-    stmt = (
-        select(*group, events.c.type, func.count())
+    base = (
+        select(
+            events.c.context["experience"].as_string().label("exp"),
+            func.coalesce(events.c.context["variant"].as_string(), literal("default")).label(
+                "variant"
+            ),
+            day_of(events.c.ts).label("day"),
+            events.c.type,
+        )
         .where(
             events.c.workspace_id == ws_id,
             events.c.type.in_(list(types)),
             events.c.ts >= since,
             events.c.ts < until,
         )
-        # By label: PostgreSQL binds the JSON keys as parameters, so a repeated expression
-        # would not be recognised as the selected one.
-        .group_by(*[g.name for g in group], events.c.type)
+        .cte("pe")
     )
+    stmt = _grouped(base, ("exp", "variant"), lambda b: [func.count()], by_day, ("type",))
     out: dict[Key, dict[str, int]] = {}
     with store.engine.connect() as conn:
         for r in conn.execute(stmt):
             if r[0] is None:
                 continue
-            out.setdefault(_key(r, by_day), {})[r[-2]] = int(r[-1])
+            out.setdefault(_key(r), {})[r[-2]] = int(r[-1])
     return out
 
 
@@ -320,17 +360,20 @@ def engagement(
     since: float,
     until: float,
     *,
-    by_day: bool = True,
+    by_day: ByDay = True,
 ) -> dict[Key, dict[str, int]]:
     """Per type, how many served results had at least one such event naming their request.
 
     Keys are ``engaged_<type>``, apart from the conversions' ``<type>`` keys.
     """
-    group: list[Any] = [served.c.experience_key, served.c.variant]
-    if by_day:
-        group.append(day_of(served.c.created_at))
-    stmt = (
-        select(*group, events.c.type, func.count(distinct(served.c.request_id)))
+    base = (
+        select(
+            served.c.experience_key,
+            served.c.variant,
+            day_of(served.c.created_at).label("day"),
+            events.c.type,
+            served.c.request_id,
+        )
         .select_from(served)
         .join(
             events,
@@ -342,12 +385,19 @@ def engagement(
             served.c.created_at < until,
             events.c.type.in_(list(types)),
         )
-        .group_by(*group, events.c.type)
+        .cte("en")
+    )
+    stmt = _grouped(
+        base,
+        ("experience_key", "variant"),
+        lambda b: [func.count(distinct(b.c.request_id))],
+        by_day,
+        ("type",),
     )
     out: dict[Key, dict[str, int]] = {}
     with store.engine.connect() as conn:
         for r in conn.execute(stmt):
-            out.setdefault(_key(r, by_day), {})[f"engaged_{r[-2]}"] = int(r[-1])
+            out.setdefault(_key(r), {})[f"engaged_{r[-2]}"] = int(r[-1])
     return out
 
 
@@ -359,7 +409,7 @@ def conversions(
     window_s: float,
     since: float,
     until: float,
-    by_day: bool = True,
+    by_day: ByDay = True,
 ) -> dict[Key, dict[str, float]]:
     """Attributed conversions by the served result's experience, variant and day.
 
@@ -367,25 +417,33 @@ def conversions(
     their values (revenue for purchases), ``<type>_assisted`` counts assisted credits.
     """
     sub = _attribution_select(ws_id, types, window_s, since, until).subquery("att")
-    group: list[Any] = [sub.c.experience_key, sub.c.variant]
-    if by_day:
-        group.append(day_of(sub.c.served_at))
-    last = sub.c.rank == 1
-    stmt = (
+    base = (
         select(
-            *group,
+            sub.c.experience_key,
+            sub.c.variant,
+            day_of(sub.c.served_at).label("day"),
             sub.c.type,
-            func.count(distinct(case((last, sub.c.person)))).label("people"),
-            func.sum(case((last, func.coalesce(sub.c.value, 0.0)), else_=0.0)).label("value"),
-            func.sum(case((last, 0), else_=1)).label("assisted"),
+            sub.c.person,
+            sub.c.value,
+            sub.c.rank,
         )
         .where(sub.c.served_at >= since, sub.c.served_at < until)
-        .group_by(*group, sub.c.type)
+        .cte("cv")
     )
+
+    def aggregates(b: Any) -> list[Any]:
+        last = b.c.rank == 1
+        return [
+            func.count(distinct(case((last, b.c.person)))).label("people"),
+            func.sum(case((last, func.coalesce(b.c.value, 0.0)), else_=0.0)).label("value"),
+            func.sum(case((last, 0), else_=1)).label("assisted"),
+        ]
+
+    stmt = _grouped(base, ("experience_key", "variant"), aggregates, by_day, ("type",))
     out: dict[Key, dict[str, float]] = {}
     with store.engine.connect() as conn:
         for r in conn.execute(stmt):
-            row = out.setdefault(_key(r, by_day), {})
+            row = out.setdefault(_key(r), {})
             row[r.type] = int(r.people or 0)
             row[f"{r.type}_value"] = float(r.value or 0.0)
             row[f"{r.type}_assisted"] = int(r.assisted or 0)
@@ -424,7 +482,9 @@ def answer_counts(
 
 
 __all__ = [
+    "TOTAL",
     "Attribution",
+    "ByDay",
     "Key",
     "answer_counts",
     "attributions",
