@@ -106,21 +106,28 @@ def journeys(
         rid = f"r{i:09d}"
         ms = rng.lognormvariate(2, 0.5)
         served.append(
-            f"{ws}\t{rid}\t{exp}\t1\t{variant}\t{user}\t{items}\t{'t' if rng.random() < 0.01 else 'f'}\t{at!r}\t{ms:.3f}"
+            f"{ws}\t{rid}\t{exp}\t1\t{variant}\t{user}\t{items}\t"
+            f"{'t' if rng.random() < 0.01 else 'f'}\t{at!r}\t{ms:.3f}"
         )
         txt = rng.choice(TEXTS) if rng.random() < 0.3 else N
         answers.append(
-            f"{ws}\t{rid}\tanswer\t{exp}\t{variant}\t{user}\t{'ab'[i % 2]}\t{txt}\t{rng.random():.4f}\t{at!r}"
+            f"{ws}\t{rid}\tanswer\t{exp}\t{variant}\t{user}\t{'ab'[i % 2]}\t{txt}\t"
+            f"{rng.random():.4f}\t{at!r}"
         )
         ctx = orjson.dumps({"experience": exp, "variant": variant}).decode()
         item = f"i{rng.randrange(50_000)}"
 
         def e(
-            type_: str, ts: float, item_id: str = N, value: str = N, req: str = N, c: str = N
+            type_: str,
+            ts: float,
+            item_id: str = N,
+            value: str = N,
+            req: str = N,
+            c: str = N,
+            out: list[str] = events,
+            who: str = person,
         ) -> None:
-            events.append(
-                f"{ws}\t{ids()}\t{person}\t{item_id}\t{type_}\t{value}\t{ts!r}\t{req}\t{c}"
-            )
+            out.append(f"{ws}\t{ids()}\t{who}\t{item_id}\t{type_}\t{value}\t{ts!r}\t{req}\t{c}")
 
         e("prompt_shown", at - 5, c=ctx)
         if rng.random() < 0.1:
@@ -286,17 +293,23 @@ def main() -> None:
         timed("last 7 days", lambda: metrics.workspace_report(engine, SLUG, days=7, now=now), 3)
         period = metrics.Period.last_days(full, now)
         a, b = period.since, period.until
-        print(f"query families over the whole range (each runs twice in a report: days, totals):")
-        timed("served metrics by day", lambda: sql.served_metrics(store, ws, a, b))
-        timed(
-            "prompt events by day",
-            lambda: sql.prompt_events(store, ws, ("prompt_shown", "prompt_abandoned"), a, b),
+        print(
+            "query families over the whole range (days and totals in one pass, as in the report):"
         )
-        timed("engagement by day", lambda: sql.engagement(store, ws, ENGAGEMENT_EVENTS, a, b))
+        timed("served metrics", lambda: sql.served_metrics(store, ws, a, b, by_day="both"))
         timed(
-            "attributed conversions by day",
+            "prompt events",
+            lambda: sql.prompt_events(
+                store, ws, ("prompt_shown", "prompt_abandoned"), a, b, by_day="both"
+            ),
+        )
+        timed(
+            "engagement", lambda: sql.engagement(store, ws, ENGAGEMENT_EVENTS, a, b, by_day="both")
+        )
+        timed(
+            "attributed conversions",
             lambda: sql.conversions(
-                store, ws, CONVERSION_EVENTS, window_s=7 * DAY, since=a, until=b
+                store, ws, CONVERSION_EVENTS, window_s=7 * DAY, since=a, until=b, by_day="both"
             ),
         )
         timed("answer counts (one experience)", lambda: sql.answer_counts(store, ws, "exp0", a, b))
@@ -311,7 +324,8 @@ def main() -> None:
         lat.sort()
         print(
             f"one person's history (user_history over {parts} "
-            f"partitions): p50 {statistics.median(lat):.2f} ms, p99 {lat[int(len(lat) * 0.99)]:.2f} ms"
+            f"partitions): p50 {statistics.median(lat):.2f} ms, "
+            f"p99 {lat[int(len(lat) * 0.99)]:.2f} ms"
         )
         batch = [
             EventIn(

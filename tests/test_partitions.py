@@ -297,3 +297,41 @@ def test_report_over_partitions_equals_sqlite(
         assert got["experiences"][0]["variants"][0]["totals"]["results"] > 0
     lite.close()
     assert partition_name(start) == "events_p2026_01"
+
+
+def test_report_indexes_name_the_report_event_types() -> None:
+    # The partial indexes' predicates are literals (migration 0007, models); if the event
+    # types the report reads change, PostgreSQL silently stops using them.
+    from tastemaker.measure.events import CONVERSION_EVENTS, PROMPT_ABANDONED, PROMPT_SHOWN
+    from tastemaker.store.models import REPORT_INDEXES
+
+    where = {name: w for name, _, _, w in REPORT_INDEXES}
+    assert where["ix_events_report_prompt"] == _in_list((PROMPT_ABANDONED, PROMPT_SHOWN))
+    assert where["ix_events_report_conversion"] == _in_list(CONVERSION_EVENTS)
+
+
+def _in_list(types: tuple[str, ...]) -> str:
+    return "type IN (" + ", ".join(f"'{t}'" for t in sorted(types)) + ")"
+
+
+def test_attribution_reads_the_conversion_index(pg: Store, ws: WorkspaceRecord) -> None:
+    from tastemaker.measure.events import CONVERSION_EVENTS
+    from tastemaker.store import metrics as sql
+
+    pg.insert_events(ws.id, [ev("u", JAN, type="purchase", value=3.0)])
+    # Parameters bound as the report binds them (not literals): the partial index's predicate
+    # must still be provable from the query's IN list.
+    stmt = sql._attribution_select(ws.id, CONVERSION_EVENTS, DAY, 0.0, MAR)
+    compiled = stmt.compile(dialect=pg.engine.dialect, compile_kwargs={"render_postcompile": True})
+    with pg.engine.connect() as conn:
+        conn.execute(text("SET enable_seqscan = off"))  # a tiny table: make the choice visible
+        plan = "\n".join(
+            conn.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params).scalars()
+        )
+        children = conn.execute(
+            text(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = 'ix_events_report_conversion'::regclass"
+            )
+        ).scalars()
+        assert any(name in plan for name in children), plan

@@ -1,4 +1,4 @@
-"""Events partitioned by month on PostgreSQL (SQLite: nothing changes).
+"""Events partitioned by month on PostgreSQL, and the indexes the report reads.
 
 ``events`` becomes ``PARTITIONED BY RANGE (ts)``: one partition per UTC month that holds rows
 (the writer creates later months on demand, :mod:`tastemaker.store.partitions`) plus a DEFAULT
@@ -6,6 +6,9 @@ partition. PostgreSQL requires every unique constraint of a partitioned table to
 partition key, so the primary key becomes ``(id, ts)`` and the idempotency key
 ``(workspace_id, event_id, ts)``; the writer keeps a re-sent event with another ``ts`` out by
 checking ``(workspace_id, event_id)`` first (same index, leading columns).
+
+Also (PostgreSQL only) three small partial indexes covering what the metrics report reads of
+events, and (both dialects) an index on served results by time.
 
 Existing rows are copied into the new table inside the migration's transaction, keeping their
 ids and the id sequence. Self-contained, like 0001: it does not import the package's helpers.
@@ -31,6 +34,30 @@ COLUMNS = "id, workspace_id, event_id, user_id, item_id, type, value, ts, reques
 FIRST_MONTH = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
 
 
+# The report's partial indexes (what it reads of events; see store/models.py).
+REPORT_INDEXES = (
+    (
+        "ix_events_report_prompt",
+        "workspace_id, ts",
+        "type, context",
+        "WHERE type IN ('prompt_abandoned', 'prompt_shown')",
+    ),
+    (
+        "ix_events_report_request",
+        "workspace_id, request_id",
+        "type",
+        "WHERE request_id IS NOT NULL",
+    ),
+    (
+        "ix_events_report_conversion",
+        "workspace_id, ts",
+        "type, id, event_id, value, user_id, request_id",
+        "WHERE type IN ('add_to_cart', 'complete', 'email_capture', 'purchase', "
+        "'trial_signup', 'unsubscribe')",
+    ),
+)
+
+
 def _next_month(start: float) -> float:
     d = datetime.fromtimestamp(start, UTC)
     year, month = (d.year + 1, 1) if d.month == 12 else (d.year, d.month + 1)
@@ -38,6 +65,8 @@ def _next_month(start: float) -> float:
 
 
 def upgrade() -> None:
+    # Both dialects: the report reads the results served in its period.
+    op.create_index("ix_served_workspace_id_created_at", "served", ["workspace_id", "created_at"])
     if op.get_bind().dialect.name != "postgresql":
         return
     conn = op.get_bind()
@@ -91,9 +120,12 @@ def upgrade() -> None:
     conn.execute(
         text("CREATE INDEX ix_events_workspace_id_user_id_ts ON events (workspace_id, user_id, ts)")
     )
+    for name, columns, include, where in REPORT_INDEXES:
+        conn.execute(text(f"CREATE INDEX {name} ON events ({columns}) INCLUDE ({include}) {where}"))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_served_workspace_id_created_at", table_name="served")
     if op.get_bind().dialect.name != "postgresql":
         return
     conn = op.get_bind()
