@@ -335,3 +335,28 @@ def test_attribution_reads_the_conversion_index(pg: Store, ws: WorkspaceRecord) 
             )
         ).scalars()
         assert any(name in plan for name in children), plan
+
+
+def test_downgrade_restores_one_table(pg: Store, ws: WorkspaceRecord) -> None:
+    from importlib import resources
+
+    from alembic import command
+    from alembic.config import Config
+
+    pg.insert_events(ws.id, [ev("u", JAN, event_id="a"), ev("u", FEB, event_id="b")])
+    pkg = resources.files("tastemaker.store")
+    with (
+        resources.as_file(pkg / "alembic.ini") as ini,
+        resources.as_file(pkg / "migrations") as scripts,
+    ):
+        cfg = Config(str(ini))
+        cfg.set_main_option("script_location", str(scripts))
+        with pg.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "events_partitions@-1")
+    with pg.engine.connect() as conn:
+        key = conn.execute(text("SELECT pg_get_partkeydef('events'::regclass)")).scalar()
+    assert key is None
+    assert sorted(e.event_id for e in pg.iter_events(ws.id)) == ["a", "b"]
+    pg.migrate()  # and up again
+    assert where(pg) == {"a": "events_p2026_01", "b": "events_p2026_02"}
