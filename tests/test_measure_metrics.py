@@ -240,3 +240,23 @@ def test_chart_escapes_text_and_handles_no_data() -> None:
     svg = line_chart({"<b>": [("2024-01-01", 1.0)]}, title="a & b")
     assert "&lt;b&gt;" in svg and "a &amp; b" in svg
     assert "no data yet" in line_chart({}, title="empty")
+
+
+def test_days_and_totals_in_one_pass_equal_two_passes(store: Store, filled: int) -> None:
+    # The report asks each query family for days and totals at once; that must be exactly
+    # what asking for each separately gives.
+    a, b = D0 - DAY, D1 + DAY
+    families = [
+        lambda by_day: sql.served_metrics(store, filled, a, b, by_day=by_day),
+        lambda by_day: sql.prompt_events(
+            store, filled, ("prompt_shown", "prompt_abandoned"), a, b, by_day=by_day
+        ),
+        lambda by_day: sql.engagement(store, filled, ("click", "save"), a, b, by_day=by_day),
+        lambda by_day: sql.conversions(
+            store, filled, ["purchase"], window_s=24 * H, since=a, until=b, by_day=by_day
+        ),
+    ]
+    for family in families:
+        both = family("both")
+        assert both == {**family(True), **family(False)}
+        assert {k[2] for k in both} >= {sql.TOTAL, int(D0 // DAY)}

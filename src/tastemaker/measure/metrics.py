@@ -175,21 +175,24 @@ class Period:
 
 
 def _raw(
-    store: Store, ws_id: int, period: Period, window_s: float, by_day: bool
-) -> dict[q.Key, dict[str, Any]]:
-    """All counts of all experiences merged by (experience, variant, day)."""
+    store: Store, ws_id: int, period: Period, window_s: float
+) -> tuple[dict[q.Key, dict[str, Any]], dict[q.Key, dict[str, Any]]]:
+    """All counts of all experiences merged by (experience, variant, day): days, then totals.
+
+    Each query family computes its days and totals in one pass over the rows.
+    """
     merged: dict[q.Key, dict[str, Any]] = {}
     parts: list[Mapping[q.Key, Mapping[str, Any]]] = [
-        q.served_metrics(store, ws_id, period.since, period.until, by_day=by_day),
+        q.served_metrics(store, ws_id, period.since, period.until, by_day="both"),
         q.prompt_events(
             store,
             ws_id,
             (PROMPT_SHOWN, PROMPT_ABANDONED),
             period.since,
             period.until,
-            by_day=by_day,
+            by_day="both",
         ),
-        q.engagement(store, ws_id, ENGAGEMENT_EVENTS, period.since, period.until, by_day=by_day),
+        q.engagement(store, ws_id, ENGAGEMENT_EVENTS, period.since, period.until, by_day="both"),
         q.conversions(
             store,
             ws_id,
@@ -197,13 +200,15 @@ def _raw(
             window_s=window_s,
             since=period.since,
             until=period.until,
-            by_day=by_day,
+            by_day="both",
         ),
     ]
     for part in parts:
         for key, values in part.items():
             merged.setdefault(key, {}).update(values)
-    return merged
+    daily = {k: v for k, v in merged.items() if k[2] != q.TOTAL}
+    totals = {k: v for k, v in merged.items() if k[2] == q.TOTAL}
+    return daily, totals
 
 
 def themes(
@@ -290,13 +295,7 @@ def report(
     """
     keys = [k for k in sorted(specs) if experience is None or k == experience]
     windows = sorted({specs[k].measure.attribution_window_hours for k in keys})
-    by_window = {
-        w: (
-            _raw(store, ws_id, period, w * 3600.0, True),
-            _raw(store, ws_id, period, w * 3600.0, False),
-        )
-        for w in windows
-    }
+    by_window = {w: _raw(store, ws_id, period, w * 3600.0) for w in windows}
     out = []
     for key in keys:
         spec = specs[key]

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -119,6 +120,29 @@ users = Table(
     Index("ix_users_workspace_id_event_count", "workspace_id", "event_count"),
 )
 
+# (name, columns, included columns, predicate) of the report's partial indexes on events.
+REPORT_INDEXES: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str], ...] = (
+    (
+        "ix_events_report_prompt",
+        ("workspace_id", "ts"),
+        ("type", "context"),
+        "type IN ('prompt_abandoned', 'prompt_shown')",
+    ),
+    (
+        "ix_events_report_request",
+        ("workspace_id", "request_id"),
+        ("type",),
+        "request_id IS NOT NULL",
+    ),
+    (
+        "ix_events_report_conversion",
+        ("workspace_id", "ts"),
+        ("type", "id", "event_id", "value", "user_id", "request_id"),
+        "type IN ('add_to_cart', 'complete', 'email_capture', 'purchase', 'trial_signup', "
+        "'unsubscribe')",
+    ),
+)
+
 events = Table(
     "events",
     metadata,
@@ -137,12 +161,28 @@ events = Table(
     Column("ts", Double, nullable=False),
     Column("request_id", String(ID_LEN), nullable=True),
     Column("context", JsonType, nullable=True),
-    # The idempotency key: a re-sent batch or file never double counts.
-    UniqueConstraint("workspace_id", "event_id"),
+    # The idempotency key: a re-sent batch or file never double counts. On PostgreSQL the
+    # table is partitioned by month on ts (migration 0007, store/partitions.py), and a
+    # partitioned table's unique keys must hold the partition key, so the key there is
+    # (workspace_id, event_id, ts) and the primary key (id, ts); the writer checks
+    # (workspace_id, event_id) across months before inserting, so the guarantee is the same.
+    UniqueConstraint("workspace_id", "event_id").ddl_if(dialect="sqlite"),
+    UniqueConstraint("workspace_id", "event_id", "ts").ddl_if(dialect="postgresql"),
     # One user's history, newest first, is the hot read (enrich stage). There is deliberately
     # no (workspace_id, ts) index: the full scan by time happens once per fit, and every index
     # slows the bulk ingest.
     Index("ix_events_workspace_id_user_id_ts", "workspace_id", "user_id", "ts"),
+    # PostgreSQL only (migration 0007): what the report reads, so that over millions of events
+    # it scans these small partial indexes (index-only: past months' partitions are all-visible
+    # once vacuumed) instead of every event. Each holds a few percent of the rows, so ingest
+    # barely notices them. The type lists must stay those of ``tastemaker.measure.events``
+    # (a test checks).
+    *(
+        Index(name, *cols, postgresql_include=list(include), postgresql_where=text(where)).ddl_if(
+            dialect="postgresql"
+        )
+        for name, cols, include, where in REPORT_INDEXES
+    ),
 )
 
 experiences = Table(
@@ -184,6 +224,8 @@ served = Table(
     Column("created_at", Double, nullable=False),
     Column("latency_ms", Double, nullable=True),
     UniqueConstraint("workspace_id", "request_id"),
+    # The report reads the results served in its period (migration 0007).
+    Index("ix_served_workspace_id_created_at", "workspace_id", "created_at"),
 )
 
 # -- areas' tables ---------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from sqlalchemy import Connection, and_, delete, func, select, update
 
 from tastemaker.store.editorial_models import review_queue
 from tastemaker.store.journey_tables import prompt_answers, saved_answers
-from tastemaker.store.models import events, served
+from tastemaker.store.models import events, served, workspaces
+from tastemaker.store.partitions import drop_months_before
 from tastemaker.store.person import erase_person, export_person
 from tastemaker.store.privacy_records import (
     DAY,
@@ -337,6 +338,23 @@ class PrivacyStore:
         }
 
     # -- retention -----------------------------------------------------------------------------
+
+    def drop_expired_months(self, now: float) -> dict[int, int]:
+        """Drop whole months of events that every workspace's policy has let go (PostgreSQL).
+
+        Partitions hold all workspaces, so a month goes only when the longest events
+        retention has passed its end; any workspace keeping events until erased (no
+        ``events_days``) keeps every month. Returns events dropped per workspace id.
+        """
+        if self.store.dialect != "postgresql":
+            return {}
+        with self.store.engine.connect() as conn:
+            ids = conn.execute(select(workspaces.c.id)).scalars().all()
+            days = [_policy(conn, ws_id).events_days for ws_id in ids]
+        if not days or any(d is None for d in days):
+            return {}
+        cutoff = now - max(d for d in days if d is not None) * DAY
+        return drop_months_before(self.store.engine, cutoff)
 
     def purge_expired(self, ws_id: int, now: float) -> dict[str, int]:
         """Delete what the workspace's policy no longer lets it keep, as of ``now``."""

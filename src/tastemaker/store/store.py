@@ -47,6 +47,7 @@ from tastemaker.store.models import (
     users,
     workspaces,
 )
+from tastemaker.store.partitions import EventPartitions
 from tastemaker.store.records import (
     SCOPES,
     ApiKeyRecord,
@@ -85,6 +86,16 @@ def _chunks(rows: Iterable[T], size: int) -> Iterator[list[T]]:
     it = iter(rows)
     while chunk := list(islice(it, size)):
         yield chunk
+
+
+def _first_per_id(chunk: list[EventIn]) -> list[EventIn]:
+    seen: set[str] = set()
+    out = []
+    for e in chunk:
+        if e.event_id not in seen:
+            seen.add(e.event_id)  # type: ignore[arg-type]  # set by EventIn's validator
+            out.append(e)
+    return out
 
 
 def _sqlite_setup(engine: Engine, *, memory: bool) -> None:
@@ -188,7 +199,12 @@ WITH new AS (
         %(event_id)s::text[], %(user_id)s::text[], %(item_id)s::text[], %(type)s::text[],
         %(value)s::float8[], %(ts)s::float8[], %(request_id)s::text[], %(context)s::text[]
     ) AS r(event_id, user_id, item_id, type, value, ts, request_id, context)
-    ON CONFLICT (workspace_id, event_id) DO NOTHING
+    -- events is partitioned by ts, so its unique key is (workspace_id, event_id, ts): an id
+    -- already stored with another ts is caught here (the key's leading columns, every month).
+    WHERE NOT EXISTS (
+        SELECT 1 FROM events x WHERE x.workspace_id = %(ws)s AND x.event_id = r.event_id
+    )
+    ON CONFLICT (workspace_id, event_id, ts) DO NOTHING
     RETURNING user_id, ts
 ), seen AS (
     INSERT INTO users (workspace_id, user_id, first_seen, last_seen, event_count)
@@ -231,6 +247,8 @@ class Store:
         )
         if backend == "sqlite":
             _sqlite_setup(self.engine, memory=memory)
+        # Which monthly partitions of ``events`` exist (PostgreSQL only; unused on SQLite).
+        self.partitions = EventPartitions()
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -472,9 +490,23 @@ class Store:
         # One statement per chunk: the rows travel as one array per column (unnest), and the
         # users upsert aggregates the RETURNING rows of the insert in the same statement, so
         # it counts exactly what was inserted even with concurrent ingests.
+        #
+        # Monthly partitions are created before the first chunk is written. A later chunk that
+        # reaches a new month cannot create it (this transaction holds a lock on ``events``
+        # that creation must wait for), so its rows go to the DEFAULT partition and are moved
+        # into their month right after the commit.
         stored = 0
+        late: set[float] = set()
         with self.engine.begin() as conn:
-            for chunk in _chunks(events_in, WRITE_CHUNK):
+            for n, raw in enumerate(_chunks(events_in, WRITE_CHUNK)):
+                # One row per event id, the first: the unique key includes ts, so two rows with
+                # one id and two timestamps in the same statement would both be stored.
+                chunk = _first_per_id(raw)
+                months = self.partitions.missing(e.ts for e in chunk)
+                if n == 0:
+                    self.partitions.ensure(self.engine, months)
+                else:
+                    late |= months
                 params = {
                     "ws": ws_id,
                     "event_id": [e.event_id for e in chunk],
@@ -489,6 +521,7 @@ class Store:
                     ],
                 }
                 stored += int(conn.exec_driver_sql(_PG_INSERT_EVENTS, params).scalar_one())
+        self.partitions.ensure(self.engine, late)
         return stored
 
     def iter_events(self, ws_id: int) -> Iterator[EventRecord]:
