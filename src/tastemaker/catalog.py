@@ -150,7 +150,9 @@ class Catalog:
         if not self.id_to_row:
             self.id_to_row = {item_id: i for i, item_id in enumerate(self.ids)}
         if len(self.popular_rows) == 0 and len(self.ids):
-            self.popular_rows = np.argsort(-self.popularity, kind="stable")[:1000].astype(np.int32)
+            # Every row, most popular first: a constraint's most popular items are then a
+            # boolean gather away, not a partition of the scores per request.
+            self.popular_rows = np.argsort(-self.popularity, kind="stable").astype(np.int32)
 
     @property
     def size(self) -> int:

@@ -21,7 +21,7 @@ from scipy import sparse
 
 from tastemaker.catalog import Catalog, CFModel
 from tastemaker.experiences import ExperienceSpec
-from tastemaker.pipeline.constraints import allowed_mask
+from tastemaker.pipeline.constraints import Mask, allowed_mask
 from tastemaker.pipeline.understand import stem
 from tastemaker.types import Answer, Candidates, FloatArray, IndexArray, Intent
 
@@ -109,7 +109,7 @@ def text_hits(catalog: Catalog, intent: Intent) -> TextHits:
 
 
 def _focused(
-    catalog: Catalog, rows: IndexArray, user_vec: FloatArray | None, trend: FloatArray | None
+    catalog: Catalog, mask: Mask, user_vec: FloatArray | None, trend: FloatArray | None
 ) -> IndexArray:
     """The best of ``rows`` for this person: by CF when we know them, else by what is wanted
     around their "now", else by popularity.
@@ -118,8 +118,12 @@ def _focused(
     values it points to), most of what they bring does not fit, and the items that fit *and*
     suit the person would be missed without a pool drawn from the narrowed set itself.
     """
-    if len(rows) > CF_EXACT_MAX:  # bound the cost: the most popular of a very large set
-        rows = _top(catalog.popularity[rows], CF_EXACT_MAX, rows)
+    if int(np.count_nonzero(mask)) > CF_EXACT_MAX:
+        # bound the cost: the most popular of a very large set
+        order = catalog.popular_rows
+        rows = order[mask[order]][:CF_EXACT_MAX]
+    else:
+        rows = np.flatnonzero(mask).astype(np.int32)
     cf = catalog.cf
     if user_vec is not None and cf is not None:
         base = cf.item_factors[rows] @ user_vec
@@ -202,10 +206,17 @@ def covisited(
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
     seeds = recent[:RECENT_SEEDS]
     w = RECENT_DECAY ** np.arange(len(seeds), dtype=np.float32)
-    summed = sparse.csr_matrix(w[None, :]) @ matrix[seeds]
-    summed.sum_duplicates()
-    scores = np.sqrt(summed.data / float(w.sum())).astype(np.float32)
-    return summed.indices.astype(np.int32), scores
+    # The seeds' rows gathered straight from the CSR arrays: scipy's row slicing and product
+    # cost more than the arithmetic on a few hundred entries.
+    starts, ends = matrix.indptr[seeds], matrix.indptr[seeds + 1]
+    if not (ends > starts).any():
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+    cols = np.concatenate([matrix.indices[a:b] for a, b in zip(starts, ends, strict=True)])
+    vals = np.concatenate([matrix.data[a:b] * wk for a, b, wk in zip(starts, ends, w, strict=True)])
+    rows, where = np.unique(cols, return_inverse=True)
+    summed = np.bincount(where, weights=vals, minlength=len(rows))
+    scores = np.sqrt(summed / float(w.sum())).astype(np.float32)
+    return rows.astype(np.int32), scores
 
 
 def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
@@ -237,7 +248,7 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     if mask is not None and int(np.count_nonzero(mask)) < catalog.size // 2:
         # Only a selective mask needs its own pool: a loose one (e.g. "not already seen")
         # leaves the other sources' candidates standing.
-        pools.append(_focused(catalog, np.flatnonzero(mask).astype(np.int32), user_vec, trend))
+        pools.append(_focused(catalog, mask, user_vec, trend))
     iw = intent_weights(catalog, intent)
     if iw:
         meant = np.zeros(catalog.size, dtype=bool)
@@ -245,7 +256,7 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
             meant |= np.asarray(catalog.categorical[name].matrix @ w).ravel() > 0
         if mask is not None:
             meant &= mask
-        pools.append(_focused(catalog, np.flatnonzero(meant).astype(np.int32), user_vec, trend))
+        pools.append(_focused(catalog, meant, user_vec, trend))
 
     rows = np.unique(np.concatenate(pools)).astype(np.int32)
     if mask is not None:
