@@ -34,7 +34,7 @@ RECENT_DECAY = 0.8  # each older pick counts this much less in the ``recent`` si
 TREND_K = 100
 POPULAR_K = 100
 FOCUS_K = 300
-CF_EXACT_MAX = 20_000
+CF_EXACT_MAX = 4_000  # a constrained set larger than this: CF over its most popular items
 
 
 def _top(scores: FloatArray, k: int, rows: IndexArray | None = None) -> IndexArray:
@@ -108,6 +108,21 @@ def text_hits(catalog: Catalog, intent: Intent) -> TextHits:
     return hit
 
 
+def _most_popular(catalog: Catalog, mask: Mask, k: int) -> IndexArray:
+    """The ``k`` most popular rows that pass ``mask``, reading the popularity order in growing
+    chunks: a set large enough to need this is dense enough that the first chunks fill it."""
+    order = catalog.popular_rows
+    found: list[IndexArray] = []
+    have, start, chunk = 0, 0, 4 * k
+    while have < k and start < len(order):
+        part = order[start : start + chunk]
+        hit = part[mask[part]]
+        found.append(hit)
+        have += len(hit)
+        start, chunk = start + chunk, chunk * 2
+    return np.concatenate(found)[:k].astype(np.int32)
+
+
 def _focused(
     catalog: Catalog, mask: Mask, user_vec: FloatArray | None, trend: FloatArray | None
 ) -> IndexArray:
@@ -119,9 +134,7 @@ def _focused(
     suit the person would be missed without a pool drawn from the narrowed set itself.
     """
     if int(np.count_nonzero(mask)) > CF_EXACT_MAX:
-        # bound the cost: the most popular of a very large set
-        order = catalog.popular_rows
-        rows = order[mask[order]][:CF_EXACT_MAX]
+        rows = _most_popular(catalog, mask, CF_EXACT_MAX)  # bound the cost
     else:
         rows = np.flatnonzero(mask).astype(np.int32)
     cf = catalog.cf
@@ -253,7 +266,8 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     if iw:
         meant = np.zeros(catalog.size, dtype=bool)
         for name, w in iw.items():
-            meant |= np.asarray(catalog.categorical[name].matrix @ w).ravel() > 0
+            cols = [int(c) for c in np.flatnonzero(w)]
+            meant |= catalog.categorical[name].has_any(cols, catalog.size)
         if mask is not None:
             meant &= mask
         pools.append(_focused(catalog, meant, user_vec, trend))
