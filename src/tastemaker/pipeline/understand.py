@@ -388,12 +388,12 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
     prefers it. Preferences never filter: a wrong guess costs ranking, never the result.
     """
     words = list(dict.fromkeys(w for w in tokens(text) if w not in _STOP and not w.isdigit()))
-    if not words:
-        return
-    for word, vector in zip(words, encoder.encode(words), strict=True):
+    for word in words:
         if vocab.exact(word):
             continue  # named outright: parse_mentions has it
-        hit = vocab.similar(vector, NEGATION_MIN_SIMILARITY)
+        # One word at a time: single texts are served from the encoder's cache, and the words
+        # people use repeat far more than whole answers do.
+        hit = vocab.similar(encoder.encode([word])[0], NEGATION_MIN_SIMILARITY)
         if hit is None or hit.value in intent.excluded.get(hit.attribute, []):
             continue
         vals = intent.preferred.setdefault(hit.attribute, [])
