@@ -103,6 +103,8 @@ class CFModel:
     covisit: sparse.csr_matrix | None = None
     # (n_items, n_items) sparse: what people picked soon after each item (activity.sequences)
     sequence: sparse.csr_matrix | None = None
+    # item_factors scaled to unit length, for the cosine signals (computed once, in make_cf)
+    unit_factors: FloatArray | None = None
 
     def user_vector(self, rows: IndexArray, weights: FloatArray) -> FloatArray | None:
         """Least-squares user factors for the given interactions (Hu, Koren & Volinsky 2008)."""
@@ -323,6 +325,7 @@ def make_cf(
     """Wrap ALS item factors with what the per-user solve and CF retrieval need."""
     f = np.ascontiguousarray(item_factors, dtype=np.float32)
     gram = (f.T @ f).astype(np.float32)
+    unit = (f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-9)).astype(np.float32)
     if neighbours is None:
         neighbours = VectorIndex.build(f).neighbours(CF_NEIGHBOURS)
     return CFModel(
@@ -333,6 +336,7 @@ def make_cf(
         neighbours=neighbours,
         covisit=covisit,
         sequence=sequence,
+        unit_factors=unit,
     )
 
 

@@ -187,9 +187,13 @@ def attribute_score(
 
 
 def unit_factors(cf: CFModel, rows: IndexArray) -> FloatArray:
-    f = cf.item_factors[rows]
-    norms = np.linalg.norm(f, axis=1, keepdims=True)
-    out: FloatArray = (f / np.maximum(norms, 1e-9)).astype(np.float32)
+    """The rows' CF factors at unit length (precomputed once per snapshot)."""
+    if cf.unit_factors is None:
+        f = cf.item_factors[rows]
+        norms = np.linalg.norm(f, axis=1, keepdims=True)
+        scaled: FloatArray = (f / np.maximum(norms, 1e-9)).astype(np.float32)
+        return scaled
+    out: FloatArray = cf.unit_factors[rows]
     return out
 
 
