@@ -253,6 +253,27 @@ def _grouped(
     return per_day if by_day else total
 
 
+def _count_by_type(
+    store: Store, base: Any, keys: Sequence[str], by_day: ByDay, name: Callable[[str], str]
+) -> dict[Key, dict[str, int]]:
+    """Rows of ``base`` counted per key, day and ``type``, as ``{key: {name(type): n}}``;
+    rows without an experience (events that name none) are left out."""
+    stmt = _grouped(
+        base,
+        keys,
+        lambda b: [func.count()],
+        by_day,
+        ("type",),
+        grouping_sets=store.dialect == "postgresql",
+    )
+    out: dict[Key, dict[str, int]] = {}
+    with _reading(store) as conn:
+        for r in conn.execute(stmt):
+            if r[0] is not None:
+                out.setdefault(_key(r), {})[name(r[-2])] = int(r[-1])
+    return out
+
+
 def _served_base(ws_id: int, since: float, until: float) -> Any:
     """Served results with their answer kind, confidence and person, in the period."""
     return (
@@ -389,21 +410,7 @@ def prompt_events(
         )
         .cte("pe")
     )
-    stmt = _grouped(
-        base,
-        ("exp", "variant"),
-        lambda b: [func.count()],
-        by_day,
-        ("type",),
-        grouping_sets=store.dialect == "postgresql",
-    )
-    out: dict[Key, dict[str, int]] = {}
-    with _reading(store) as conn:
-        for r in conn.execute(stmt):
-            if r[0] is None:
-                continue
-            out.setdefault(_key(r), {})[r[-2]] = int(r[-1])
-    return out
+    return _count_by_type(store, base, ("exp", "variant"), by_day, lambda t: t)
 
 
 def engagement(
@@ -451,19 +458,7 @@ def engagement(
         .where(in_period)
         .cte("en")
     )
-    stmt = _grouped(
-        base,
-        ("experience_key", "variant"),
-        lambda b: [func.count()],
-        by_day,
-        ("type",),
-        grouping_sets=store.dialect == "postgresql",
-    )
-    out: dict[Key, dict[str, int]] = {}
-    with _reading(store) as conn:
-        for r in conn.execute(stmt):
-            out.setdefault(_key(r), {})[f"engaged_{r[-2]}"] = int(r[-1])
-    return out
+    return _count_by_type(store, base, ("experience_key", "variant"), by_day, "engaged_{}".format)
 
 
 def conversions(
