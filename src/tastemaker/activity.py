@@ -162,34 +162,20 @@ def covisitation(user_items: sparse.csr_matrix, k: int = COVISIT_K) -> sparse.cs
     binary.data[:] = 1.0
     n = binary.shape[1]
     degree = np.asarray(binary.sum(axis=0)).ravel()
-    norm = (1.0 / np.sqrt(np.maximum(degree, 1.0))).astype(np.float32)
+    norm = sparse.diags((1.0 / np.sqrt(np.maximum(degree, 1.0))).astype(np.float32)).tocsr()
     at = binary.T.tocsr()
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
+    blocks: list[sparse.csr_matrix] = []
     for lo in range(0, n, _COVISIT_BLOCK):
         hi = min(n, lo + _COVISIT_BLOCK)
-        block = (at[lo:hi] @ binary).tocsr()
-        block.sum_duplicates()
-        for r in range(hi - lo):
-            start, end = block.indptr[r], block.indptr[r + 1]
-            if start == end:
-                continue
-            c = block.indices[start:end]
-            v = block.data[start:end].astype(np.float32) * norm[lo + r] * norm[c]
-            keep = c != lo + r  # an item is not its own neighbour
-            c, v = c[keep], v[keep]
-            if len(c) > k:
-                top = np.argpartition(-v, k - 1)[:k]
-                c, v = c[top], v[top]
-            rows.append(np.full(len(c), lo + r, dtype=np.int64))
-            cols.append(c.astype(np.int64))
-            vals.append(v)
-    if not rows:
+        block = (norm[lo:hi, lo:hi] @ (at[lo:hi] @ binary) @ norm).tocoo()
+        other = block.col != block.row + lo  # an item is not its own neighbour
+        block = sparse.csr_matrix(
+            (block.data[other], (block.row[other], block.col[other])), shape=block.shape
+        )
+        blocks.append(_top_k_rows(block, k))
+    if not blocks:
         return sparse.csr_matrix((n, n), dtype=np.float32)
-    return sparse.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
-    )
+    return sparse.vstack(blocks, format="csr").astype(np.float32)
 
 
 SEQUENCE_WINDOW = 10  # how many later picks of the same person count as "picked next"

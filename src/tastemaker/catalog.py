@@ -160,6 +160,21 @@ class Catalog:
     def size(self) -> int:
         return len(self.ids)
 
+    def most_popular(self, mask: npt.NDArray[np.bool_], k: int) -> IndexArray:
+        """The ``k`` most popular rows that pass ``mask``, reading the popularity order in
+        growing chunks: a dense mask fills ``k`` from the first chunk, a sparse one costs more
+        chunks but never a pass over the whole catalog in Python."""
+        order = self.popular_rows
+        found: list[IndexArray] = [np.zeros(0, dtype=np.int32)]
+        have, start, chunk = 0, 0, 4 * k
+        while have < k and start < len(order):
+            part = order[start : start + chunk]
+            hit = part[mask[part]]
+            found.append(hit)
+            have += len(hit)
+            start, chunk = start + chunk, chunk * 2
+        return np.concatenate(found)[:k].astype(np.int32)
+
     def rows_for(self, item_ids: list[str]) -> IndexArray:
         """Rows of the known ids, in the given order; unknown ids are skipped."""
         return np.array(

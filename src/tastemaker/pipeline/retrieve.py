@@ -108,21 +108,6 @@ def text_hits(catalog: Catalog, intent: Intent) -> TextHits:
     return hit
 
 
-def _most_popular(catalog: Catalog, mask: Mask, k: int) -> IndexArray:
-    """The ``k`` most popular rows that pass ``mask``, reading the popularity order in growing
-    chunks: a set large enough to need this is dense enough that the first chunks fill it."""
-    order = catalog.popular_rows
-    found: list[IndexArray] = []
-    have, start, chunk = 0, 0, 4 * k
-    while have < k and start < len(order):
-        part = order[start : start + chunk]
-        hit = part[mask[part]]
-        found.append(hit)
-        have += len(hit)
-        start, chunk = start + chunk, chunk * 2
-    return np.concatenate(found)[:k].astype(np.int32)
-
-
 def _focused(
     catalog: Catalog, mask: Mask, user_vec: FloatArray | None, trend: FloatArray | None
 ) -> IndexArray:
@@ -134,7 +119,7 @@ def _focused(
     suit the person would be missed without a pool drawn from the narrowed set itself.
     """
     if int(np.count_nonzero(mask)) > CF_EXACT_MAX:
-        rows = _most_popular(catalog, mask, CF_EXACT_MAX)  # bound the cost
+        rows = catalog.most_popular(mask, CF_EXACT_MAX)  # bound the cost
     else:
         rows = np.flatnonzero(mask).astype(np.int32)
     cf = catalog.cf

@@ -166,8 +166,7 @@ def fallback(
     if not items and catalog is not None and catalog.size:
         rows = [int(r) for r in catalog.rows_for(spec.default_items)]
         if not rows:
-            allowed = catalog.available
-            rows = [int(r) for r in catalog.popular_rows if allowed[r]][: spec.output.size]
+            rows = [int(r) for r in catalog.most_popular(catalog.available, spec.output.size)]
         items = [
             ResultItem(
                 id=catalog.ids[r],
