@@ -17,9 +17,10 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tastemaker.errors import InvalidInput, NotFound
+from tastemaker.store.bulk import json_dumps
 from tastemaker.store.editorial_models import audit_log, review_queue, versioned_assets
 from tastemaker.store.models import experiences
-from tastemaker.store.store import Store, _json_dumps
+from tastemaker.store.store import Store
 
 AssetKind = Literal["brand_kit", "template"]
 ASSET_KINDS: tuple[AssetKind, ...] = ("brand_kit", "template")
@@ -167,7 +168,7 @@ def save_version(
     """Save ``body`` as the next version of ``kind/key``; an unchanged body keeps its version."""
     if kind not in ASSET_KINDS:
         raise InvalidInput(f"unknown kind {kind!r}; one of {', '.join(ASSET_KINDS)}", field="kind")
-    body_hash = hashlib.sha256(_json_dumps(body).encode()).hexdigest()
+    body_hash = hashlib.sha256(json_dumps(body).encode()).hexdigest()
     t = versioned_assets.c
     for attempt in range(3):
         try:

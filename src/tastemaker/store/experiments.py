@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select, update
 
+from tastemaker.store.bulk import WRITE_CHUNK
 from tastemaker.store.measure_tables import (
     bandit_days,
     bandit_stats,
@@ -24,7 +25,7 @@ from tastemaker.store.measure_tables import (
     holdouts,
 )
 from tastemaker.store.models import events
-from tastemaker.store.store import WRITE_CHUNK, Store
+from tastemaker.store.store import Store
 
 STATUSES = ("running", "stopped")
 

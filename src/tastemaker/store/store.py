@@ -1,6 +1,8 @@
-"""The Store: every SQL statement tastemaker runs, on SQLite or PostgreSQL.
+"""The Store: the core tables (workspaces, keys, items, events, users, experiences, served
+results) on SQLite or PostgreSQL; each other area's statements sit beside it in this package,
+and the events insert of each dialect in :mod:`tastemaker.store.bulk`.
 
-Nothing else opens a connection. Reads return small frozen records; writes are bulk and
+Nothing outside the package opens a connection. Reads return small frozen records; writes are bulk and
 idempotent (``INSERT ... ON CONFLICT``, written with each dialect's own ``insert`` construct), so
 a retried request or a re-sent file changes nothing the second time.
 
@@ -17,9 +19,8 @@ import secrets
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
-from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 from sqlalchemy import (
@@ -38,6 +39,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import Table
 
 from tastemaker.errors import InvalidInput, NotFound
+from tastemaker.store.bulk import (
+    WRITE_CHUNK,
+    chunks,
+    insert_events_postgresql,
+    insert_events_sqlite,
+    json_dumps,
+)
 from tastemaker.store.models import (
     api_keys,
     events,
@@ -62,40 +70,16 @@ from tastemaker.store.records import (
 if TYPE_CHECKING:
     from tastemaker.ingest import EventIn, ItemIn
 
-T = TypeVar("T")
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 # Rows per executemany: large enough to amortize the round trip and statement compilation,
 # small enough that one RETURNING batch stays a few MB.
-WRITE_CHUNK = 5_000
 READ_CHUNK = 2_000
 
 
 def hash_key(raw: str) -> str:
     """The stored form of an API key."""
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _json_dumps(obj: object) -> str:
-    # Sorted keys: equal dicts serialize to equal text, which the SQLite side of the items
-    # upsert relies on to detect unchanged rows.
-    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
-
-
-def _chunks(rows: Iterable[T], size: int) -> Iterator[list[T]]:
-    it = iter(rows)
-    while chunk := list(islice(it, size)):
-        yield chunk
-
-
-def _first_per_id(chunk: list[EventIn]) -> list[EventIn]:
-    seen: set[str] = set()
-    out = []
-    for e in chunk:
-        if e.event_id not in seen:
-            seen.add(e.event_id)  # type: ignore[arg-type]  # set by EventIn's validator
-            out.append(e)
-    return out
 
 
 def _sqlite_setup(engine: Engine, *, memory: bool) -> None:
@@ -173,52 +157,6 @@ _EVENT_COLUMNS = (
 )
 _ITEM_DATA = ("title", "text", "attributes", "price", "available", "url")
 
-_SQLITE_INSERT_EVENTS = """
-INSERT INTO events
-    (workspace_id, event_id, user_id, item_id, type, value, ts, request_id, context)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (workspace_id, event_id) DO NOTHING
-"""
-_SQLITE_UPSERT_USERS = """
-INSERT INTO users (workspace_id, user_id, first_seen, last_seen, event_count)
-SELECT workspace_id, user_id, min(ts), max(ts), count(*)
-FROM events WHERE id > ?
-GROUP BY workspace_id, user_id
-ON CONFLICT (workspace_id, user_id) DO UPDATE SET
-    first_seen = min(users.first_seen, excluded.first_seen),
-    last_seen = max(users.last_seen, excluded.last_seen),
-    event_count = users.event_count + excluded.event_count
-"""
-_PG_INSERT_EVENTS = """
-WITH new AS (
-    INSERT INTO events
-        (workspace_id, event_id, user_id, item_id, type, value, ts, request_id, context)
-    SELECT %(ws)s, r.event_id, r.user_id, r.item_id, r.type, r.value, r.ts, r.request_id,
-           r.context::jsonb
-    FROM unnest(
-        %(event_id)s::text[], %(user_id)s::text[], %(item_id)s::text[], %(type)s::text[],
-        %(value)s::float8[], %(ts)s::float8[], %(request_id)s::text[], %(context)s::text[]
-    ) AS r(event_id, user_id, item_id, type, value, ts, request_id, context)
-    -- events is partitioned by ts, so its unique key is (workspace_id, event_id, ts): an id
-    -- already stored with another ts is caught here (the key's leading columns, every month).
-    WHERE NOT EXISTS (
-        SELECT 1 FROM events x WHERE x.workspace_id = %(ws)s AND x.event_id = r.event_id
-    )
-    ON CONFLICT (workspace_id, event_id, ts) DO NOTHING
-    RETURNING user_id, ts
-), seen AS (
-    INSERT INTO users (workspace_id, user_id, first_seen, last_seen, event_count)
-    SELECT %(ws)s, user_id, min(ts), max(ts), count(*)
-    FROM new GROUP BY user_id
-    ORDER BY user_id  -- concurrent ingests lock user rows in the same order
-    ON CONFLICT (workspace_id, user_id) DO UPDATE SET
-        first_seen = LEAST(users.first_seen, excluded.first_seen),
-        last_seen = GREATEST(users.last_seen, excluded.last_seen),
-        event_count = users.event_count + excluded.event_count
-)
-SELECT count(*) FROM new
-"""
-
 
 class Store:
     """All persistence for tastemaker, on a SQLAlchemy URL (SQLite or PostgreSQL)."""
@@ -241,7 +179,7 @@ class Store:
         self.engine: Engine = create_engine(
             url,
             echo=echo,
-            json_serializer=_json_dumps,
+            json_serializer=json_dumps,
             json_deserializer=orjson.loads,
             pool_pre_ping=backend == "postgresql",
         )
@@ -381,7 +319,7 @@ class Store:
         ).returning(items.c.item_id)
         changed = 0
         with self.engine.begin() as conn:
-            for chunk in _chunks(items_in, WRITE_CHUNK):
+            for chunk in chunks(items_in, WRITE_CHUNK):
                 now = time.time()
                 # One statement may not update a row twice (PostgreSQL): the last copy wins.
                 rows = {
@@ -418,7 +356,7 @@ class Store:
         """The items with these ids, in the order asked; unknown ids are left out."""
         found: dict[str, ItemRecord] = {}
         with self.engine.connect() as conn:
-            for chunk in _chunks(dict.fromkeys(ids), 500):
+            for chunk in chunks(dict.fromkeys(ids), 500):
                 stmt = select(*_ITEM_COLUMNS).where(
                     items.c.workspace_id == ws_id, items.c.item_id.in_(chunk)
                 )
@@ -455,74 +393,8 @@ class Store:
         driver as plain tuples or arrays, skipping SQLAlchemy's per-row parameter processing.
         """
         if self.dialect == "postgresql":
-            return self._insert_events_pg(ws_id, events_in)
-        return self._insert_events_sqlite(ws_id, events_in)
-
-    def _insert_events_sqlite(self, ws_id: int, events_in: Iterable[EventIn]) -> int:
-        # BEGIN IMMEDIATE takes the write lock up front, so the rows this call inserts are
-        # exactly those with a rowid above the current maximum: the users aggregate below reads
-        # them back from the table instead of tracking them in Python.
-        stored = 0
-        engine = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-        with engine.begin() as conn:
-            before = conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one()
-            for chunk in _chunks(events_in, WRITE_CHUNK):
-                rows = [
-                    (
-                        ws_id,
-                        e.event_id,
-                        e.user_id,
-                        e.item_id,
-                        e.type,
-                        e.value,
-                        e.ts,
-                        e.request_id,
-                        None if e.context is None else _json_dumps(e.context),
-                    )
-                    for e in chunk
-                ]
-                stored += conn.exec_driver_sql(_SQLITE_INSERT_EVENTS, rows).rowcount
-            if stored:
-                conn.exec_driver_sql(_SQLITE_UPSERT_USERS, (before,))
-        return stored
-
-    def _insert_events_pg(self, ws_id: int, events_in: Iterable[EventIn]) -> int:
-        # One statement per chunk: the rows travel as one array per column (unnest), and the
-        # users upsert aggregates the RETURNING rows of the insert in the same statement, so
-        # it counts exactly what was inserted even with concurrent ingests.
-        #
-        # Monthly partitions are created before the first chunk is written. A later chunk that
-        # reaches a new month cannot create it (this transaction holds a lock on ``events``
-        # that creation must wait for), so its rows go to the DEFAULT partition and are moved
-        # into their month right after the commit.
-        stored = 0
-        late: set[float] = set()
-        with self.engine.begin() as conn:
-            for n, raw in enumerate(_chunks(events_in, WRITE_CHUNK)):
-                # One row per event id, the first: the unique key includes ts, so two rows with
-                # one id and two timestamps in the same statement would both be stored.
-                chunk = _first_per_id(raw)
-                months = self.partitions.missing(e.ts for e in chunk)
-                if n == 0:
-                    self.partitions.ensure(self.engine, months)
-                else:
-                    late |= months
-                params = {
-                    "ws": ws_id,
-                    "event_id": [e.event_id for e in chunk],
-                    "user_id": [e.user_id for e in chunk],
-                    "item_id": [e.item_id for e in chunk],
-                    "type": [e.type for e in chunk],
-                    "value": [e.value for e in chunk],
-                    "ts": [e.ts for e in chunk],
-                    "request_id": [e.request_id for e in chunk],
-                    "context": [
-                        None if e.context is None else _json_dumps(e.context) for e in chunk
-                    ],
-                }
-                stored += int(conn.exec_driver_sql(_PG_INSERT_EVENTS, params).scalar_one())
-        self.partitions.ensure(self.engine, late)
-        return stored
+            return insert_events_postgresql(self.engine, self.partitions, ws_id, events_in)
+        return insert_events_sqlite(self.engine, ws_id, events_in)
 
     def iter_events(self, ws_id: int) -> Iterator[EventRecord]:
         """Every event of the workspace, oldest first, streamed."""
@@ -591,7 +463,7 @@ class Store:
         key = spec.get("key")
         if not isinstance(key, str) or not key:
             raise InvalidInput("an experience spec needs a string 'key'", field="key")
-        spec_hash = hashlib.sha256(_json_dumps(spec).encode()).hexdigest()
+        spec_hash = hashlib.sha256(json_dumps(spec).encode()).hexdigest()
         for attempt in range(3):
             try:
                 with self.engine.begin() as conn:
