@@ -1,4 +1,5 @@
-"""When items were wanted: weekly positive-event weight per item, for time-aware popularity.
+"""When items were wanted, and with what: weekly positive-event weight per item, for time-aware
+popularity, and the item x item co-occurrence of picks.
 
 Overall popularity answers "what do people like"; what a person picks next is much closer to what
 was being picked around the time they are active: new releases, the season's products, whatever
@@ -7,7 +8,11 @@ can ask "how wanted was this item in the weeks up to now" without touching the s
 the person's latest activity (the same clock enrich uses), so a replayed history behaves like a
 live one, and nothing after that moment is ever counted.
 
-Only counts per item and week are kept: no person can be read back out of them.
+Alongside, what people do *together*, as item x item matrices: :func:`covisitation` (items taken
+by the same people) and :func:`sequences` (items taken soon after one another).
+
+Only counts per item and week, and per pair of items, are kept: no person can be read back out
+of them.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 results) on SQLite or PostgreSQL; each other area's statements sit beside it in this package,
 and the events insert of each dialect in :mod:`tastemaker.store.bulk`.
 
-Nothing outside the package opens a connection. Reads return small frozen records; writes are bulk and
-idempotent (``INSERT ... ON CONFLICT``, written with each dialect's own ``insert`` construct), so
-a retried request or a re-sent file changes nothing the second time.
+Nothing outside the package opens a connection. Reads return small frozen records; writes are
+bulk and idempotent (``INSERT ... ON CONFLICT``, written with each dialect's own ``insert``
+construct), so a retried request or a re-sent file changes nothing the second time.
 
 Bulk writes accept any iterable and consume it in chunks inside one transaction: the ingest
 module streams a validated file through them, and an exception raised by the iterable (a bad
