@@ -371,10 +371,18 @@ def _wrk(
         + "\n"
     )
     script = folder / "answer.lua"
-    # Paced: each connection waits clients/rate seconds between requests, so the offered load
-    # is about ``rate`` per second and latency is measured below saturation (wrk alone is a
-    # closed loop that always saturates the server, where latency just measures the queue).
-    pacing = f"delay = function() return {1000 * clients / rate:.1f} end" if rate else ""
+    # Paced: each connection waits clients/rate seconds between requests on average, so the
+    # offered load is about ``rate`` per second and latency is measured below saturation (wrk
+    # alone is a closed loop that always saturates the server, where latency just measures the
+    # queue). The wait is drawn uniformly from 0 to twice that: with a fixed wait the
+    # connections, all started together, stay in step and arrive as bursts of ``clients``
+    # requests at once, which measures a burst, not a sustained rate.
+    pacing = (
+        "math.randomseed(os.time())\n"
+        f"delay = function() return math.random(0, {2000 * clients / rate:.0f}) end"
+        if rate
+        else ""
+    )
     script.write_text(WRK_LUA % (lines, key, pacing))
     out = subprocess.run(
         ["wrk", "-t1", f"-c{clients}", f"-d{int(seconds)}s", "-s", str(script), url],

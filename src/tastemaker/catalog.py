@@ -11,6 +11,9 @@ process loads the same files instead of refitting.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,55 @@ FACET_MAX = 256
 describe taste and can be asked for, so they get a dense item x value matrix for fast scoring.
 Attributes with more values (artists, authors) only serve filters and diversity caps."""
 _TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class Memo:
+    """Per-snapshot memory of what requests derive from the catalog alone (a rule's mask, the
+    popularity order within a set of values), so repeated answers do not recompute it.
+
+    Bounded (least recently used out) and locked: worker threads share one snapshot. Arrays put
+    here are made read-only, so a caller that tried to change a shared one would fail loudly.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            hit = self._items.get(key, _MISSING)
+            if hit is not _MISSING:
+                self._items.move_to_end(key)
+                return hit
+        value = make()
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+_MISSING = object()
+
+
+def first_passing(order: IndexArray, mask: npt.NDArray[np.bool_] | None, k: int) -> IndexArray:
+    """The first ``k`` of ``order`` that pass ``mask``, reading ``order`` in growing chunks: a
+    dense mask fills ``k`` from the first chunk, a sparse one costs more chunks but never a
+    pass over the whole catalog in Python."""
+    if mask is None:
+        return order[:k]
+    found: list[IndexArray] = [order[:0]]
+    have, start, chunk = 0, 0, 2 * k
+    while have < k and start < len(order):
+        part = order[start : start + chunk]
+        hit = part[mask[part]]
+        found.append(hit)
+        have += len(hit)
+        start, chunk = start + chunk, chunk * 2
+    return np.concatenate(found)[:k].astype(np.int32)
 
 
 def tokens(text: str) -> list[str]:
@@ -147,6 +199,7 @@ class Catalog:
     popular_rows: IndexArray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     trained: dict[str, Any] = field(default_factory=dict)  # fit metadata
     _attributes_cache: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
+    memo: Memo = field(default_factory=Memo, repr=False)
 
     def __post_init__(self) -> None:
         if not self.id_to_row:
@@ -161,19 +214,17 @@ class Catalog:
         return len(self.ids)
 
     def most_popular(self, mask: npt.NDArray[np.bool_], k: int) -> IndexArray:
-        """The ``k`` most popular rows that pass ``mask``, reading the popularity order in
-        growing chunks: a dense mask fills ``k`` from the first chunk, a sparse one costs more
-        chunks but never a pass over the whole catalog in Python."""
+        """The ``k`` most popular rows that pass ``mask``."""
+        return first_passing(self.popular_rows, mask, k)
+
+    def popular_within(
+        self, key: Hashable, mask: Callable[[], npt.NDArray[np.bool_]]
+    ) -> IndexArray:
+        """Every row of the set ``mask()`` describes, most popular first, remembered under
+        ``key``: the set is the same for every answer naming the same values."""
         order = self.popular_rows
-        found: list[IndexArray] = [np.zeros(0, dtype=np.int32)]
-        have, start, chunk = 0, 0, 4 * k
-        while have < k and start < len(order):
-            part = order[start : start + chunk]
-            hit = part[mask[part]]
-            found.append(hit)
-            have += len(hit)
-            start, chunk = start + chunk, chunk * 2
-        return np.concatenate(found)[:k].astype(np.int32)
+        out: IndexArray = self.memo.get(("popular", key), lambda: order[mask()[order]])
+        return out
 
     def rows_for(self, item_ids: list[str]) -> IndexArray:
         """Rows of the known ids, in the given order; unknown ids are skipped."""

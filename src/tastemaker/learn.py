@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize
 
-from tastemaker.catalog import Catalog, tokens
+from tastemaker.catalog import Catalog, Memo, tokens
 from tastemaker.encoders import Encoder
 from tastemaker.experiences import ExperienceSpec, RankingWeights
 from tastemaker.fit import EventData, event_weight, learn_from_events
@@ -232,6 +232,7 @@ def training_snapshot(
         popular_rows=np.zeros(0, dtype=np.int32),
         trained={},
         _attributes_cache={},
+        memo=Memo(),
     )
 
 

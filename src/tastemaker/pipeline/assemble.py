@@ -79,13 +79,22 @@ def select(
     max_sim: FloatArray = np.full(len(pool), -1.0, dtype=np.float32)
     if chosen:
         max_sim = (emb @ catalog.embeddings[cand.rows[chosen]].T).max(axis=1)
-    open_ = np.ones(len(pool), dtype=bool)
-    while len(chosen) < k and open_.any():
-        mmr = lam * rel - (1 - lam) * np.maximum(max_sim, 0)
-        mmr[~open_] = -np.inf
-        i = int(np.argmax(mmr))
-        open_[i] = False
-        row = int(cand.rows[pool[i]])
+    # MMR = lam * relevance - (1 - lam) * redundancy; a tried candidate's relevance becomes
+    # -inf, so it is never the argmax again (no mask to rebuild per pick).
+    gain = (lam * rel).astype(np.float32)
+    penalty = np.empty(len(pool), dtype=np.float32)
+    rows_of = cand.rows[pool].tolist()
+    for _ in range(len(pool)):
+        if len(chosen) >= k:
+            break
+        np.maximum(max_sim, 0, out=penalty)
+        penalty *= 1 - lam
+        np.subtract(gain, penalty, out=penalty)
+        i = int(np.argmax(penalty))
+        if gain[i] == -np.inf:
+            break
+        gain[i] = -np.inf
+        row = rows_of[i]
         if not _caps_ok(catalog, row, caps, used):
             continue
         price = _price(catalog, row)
@@ -94,7 +103,7 @@ def select(
         chosen.append(int(pool[i]))
         _use(catalog, row, caps, used)
         spent += price
-        max_sim = np.maximum(max_sim, emb @ emb[i])
+        np.maximum(max_sim, emb @ emb[i], out=max_sim)
     return chosen
 
 
@@ -129,7 +138,8 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
         by_row = dict(zip(rows, positions, strict=True))
         positions = [by_row[r] for r in order]
     items: list[ResultItem] = []
-    for p in positions:
+    explained = reasons(answer, spec, catalog, positions)
+    for p, why in zip(positions, explained, strict=True):
         row = int(cand.rows[p])
         price = round(_price(catalog, row), 2) if not np.isnan(catalog.prices[row]) else None
         items.append(
@@ -137,8 +147,7 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
                 id=catalog.ids[row],
                 title=catalog.titles[row],
                 score=float(cand.score[p]),
-                reasons=(["featured"] if row in cand.pinned else [])
-                + reasons(answer, spec, catalog, p),
+                reasons=(["featured"] if row in cand.pinned else []) + why,
                 url=catalog.urls[row],
                 price=price,
                 attributes=catalog.attributes_of(row),

@@ -313,6 +313,17 @@ def _values(value: object) -> list[str]:
     return []
 
 
+@lru_cache(maxsize=8192)
+def _feature_text(value: str) -> str | None:
+    """The value as a feature may quote it, or None (remembered: result items repeat)."""
+    if not value or len(value) > MAX_FEATURE:
+        return None
+    text = shorten(value, max_chars=MAX_FEATURE, max_words=3, strip_filler=False)
+    if not text or text != " ".join(value.split()):
+        return None  # a value that needs cutting or cleaning would misquote the item
+    return text
+
+
 def common_feature(
     items: Sequence[ResultItem],
     preferred: Mapping[str, list[str]],
@@ -337,11 +348,9 @@ def common_feature(
             if attr in ignore:
                 continue
             for value in _values(raw):
-                if not value or len(value) > MAX_FEATURE:
+                text = _feature_text(value)
+                if text is None:
                     continue
-                text = shorten(value, max_chars=MAX_FEATURE, max_words=3, strip_filler=False)
-                if not text or text != " ".join(value.split()):
-                    continue  # a value that needs cutting or cleaning would misquote the item
                 key = (attr, text.casefold())
                 if key not in seen:
                     seen.add(key)

@@ -160,7 +160,8 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     # An attribute every candidate must have (kind: track) separates nothing and explains
     # nothing ("you often pick track"), unless the person named its value themselves.
     fixed = set(spec.rules.required) | set(answer.intent.required)
-    iw = intent_weights(catalog, answer.intent)
+    meant = cast(dict[str, FloatArray] | None, cand.explain.get("meant_weights"))
+    iw = meant if meant is not None else intent_weights(catalog, answer.intent)
     iw = {k: v for k, v in iw.items() if k not in fixed or k in answer.intent.asked}
     aw = affinity_weights(catalog, answer.profile)
     aw = {k: v for k, v in aw.items() if k not in fixed}
@@ -182,30 +183,81 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     cand.score = score
 
 
-def reasons(answer: Answer, spec: ExperienceSpec, catalog: Catalog, position: int) -> list[str]:
-    """Readable reasons for the candidate at ``position``, strongest first."""
+def reasons(
+    answer: Answer, spec: ExperienceSpec, catalog: Catalog, positions: list[int]
+) -> list[list[str]]:
+    """Readable reasons for the candidates at ``positions``, strongest first, up to three each.
+
+    The chosen items are explained together: each signal's contributions are read once for
+    all of them, and the "closest of your picks" lookups are one product per answer, not one
+    per item and reason.
+    """
     cand = answer.candidates
     assert cand is not None and cand.score is not None
-    row = int(cand.rows[position])
-    total = float(cand.score[position]) or 1.0
-    parts = sorted(
-        (
-            (float(cand.features[f"contrib_{s}"][position]), s)
-            for s in SIGNALS
-            if f"contrib_{s}" in cand.features
-        ),
-        reverse=True,
-    )
-    out: list[str] = []
-    for value, signal in parts:
-        if value <= 0 or value / total < REASON_MIN_SHARE:
-            continue
-        text = _reason(signal, row, answer, catalog, spec)
-        if text and text not in out:
-            out.append(text)
-        if len(out) == 3:
-            break
-    return out or ["popular with people like you"]
+    if not positions:
+        return []
+    at = np.asarray(positions, dtype=np.int64)
+    present = [s for s in SIGNALS if f"contrib_{s}" in cand.features]
+    contrib = np.stack([cand.features[f"contrib_{s}"][at] for s in present]).T.tolist()
+    totals = cand.score[at].tolist()
+    closest = _Closest(answer, spec, catalog, cand.rows[at])
+    out: list[list[str]] = []
+    for i, position in enumerate(positions):
+        row = int(cand.rows[position])
+        total = totals[i] or 1.0
+        mine: list[str] = []
+        for value, signal in sorted(zip(contrib[i], present, strict=True), reverse=True):
+            if value <= 0 or value / total < REASON_MIN_SHARE:
+                continue
+            text = _reason(signal, i, row, answer, catalog, closest)
+            if text and text not in mine:
+                mine.append(text)
+            if len(mine) == 3:
+                break
+        out.append(mine or ["popular with people like you"])
+    return out
+
+
+class _Closest:
+    """For each explained item, the title of the closest of a set of the person's picks in CF
+    factor space (their latest picks, the picks that fit the answer, their liked items this
+    experience could show), computed once per set for every explained item."""
+
+    def __init__(
+        self, answer: Answer, spec: ExperienceSpec, catalog: Catalog, rows: IndexArray
+    ) -> None:
+        self.answer, self.spec, self.catalog, self.rows = answer, spec, catalog, rows
+        self._done: dict[str, list[str | None]] = {}
+
+    def title(self, which: str, i: int) -> str | None:
+        titles = self._done.get(which)
+        if titles is None:
+            titles = self._done[which] = self._titles(which)
+        return titles[i]
+
+    def _titles(self, which: str) -> list[str | None]:
+        catalog, profile, cand = self.catalog, self.answer.profile, self.answer.candidates
+        assert profile is not None and cand is not None
+        none: list[str | None] = [None] * len(self.rows)
+        if catalog.cf is None:
+            return none
+        weights: FloatArray | None = None
+        if which == "recent":
+            seeds = profile.recent[:10]
+        elif which == "prompt":
+            found = cast(tuple[IndexArray, FloatArray] | None, cand.explain.get("prompt_seeds"))
+            seeds = found[0] if found is not None else np.zeros(0, dtype=np.int32)
+        else:
+            if profile.is_cold:
+                return none
+            seeds, weights = _comparable_history(catalog, profile, self.spec)
+        if len(seeds) == 0:
+            return none
+        f = catalog.cf.item_factors
+        sims = f[self.rows] @ f[seeds].T
+        if weights is not None:
+            sims = sims * weights
+        return [catalog.titles[int(seeds[j])] for j in np.argmax(sims, axis=1)]
 
 
 def _answer_words(answer: Answer) -> str:
@@ -229,10 +281,10 @@ def _matched_term(answer: Answer, catalog: Catalog, row: int) -> str | None:
 
 
 def _reason(
-    signal: str, row: int, answer: Answer, catalog: Catalog, spec: ExperienceSpec
+    signal: str, i: int, row: int, answer: Answer, catalog: Catalog, closest: _Closest
 ) -> str | None:
-    profile, cand = answer.profile, answer.candidates
-    assert profile is not None and cand is not None
+    cand = answer.candidates
+    assert cand is not None
     if signal == "semantic":
         words = _answer_words(answer)
         return f'matches "{words}"' if words else None
@@ -246,20 +298,19 @@ def _reason(
         best = _best_value(catalog, row, cand.explain["affinity_weights"])
         return f"you often pick {best}" if best else None
     if signal == "cf":
-        liked = _closest_history(catalog, row, profile, spec, cand.explain)
+        liked = closest.title("history", i)
         return f"because you liked {liked}" if liked else "popular with people like you"
     if signal == "recent":
-        liked = _closest(catalog, row, profile.recent[:10])
+        liked = closest.title("recent", i)
         return f"like {liked}, which you picked lately" if liked else None
     if signal == "covisit":
-        liked = _closest(catalog, row, profile.recent[:10])
+        liked = closest.title("recent", i)
         return f"people who picked {liked} picked it too" if liked else None
     if signal == "sequence":
-        liked = _closest(catalog, row, profile.recent[:10])
+        liked = closest.title("recent", i)
         return f"people who picked {liked} went on to pick it" if liked else None
     if signal == "prompt_history":
-        seeds = cast(tuple[IndexArray, FloatArray], cand.explain.get("prompt_seeds"))
-        liked = _closest(catalog, row, seeds[0]) if seeds is not None else None
+        liked = closest.title("prompt", i)
         return f"like {liked}, which you loved" if liked else None
     if signal == "popularity":
         return "popular with everyone"
@@ -270,45 +321,28 @@ def _reason(
     return None
 
 
-def _closest(catalog: Catalog, row: int, rows: IndexArray) -> str | None:
-    """The title among ``rows`` closest to ``row`` in CF factor space."""
-    if catalog.cf is None or len(rows) == 0:
-        return None
-    f = catalog.cf.item_factors
-    return catalog.titles[int(rows[int(np.argmax(f[rows] @ f[row]))])]
-
-
 def _best_value(catalog: Catalog, row: int, weights: dict[str, FloatArray]) -> str | None:
     best, best_w = None, 0.0
     for name, w in weights.items():
         attr = catalog.categorical[name]
-        start, end = attr.matrix.indptr[row], attr.matrix.indptr[row + 1]
-        for j in attr.matrix.indices[start:end]:
+        cols = attr.matrix.indices[attr.matrix.indptr[row] : attr.matrix.indptr[row + 1]]
+        if len(cols):
+            j = int(cols[int(np.argmax(w[cols]))])
             if w[j] > best_w:
                 best, best_w = attr.values[j], float(w[j])
     return best
 
 
-def _closest_history(
-    catalog: Catalog, row: int, profile: Profile, spec: ExperienceSpec, explain: dict[str, object]
-) -> str | None:
-    """The liked item most like this one, among those this experience could show.
+def _comparable_history(
+    catalog: Catalog, profile: Profile, spec: ExperienceSpec
+) -> tuple[IndexArray, FloatArray]:
+    """The person's liked items (the latest 50) that this experience could show, with weights.
 
     ("because you liked a paperback" under a track would be true for the model and
     meaningless to the person.)
     """
-    if catalog.cf is None or profile.is_cold:
-        return None
-    cached = explain.get("comparable_history")
-    if cached is None:
-        rules = spec.rules
-        same_kind = hard_mask(catalog, rules.required, rules.excluded, {}, {})
-        head = profile.history[:50]
-        keep = np.ones(len(head), dtype=bool) if same_kind is None else same_kind[head]
-        cached = explain["comparable_history"] = (head[keep], profile.history_weights[:50][keep])
-    rows, weights = cast(tuple[IndexArray, FloatArray], cached)
-    if len(rows) == 0:
-        return None
-    f = catalog.cf.item_factors
-    sims = f[rows] @ f[row] * weights
-    return catalog.titles[int(rows[int(np.argmax(sims))])]
+    rules = spec.rules
+    same_kind = hard_mask(catalog, rules.required, rules.excluded, {}, {})
+    head = profile.history[:50]
+    keep = np.ones(len(head), dtype=bool) if same_kind is None else same_kind[head]
+    return head[keep], profile.history_weights[:50][keep]
