@@ -116,13 +116,16 @@ def playlist_order(catalog: Catalog, rows: list[int], keep_first: int) -> list[i
     """Nearest-neighbour chain from the first item, so consecutive items flow into each other."""
     if len(rows) <= keep_first + 2:
         return rows
-    head, rest = rows[: max(keep_first, 1)], rows[max(keep_first, 1) :]
-    out = list(head)
+    emb = catalog.embeddings[rows]
+    sims = emb @ emb.T  # every pair once: the chain then only reads this small matrix
+    start = max(keep_first, 1)
+    order = list(range(start))
+    rest = list(range(start, len(rows)))
     while rest:
-        last = catalog.embeddings[out[-1]]
-        sims = catalog.embeddings[rest] @ last
-        out.append(rest.pop(int(np.argmax(sims))))
-    return out
+        last = sims[order[-1]]
+        best = max(range(len(rest)), key=lambda j: last[rest[j]])
+        order.append(rest.pop(best))
+    return [rows[i] for i in order]
 
 
 def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
