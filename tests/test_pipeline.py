@@ -6,10 +6,11 @@ import logging
 
 import pytest
 
-from pipeline_fixtures import film_catalog, film_events, film_spec, new_answer
+from pipeline_fixtures import FILMS, film_catalog, film_events, film_spec, new_answer
 from tastemaker.encoders import get_encoder
 from tastemaker.errors import InvalidInput
 from tastemaker.pipeline import capture, runner
+from tastemaker.pipeline.constraints import hard_mask
 from tastemaker.pipeline.runner import STAGES
 
 
@@ -157,3 +158,20 @@ def test_a_bundle_budget_in_words_caps_the_total() -> None:
     per_item = answer("films under $9 each", output={"kind": "bundle", "size": 3, "budget": 100})
     assert per_item.intent is not None and per_item.intent.numeric_max == {"price": 9}
     assert all(i.price is not None and i.price <= 9 for i in per_item.items)
+
+
+def test_a_remembered_constraint_mask_is_shared_and_never_changed_by_a_request() -> None:
+    """Masks are remembered per snapshot: a second answer with the same constraint reuses the
+    same read-only array, and one person's exclusions (what they already have) never leak
+    into it, so the next person still gets those items."""
+    catalog = film_catalog()
+    first = answer("an action movie", user="a1", output={"size": 5})
+    shared = hard_mask(catalog, {"genres": ["Action"]}, {}, {}, {})
+    assert shared is not None and not shared.flags.writeable
+    assert shared is hard_mask(catalog, {"genres": ["Action"]}, {}, {}, {})
+    seen_by_a1 = {e.item_id for e in film_events() if e.user_id == "a1"}
+    assert not seen_by_a1 & {i.id for i in first.items}
+    newcomer = answer("an action movie", output={"size": 5})
+    action = {i for i, _t, _y, g, _p in FILMS if "Action" in g}
+    assert {i.id for i in newcomer.items} <= action
+    assert seen_by_a1 & action & {i.id for i in newcomer.items}

@@ -200,6 +200,9 @@ class Catalog:
     trained: dict[str, Any] = field(default_factory=dict)  # fit metadata
     _attributes_cache: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
     memo: Memo = field(default_factory=Memo, repr=False)
+    # Larger things derived per request pattern (e.g. a narrowed set's CF factor block, ~1 MB),
+    # fewer of them.
+    blocks: Memo = field(default_factory=lambda: Memo(size=48), repr=False)
 
     def __post_init__(self) -> None:
         if not self.id_to_row:

@@ -233,6 +233,7 @@ def training_snapshot(
         trained={},
         _attributes_cache={},
         memo=Memo(),
+        blocks=Memo(size=48),
     )
 
 

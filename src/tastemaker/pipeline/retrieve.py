@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from tastemaker.catalog import Catalog, CFModel, Memo, first_passing
+from tastemaker.catalog import Catalog, CFModel, first_passing
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.pipeline.constraints import Mask, allowed
 from tastemaker.pipeline.understand import stem
@@ -37,9 +37,6 @@ POPULAR_K = 100
 FOCUS_K = 300
 CF_EXACT_MAX = 4_000  # a constrained set larger than this: CF over its most popular items
 FOCUS_BLOCK = 5_000  # factor rows kept per narrowed set (room for what the person has seen)
-# Factor blocks of narrowed sets, across snapshots (keyed by snapshot): 1.3 MB each at 64
-# factors, so fewer of them than of the masks.
-_BLOCKS = Memo(size=48)
 
 
 def _top(scores: FloatArray, k: int, rows: IndexArray | None = None) -> IndexArray:
@@ -135,7 +132,7 @@ def _focused(
         # The head of the set's factors, copied once into one block: scoring the block whole
         # costs less than gathering thousands of scattered rows per request.
         head = order[:FOCUS_BLOCK]
-        block = _BLOCKS.get((id(catalog), catalog.version, key), lambda: cf.item_factors[head])
+        block = catalog.blocks.get(key, lambda: cf.item_factors[head])
         fits = np.flatnonzero(mask[head]) if mask is not None else np.arange(len(head))
         if len(fits) >= CF_EXACT_MAX or len(head) == len(order):
             fits = fits[:CF_EXACT_MAX]
