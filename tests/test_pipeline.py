@@ -48,6 +48,22 @@ def test_negation_by_a_word_that_is_not_the_value_name() -> None:
         assert "Action" in genres(it.id)
 
 
+def test_a_negation_covers_the_list_that_follows_it() -> None:
+    # "no westerns and musicals" once made Musical *required*: the opposite of the request.
+    for text in ("a comedy, no westerns and musicals", "a comedy, no western or musical"):
+        a = answer(text, output={"size": 3})
+        intent = a.intent
+        assert intent is not None
+        assert set(intent.excluded["genres"]) == {"Western", "Musical"}
+        assert intent.required == {"genres": ["Comedy"]}
+        for it in a.items:
+            assert not {"Western", "Musical"} & set(genres(it.id))
+    # after "and", a new request starts: "a comedy" is asked for, not excluded
+    asked = answer("no horror and a comedy", output={"size": 3}).intent
+    assert asked is not None
+    assert asked.excluded == {"genres": ["Horror"]} and asked.required == {"genres": ["Comedy"]}
+
+
 def test_a_word_that_means_a_value_prefers_it_without_filtering() -> None:
     a = answer("something scary and romantic, no comedy", output={"size": 6})
     intent = a.intent

@@ -122,6 +122,15 @@ _NEG = re.compile(
     r"(?P<phrase>[\w'-]+(?:\s+(?!(?:and|or|but|from|with|in|for|made|set|that|please|after|before|between|since|under|over)\b)[\w'-]+){0,2})",
     re.IGNORECASE,
 )
+# A negation's scope runs over a list: "no horror or gore", "nothing scary, romantic or sad".
+# After "and" only a value named outright is taken ("no westerns and musicals"); "no horror and
+# a comedy" or "no gore and something funny" go on to ask for something.
+_NEG_MORE = re.compile(
+    r"\s*,?\s*(?P<conj>or|nor|and)\s+(?:no\s+|any\s+|the\s+)?"
+    r"(?!(?:a|an|some|something|anything|one)\b)"
+    r"(?P<phrase>[\w'-]+(?:\s+(?!(?:and|or|nor|but|from|with|in|for|made|set|that|please|after|before|between|since|under|over)\b)[\w'-]+)?)",
+    re.IGNORECASE,
+)
 _SUFFIX_FREE = re.compile(r"\b(?P<word>[a-z][\w-]*?)-free\b", re.IGNORECASE)
 _CURRENCY = r"(?:[$€£¥]|usd|eur|gbp)"
 _AMOUNT = rf"(?:{_CURRENCY}\s?(?P<a1>\d+(?:[.,]\d+)?)|(?P<a2>\d+(?:[.,]\d+)?)\s?(?:{_CURRENCY}|dollars?|bucks|euros?|pounds?))"  # noqa: E501
@@ -367,6 +376,13 @@ def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encod
     spans: list[tuple[int, int, str]] = []
     for m in _NEG.finditer(text):
         spans.append((m.start(), m.end(), m.group("phrase")))
+        pos = m.end()
+        while (more := _NEG_MORE.match(text, pos)) is not None:
+            phrase = more.group("phrase")
+            if more.group("conj").lower() == "and" and not vocab.exact(phrase):
+                break
+            spans.append((more.start(), more.end(), phrase))
+            pos = more.end()
     for m in _SUFFIX_FREE.finditer(text):
         spans.append((m.start(), m.end(), m.group("word")))
     for start, end, phrase in spans:
