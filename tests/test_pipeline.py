@@ -49,6 +49,22 @@ def test_negation_by_a_word_that_is_not_the_value_name() -> None:
         assert "Action" in genres(it.id)
 
 
+def test_a_negation_covers_the_list_that_follows_it() -> None:
+    # "no westerns and musicals" once made Musical *required*: the opposite of the request.
+    for text in ("a comedy, no westerns and musicals", "a comedy, no western or musical"):
+        a = answer(text, output={"size": 3})
+        intent = a.intent
+        assert intent is not None
+        assert set(intent.excluded["genres"]) == {"Western", "Musical"}
+        assert intent.required == {"genres": ["Comedy"]}
+        for it in a.items:
+            assert not {"Western", "Musical"} & set(genres(it.id))
+    # after "and", a new request starts: "a comedy" is asked for, not excluded
+    asked = answer("no horror and a comedy", output={"size": 3}).intent
+    assert asked is not None
+    assert asked.excluded == {"genres": ["Horror"]} and asked.required == {"genres": ["Comedy"]}
+
+
 def test_a_word_that_means_a_value_prefers_it_without_filtering() -> None:
     a = answer("something scary and romantic, no comedy", output={"size": 6})
     intent = a.intent
@@ -68,6 +84,41 @@ def test_decade_and_genre_are_hard_constraints() -> None:
     for it in a.items:
         assert "Comedy" in genres(it.id)
         assert 1990 <= year(it.id) <= 1999
+
+
+def test_a_span_of_years_is_a_constraint_in_any_common_form() -> None:
+    # "1991-1996" has the digits of a phone number: capture must leave it for understand.
+    for text in ("a comedy made 1991-1996", "a comedy released 1991 through 1996"):
+        a = answer(text, output={"size": 2})
+        assert a.captured is not None and a.captured.redactions == []
+        intent = a.intent
+        assert intent is not None
+        assert (intent.numeric_min, intent.numeric_max) == ({"year": 1991}, {"year": 1996})
+        for it in a.items:
+            assert 1991 <= year(it.id) <= 1996
+
+
+def test_a_two_digit_decade_is_in_the_century_the_catalog_has_it() -> None:
+    # The fixture's films of the "10s" are from the 2010s, its "60s" from the 1960s.
+    tens = answer("something from the '10s", output={"size": 2}).intent
+    sixties = answer("something from the 60s", output={"size": 2}).intent
+    assert tens is not None and sixties is not None
+    assert (tens.numeric_min, tens.numeric_max) == ({"year": 2010}, {"year": 2019})
+    assert (sixties.numeric_min, sixties.numeric_max) == ({"year": 1960}, {"year": 1969})
+
+
+def test_the_words_around_constraints_are_not_a_request() -> None:
+    # Once "made before 1990" and "no comedies" are cut out, "a movie" asks for nothing: it
+    # must not be embedded and steer the ranking towards whatever value it lands near.
+    a = answer("a movie made before 1990 (no comedies)", output={"size": 2})
+    intent = a.intent
+    assert intent is not None
+    assert intent.text == "" and intent.vector is None and intent.terms == []
+    assert intent.numeric_max == {"year": 1989}
+    assert intent.excluded == {"genres": ["Comedy"]}
+    # words that do ask for something stay
+    kept = answer("a scary movie released before 1990", output={"size": 2}).intent
+    assert kept is not None and kept.terms == ["scary"]
 
 
 def test_year_before_and_price_under() -> None:

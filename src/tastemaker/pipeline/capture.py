@@ -25,6 +25,8 @@ _CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 _PHONE = re.compile(
     r"(?<![\w])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d(?:[\s.-]?\d){6,13}(?!\d)"
 )
+# Two years joined by a dash: what people write for a span of years.
+_YEAR_RANGE = re.compile(r"(?:1[89]|20)\d\d\s?-\s?(?:1[89]|20)\d\d")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -61,8 +63,9 @@ def redact(text: str) -> tuple[str, list[str]]:
 
     def sub_phone(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group(0))
-        # A bare 4-digit year or a price never reaches 7 digits; 19xx-20xx ranges are not phones.
-        if len(digits) < 7:
+        # A bare 4-digit year or a price never reaches 7 digits; a range of two years
+        # ("1990-1996") does, and is a request, not a phone number.
+        if len(digits) < 7 or _YEAR_RANGE.fullmatch(m.group(0)):
             return m.group(0)
         kinds.append("phone")
         return "[phone]"

@@ -122,6 +122,15 @@ _NEG = re.compile(
     r"(?P<phrase>[\w'-]+(?:\s+(?!(?:and|or|but|from|with|in|for|made|set|that|please|after|before|between|since|under|over)\b)[\w'-]+){0,2})",
     re.IGNORECASE,
 )
+# A negation's scope runs over a list: "no horror or gore", "nothing scary, romantic or sad".
+# After "and" only a value named outright is taken ("no westerns and musicals"); "no horror and
+# a comedy" or "no gore and something funny" go on to ask for something.
+_NEG_MORE = re.compile(
+    r"\s*,?\s*(?P<conj>or|nor|and)\s+(?:no\s+|any\s+|the\s+)?"
+    r"(?!(?:a|an|some|something|anything|one)\b)"
+    r"(?P<phrase>[\w'-]+(?:\s+(?!(?:and|or|nor|but|from|with|in|for|made|set|that|please|after|before|between|since|under|over)\b)[\w'-]+)?)",
+    re.IGNORECASE,
+)
 _SUFFIX_FREE = re.compile(r"\b(?P<word>[a-z][\w-]*?)-free\b", re.IGNORECASE)
 _CURRENCY = r"(?:[$€£¥]|usd|eur|gbp)"
 _AMOUNT = rf"(?:{_CURRENCY}\s?(?P<a1>\d+(?:[.,]\d+)?)|(?P<a2>\d+(?:[.,]\d+)?)\s?(?:{_CURRENCY}|dollars?|bucks|euros?|pounds?))"  # noqa: E501
@@ -144,8 +153,17 @@ _DECADE_WORDS = {
 _DECADE_WORD = re.compile(r"\b(?:the\s+)?(?P<w>" + "|".join(_DECADE_WORDS) + r")\b", re.I)
 _YEAR = r"(?P<y>1[89]\d\d|20\d\d)"
 _YEAR_RANGE = re.compile(
-    r"\b(?:between|from)\s+(?P<lo>1[89]\d\d|20\d\d)\s+(?:and|to|-|–)\s+(?P<hi>1[89]\d\d|20\d\d)\b"
-    r"|\b(?P<lo2>1[89]\d\d|20\d\d)\s?(?:-|–)\s?(?P<hi2>1[89]\d\d|20\d\d)\b",
+    r"\b(?:between|from)\s+(?P<lo>1[89]\d\d|20\d\d)\s+(?:and|to|-|–|through|thru|till|until)\s+"
+    r"(?P<hi>1[89]\d\d|20\d\d)\b"
+    r"|\b(?P<lo2>1[89]\d\d|20\d\d)\s?(?:-|–|\s(?:to|through|thru|till|until)\s)\s?"
+    r"(?P<hi2>1[89]\d\d|20\d\d)\b",
+    re.IGNORECASE,
+)
+# The verb that introduces a year ("made in", "that came out before"): part of the constraint,
+# not words to match items by.
+_YEAR_VERB = re.compile(
+    r"\b(?:(?:that|which)\s+)?(?:(?:was|were|got|been)\s+)?"
+    r"(?:made|released|filmed|produced|shot|came\s+out|come\s+out|out)\s*$",
     re.IGNORECASE,
 )
 _YEAR_BEFORE = re.compile(
@@ -270,6 +288,25 @@ def _cut(text: str, span: tuple[int, int]) -> str:
     return text[: span[0]] + " " * (span[1] - span[0]) + text[span[1] :]
 
 
+def _cut_year(text: str, span: tuple[int, int]) -> str:
+    """Blank a year phrase and the verb that introduces it ("released", "came out")."""
+    verb = _YEAR_VERB.search(text[: span[0]])
+    return _cut(text, (verb.start() if verb else span[0], span[1]))
+
+
+def _century(catalog: Catalog, year: str, decade: int) -> int:
+    """A two-digit decade ("'10s") in the century where the catalog has more items of it.
+
+    "the 10s" of a film catalog are the 2010s; of a catalog of old prints, the 1910s. The
+    catalog's own years decide, not a fixed cut-off.
+    """
+    col = catalog.numeric[year]
+    counts = [
+        int(np.count_nonzero((col >= c + decade) & (col <= c + decade + 9))) for c in (1900, 2000)
+    ]
+    return 2000 + decade if counts[1] > counts[0] else 1900 + decade
+
+
 def parse_numeric(text: str, intent: Intent, catalog: Catalog, *, bundle: bool) -> str:
     """Price and year constraints; returns the text with the parsed spans blanked out."""
     price = _price_attribute(catalog)
@@ -299,28 +336,28 @@ def parse_numeric(text: str, intent: Intent, catalog: Catalog, *, bundle: bool) 
     if m2 := _YEAR_RANGE.search(text):
         lo = float(m2.group("lo") or m2.group("lo2"))
         hi = float(m2.group("hi") or m2.group("hi2"))
-        text = _cut(text, m2.span())
+        text = _cut_year(text, m2.span())
     else:
         if mb := _YEAR_BEFORE.search(text):
             hi = float(mb.group("y")) - 1
-            text = _cut(text, mb.span())
+            text = _cut_year(text, mb.span())
         if ma := _YEAR_AFTER.search(text):
             inclusive = ma.group(0).lower().startswith("since")
             lo = float(ma.group("y")) + (0 if inclusive else 1)
-            text = _cut(text, ma.span())
+            text = _cut_year(text, ma.span())
         if lo is None and hi is None:
             if md := _DECADE.search(text):
                 d = int(md.group("d"))
-                d = d + 1900 if d < 100 else d
+                d = _century(catalog, year, d) if d < 100 else d
                 lo, hi = float(d), float(d + 9)
-                text = _cut(text, md.span())
+                text = _cut_year(text, md.span())
             elif mw := _DECADE_WORD.search(text):
                 d = _DECADE_WORDS[mw.group("w").lower()]
                 lo, hi = float(d), float(d + 9)
-                text = _cut(text, mw.span())
+                text = _cut_year(text, mw.span())
             elif my := (_YEAR_IN.search(text) or _YEAR_BARE.search(text)):
                 lo = hi = float(my.group("y"))
-                text = _cut(text, my.span())
+                text = _cut_year(text, my.span())
     if lo is not None:
         intent.numeric_min[year] = max(lo, intent.numeric_min.get(year, lo))
     if hi is not None:
@@ -339,6 +376,13 @@ def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encod
     spans: list[tuple[int, int, str]] = []
     for m in _NEG.finditer(text):
         spans.append((m.start(), m.end(), m.group("phrase")))
+        pos = m.end()
+        while (more := _NEG_MORE.match(text, pos)) is not None:
+            phrase = more.group("phrase")
+            if more.group("conj").lower() == "and" and not vocab.exact(phrase):
+                break
+            spans.append((more.start(), more.end(), phrase))
+            pos = more.end()
     for m in _SUFFIX_FREE.finditer(text):
         spans.append((m.start(), m.end(), m.group("word")))
     for start, end, phrase in spans:
@@ -426,7 +470,9 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog, encoder: Encoder
         parse_mentions(rest, intent, vocab)
         parse_words(rest, intent, vocab, encoder)
         rest = " ".join(rest.split())
-        if rest:
+        # What is left once the constraints are cut out may be only glue ("a movie from the"):
+        # embedded, it would point at some value by chance and steer the ranking with it.
+        if any(t not in _STOP and not t.isdigit() for t in tokens(rest)):
             parts.append(rest)
     if intent.budget is None and spec.output.kind == "bundle":
         intent.budget = spec.output.budget
