@@ -102,6 +102,8 @@ class CategoricalAttribute:
     index: dict[str, int] = field(default_factory=dict)  # lower-cased value -> column
     csc: sparse.csc_matrix | None = None  # column access for filters
     dense: FloatArray | None = None  # (n_items, n_values) for facets; None otherwise
+    # (n_values, dim) what each value means in this catalog: see ``value_centroids``
+    centroids: FloatArray | None = None
 
     def __post_init__(self) -> None:
         if not self.index:
@@ -132,6 +134,25 @@ class CategoricalAttribute:
     def values_of(self, row: int) -> list[str]:
         start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
         return [self.values[c] for c in self.matrix.indices[start:end]]
+
+
+def value_centroids(matrix: sparse.csr_matrix, embeddings: FloatArray) -> FloatArray:
+    """Unit-length mean embedding of each value's items, minus the mean of all items.
+
+    A value's name says what the value is called; its items say what it means in this catalog
+    (the words of the titles and texts that come with it). Subtracting the catalog's mean keeps
+    only what sets the value's items apart, so a word close to a centroid is close to what is
+    *distinctive* of those items, not to what every item shares. Zero rows for empty values.
+    """
+    if embeddings.shape[0] == 0 or matrix.shape[1] == 0:
+        return np.zeros((matrix.shape[1], embeddings.shape[1]), dtype=np.float32)
+    counts = np.asarray(matrix.sum(axis=0)).ravel()
+    sums = np.asarray(matrix.T @ embeddings, dtype=np.float64)
+    out = sums / np.maximum(counts, 1)[:, None] - embeddings.mean(axis=0, dtype=np.float64)
+    out[counts == 0] = 0.0
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    out = np.where(norms > 1e-9, out / np.maximum(norms, 1e-9), 0.0)
+    return np.ascontiguousarray(out, dtype=np.float32)
 
 
 @dataclass(slots=True)
@@ -299,6 +320,8 @@ class Catalog:
             arrays[f"num__{n}"] = col
         for n, a in self.categorical.items():
             arrays[f"catvec__{n}"] = a.value_vectors
+            if a.centroids is not None:
+                arrays[f"catcent__{n}"] = a.centroids
         if self.cf is not None:
             arrays["cf_items"] = self.cf.item_factors
             arrays["cf_neighbours"] = self.cf.neighbours
@@ -332,14 +355,19 @@ class Catalog:
             )
         arrays = np.load(folder / "arrays.npz")
         categorical = {}
+        embeddings = arrays["embeddings"]
         for n, values in meta["categorical"].items():
             m = sparse.load_npz(folder / f"cat__{_safe(n)}.npz").tocsr()
+            # Snapshots written before centroids were fitted get them now (one sparse product).
+            key = f"catcent__{n}"
+            centroids = arrays[key] if key in arrays else value_centroids(m, embeddings)
             categorical[n] = CategoricalAttribute(
                 name=n,
                 values=values,
                 matrix=m,
                 value_vectors=arrays[f"catvec__{n}"],
                 counts=np.asarray(m.sum(axis=0)).ravel().astype(np.int64),
+                centroids=centroids,
             )
         cf = None
         if meta["cf"] is not None:
@@ -369,7 +397,7 @@ class Catalog:
             available=arrays["available"],
             categorical=categorical,
             numeric={n: arrays[f"num__{n}"] for n in meta["numeric"]},
-            embeddings=arrays["embeddings"],
+            embeddings=embeddings,
             index=VectorIndex.load(folder / "index"),
             popularity=arrays["popularity"],
             lexical=bm25s.BM25.load(str(folder / "lexical")),

@@ -21,7 +21,7 @@ from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from tastemaker.activity import Activity, covisitation, sequences
-from tastemaker.catalog import Catalog, CategoricalAttribute, CFModel, make_cf
+from tastemaker.catalog import Catalog, CategoricalAttribute, CFModel, make_cf, value_centroids
 from tastemaker.encoders import Encoder
 from tastemaker.index import VectorIndex
 from tastemaker.types import FloatArray
@@ -151,6 +151,8 @@ def build_catalog(
         index = VectorIndex.build(embeddings)
 
     categorical, numeric = _attributes(items, encoder)
+    for attr in categorical.values():
+        attr.centroids = value_centroids(attr.matrix, embeddings)
     tok = bm25s.tokenize(docs or [""], stemmer=_stemmer(), show_progress=False)
     lexical = bm25s.BM25()
     lexical.index(tok, show_progress=False)

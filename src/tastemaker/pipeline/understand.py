@@ -8,8 +8,10 @@ value names. So "nothing animated" finds ``genres: Animation`` in a film catalog
 ``genre: Jazz`` in a music one, with no per-dataset code.
 
 Hard constraints (negations, explicit value mentions, numeric ranges) go to ``required`` /
-``excluded`` / ``numeric_*``; single words close in meaning to a value ("scary" -> Horror) become
-soft ``preferred`` values, and the semantic drift of the whole answer towards attribute values
+``excluded`` / ``numeric_*``. A word that *implies* one value clearly ("dramatic" -> Drama,
+"no love stories" -> not Romance) counts as naming it (``Vocabulary.implied``); a word merely
+close in meaning to a value ("creepy" -> Horror, but Mystery is close too) becomes a soft
+``preferred`` value, and the semantic drift of the whole answer towards attribute values
 ("make me laugh" -> Comedy) is left to the rank stage as a soft signal.
 """
 
@@ -28,6 +30,11 @@ from tastemaker.types import Answer, FloatArray, Intent
 
 # Similarity needed to map a negated phrase to an attribute value it does not spell out.
 NEGATION_MIN_SIMILARITY = 0.45
+# A word implies a value (and acts as naming it) when its mean similarity to the value's name and
+# to the value's items (``Vocabulary.implied``) reaches IMPLY_MIN_SIMILARITY and beats every other
+# value of every facet by IMPLY_MIN_MARGIN: far enough ahead that a second reading is unlikely.
+IMPLY_MIN_SIMILARITY = 0.30
+IMPLY_MIN_MARGIN = 0.20
 _STOP = frozenset(
     [
         "a",
@@ -234,6 +241,37 @@ class Vocabulary:
                         found.append(_Match(attr, value, "exact", 1.0))
         return found
 
+    def implied(self, vector: FloatArray) -> _Match | None:
+        """The one value a word or short phrase clearly implies, if any.
+
+        Two views of a value are compared with the phrase: its name, and its centroid in the
+        catalog (the mean embedding of its items minus the catalog's mean,
+        ``catalog.value_centroids``), which carries the words the catalog's own titles and texts
+        use with that value. Their mean is the phrase's closeness to the value. The phrase
+        implies the value when that closeness is high (``IMPLY_MIN_SIMILARITY``) *and* no other
+        value of any facet comes near it (``IMPLY_MIN_MARGIN``): "dramatic" is Drama and nothing
+        else, "creepy" is Horror or Mystery, so only the first becomes a requirement. Costs one
+        matrix-vector product per facet (values x dim), no pass over the items.
+        """
+        best: tuple[float, str, str] | None = None
+        second = -1.0
+        for name, attr in self.catalog.categorical.items():
+            if not attr.is_facet or attr.centroids is None:
+                continue
+            sims = (attr.value_vectors @ vector + attr.centroids @ vector) / 2.0
+            order = np.argsort(-sims)[:2]
+            for j in order:
+                s = float(sims[j])
+                if best is None or s > best[0]:
+                    if best is not None:
+                        second = max(second, best[0])
+                    best = (s, name, attr.values[int(j)])
+                else:
+                    second = max(second, s)
+        if best is None or best[0] < IMPLY_MIN_SIMILARITY or best[0] - second < IMPLY_MIN_MARGIN:
+            return None
+        return _Match(best[1], best[2], "implied", best[0])
+
     def similar(self, vector: FloatArray, min_similarity: float) -> _Match | None:
         """The single attribute value closest to a phrase vector, if close enough."""
         best: _Match | None = None
@@ -388,13 +426,17 @@ def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encod
     for start, end, phrase in spans:
         matches = vocab.exact(phrase)
         if not matches:
-            # Try the phrase and its first word alone ("horror films please" -> "horror").
-            words = [w for w in tokens(phrase) if w not in _STOP]
-            for candidate in dict.fromkeys([" ".join(words), *(words[:1])]):
+            # Try the phrase and its first word alone ("horror films please" -> "horror",
+            # "love stories" -> "love"): a value close in name, or one the words imply. After
+            # a negation the first word is what is negated even when it is a word that glues
+            # requests elsewhere ("I'd love a..." but "no love stories").
+            raw = tokens(phrase)
+            words = [w for w in raw if w not in _STOP]
+            for candidate in dict.fromkeys([" ".join(words), *(words[:1]), *(raw[:1])]):
                 if not candidate:
                     continue
                 vec = encoder.encode([candidate])[0]
-                hit = vocab.similar(vec, NEGATION_MIN_SIMILARITY)
+                hit = vocab.similar(vec, NEGATION_MIN_SIMILARITY) or vocab.implied(vec)
                 if hit is not None:
                     matches = [hit]
                     break
@@ -403,8 +445,9 @@ def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encod
             if hit.value not in vals:
                 vals.append(hit.value)
                 intent.notes.append(f"not {hit.attribute} {hit.value}")
-        if matches:
-            text = _cut(text, (start, end))
+        # Cut even when no value matched: what the person does not want ("no gore") must not
+        # be embedded with the rest of the answer as if they wanted it.
+        text = _cut(text, (start, end))
     return text
 
 
@@ -423,13 +466,15 @@ def parse_mentions(text: str, intent: Intent, vocab: Vocabulary) -> None:
 
 
 def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) -> None:
-    """Single words that mean a value without naming it ("scary", "romantic") become soft
-    preferences for that value.
+    """Single words that mean a value without naming it ("dramatic", "creepy").
 
     The answer's embedding as a whole drifts towards one value at most; "something dramatic
-    with plenty of laughs" means two. Each remaining word is compared with the value names,
-    and a word as close to a value as a negated phrase must be (``NEGATION_MIN_SIMILARITY``)
-    prefers it. Preferences never filter: a wrong guess costs ranking, never the result.
+    with plenty of laughs" means two. So each remaining word is weighed on its own. A word
+    that clearly implies one value (``Vocabulary.implied``: "dramatic" -> Drama) counts as
+    naming it and becomes a requirement, like "a drama" would. A word only as close to a
+    value as a negated phrase must be (``NEGATION_MIN_SIMILARITY``) but with a rival reading
+    ("creepy": Horror or Mystery) becomes a soft preference, which never filters: a wrong
+    guess there costs ranking, never the result.
     """
     words = list(dict.fromkeys(w for w in tokens(text) if w not in _STOP and not w.isdigit()))
     for word in words:
@@ -437,7 +482,16 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
             continue  # named outright: parse_mentions has it
         # One word at a time: single texts are served from the encoder's cache, and the words
         # people use repeat far more than whole answers do.
-        hit = vocab.similar(encoder.encode([word])[0], NEGATION_MIN_SIMILARITY)
+        vec = encoder.encode([word])[0]
+        hit = vocab.implied(vec)
+        if hit is not None and hit.value not in intent.excluded.get(hit.attribute, []):
+            vals = intent.required.setdefault(hit.attribute, [])
+            if hit.value not in vals:
+                vals.append(hit.value)
+                intent.asked.setdefault(hit.attribute, []).append(hit.value)
+                intent.notes.append(f"{hit.attribute} {hit.value} ({word})")
+            continue
+        hit = vocab.similar(vec, NEGATION_MIN_SIMILARITY)
         if hit is None or hit.value in intent.excluded.get(hit.attribute, []):
             continue
         vals = intent.preferred.setdefault(hit.attribute, [])
