@@ -65,15 +65,48 @@ def test_a_negation_covers_the_list_that_follows_it() -> None:
     assert asked.excluded == {"genres": ["Horror"]} and asked.required == {"genres": ["Comedy"]}
 
 
-def test_a_word_that_means_a_value_prefers_it_without_filtering() -> None:
-    a = answer("something scary and romantic, no comedy", output={"size": 6})
+def test_a_word_that_clearly_implies_a_value_requires_it() -> None:
+    # "scary" and "romantic" each point at one genre and at no rival: they count as naming it.
+    a = answer("something scary and romantic, no comedy", output={"size": 3})
     intent = a.intent
     assert intent is not None
-    assert set(intent.preferred.get("genres", [])) == {"Horror", "Romance"}
-    assert intent.required == {}  # a guess never filters
-    assert "Comedy" not in intent.preferred.get("genres", [])  # negated: excluded, not preferred
-    top = genres(a.items[0].id)
-    assert "Horror" in top or "Romance" in top
+    assert set(intent.required.get("genres", [])) == {"Horror", "Romance"}
+    assert "Comedy" not in intent.required.get("genres", [])  # negated: excluded, not asked
+    for it in a.items:
+        assert {"Horror", "Romance"} & set(genres(it.id))
+        assert "Comedy" not in genres(it.id)
+    dramatic = answer("something dramatic", output={"size": 2})
+    assert dramatic.intent is not None and dramatic.intent.required == {"genres": ["Drama"]}
+    assert all("Drama" in genres(it.id) for it in dramatic.items)
+
+
+def test_a_negated_word_that_implies_a_value_excludes_it() -> None:
+    # "love" is glue elsewhere ("I'd love a comedy") but after a negation it is what is refused.
+    a = answer("a comedy, no love stories", output={"size": 4})
+    intent = a.intent
+    assert intent is not None
+    assert intent.excluded == {"genres": ["Romance"]}
+    assert intent.required == {"genres": ["Comedy"]}
+    for it in a.items:
+        assert "Romance" not in genres(it.id)
+
+
+def test_a_negated_phrase_is_never_a_request() -> None:
+    # "gore" matches no genre of the catalog; it is not excluded, but it must not be embedded
+    # with the rest of the answer as if the person wanted it either.
+    intent = answer("a comedy, no gore", output={"size": 2}).intent
+    assert intent is not None
+    assert intent.excluded == {} and "gore" not in intent.terms
+
+
+def test_a_vague_word_stays_a_soft_preference() -> None:
+    # "violent" is close to Crime but nearly as close to Drama: a preference, never a filter.
+    a = answer("something violent", output={"size": 6})
+    intent = a.intent
+    assert intent is not None
+    assert intent.required == {}
+    assert intent.preferred == {"genres": ["Crime"]}
+    assert "Crime" in genres(a.items[0].id)
     # words far from every value prefer nothing
     assert answer("tonight after work", output={"size": 3}).intent.preferred == {}  # type: ignore[union-attr]
 
