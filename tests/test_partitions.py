@@ -321,7 +321,7 @@ def test_attribution_reads_the_conversion_index(pg: Store, ws: WorkspaceRecord) 
     pg.insert_events(ws.id, [ev("u", JAN, type="purchase", value=3.0)])
     # Parameters bound as the report binds them (not literals): the partial index's predicate
     # must still be provable from the query's IN list.
-    stmt = sql._attribution_select(ws.id, CONVERSION_EVENTS, DAY, 0.0, MAR)
+    stmt = sql.attribution_select(ws.id, CONVERSION_EVENTS, DAY, 0.0, MAR)
     compiled = stmt.compile(dialect=pg.engine.dialect, compile_kwargs={"render_postcompile": True})
     with pg.engine.connect() as conn:
         conn.execute(text("SET enable_seqscan = off"))  # a tiny table: make the choice visible

@@ -66,6 +66,28 @@ def _day_of_pg(element: day_of, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST(floor(({compiler.process(element.clauses, **kw)}) / {DAY}) AS INTEGER)"
 
 
+class floor_of(FunctionElement[int]):
+    """``floor(x)`` as an integer, on both dialects.
+
+    SQLite's ``floor()`` needs its math extension (not always compiled in), so it gets
+    truncation corrected for negative values; PostgreSQL has ``floor``.
+    """
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(floor_of)
+def _floor_of_default(element: floor_of, compiler: SQLCompiler, **kw: Any) -> str:
+    x = compiler.process(element.clauses, **kw)
+    return f"(CAST(({x}) AS INTEGER) - (({x}) < CAST(({x}) AS INTEGER)))"
+
+
+@compiles(floor_of, "postgresql")
+def _floor_of_pg(element: floor_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(floor({compiler.process(element.clauses, **kw)}) AS BIGINT)"
+
+
 @dataclass(frozen=True, slots=True)
 class Attribution:
     """One conversion event credited to one served result."""
@@ -93,7 +115,7 @@ REPORT_WORK_MEM = "64MB"
 
 
 @contextmanager
-def _reading(store: Store) -> Iterator[Connection]:
+def reading(store: Store) -> Iterator[Connection]:
     """A connection for one report query (PostgreSQL: :data:`REPORT_WORK_MEM`, no workers)."""
     if store.dialect != "postgresql":
         with store.engine.connect() as conn:
@@ -108,7 +130,7 @@ def _reading(store: Store) -> Iterator[Connection]:
 # -- attribution -------------------------------------------------------------------------------
 
 
-def _attribution_select(
+def attribution_select(
     ws_id: int, types: Sequence[str], window_s: float, since: float, until: float
 ) -> Any:
     """Conversions joined to the results that may have caused them, ranked newest first.
@@ -192,9 +214,9 @@ def attributions(
 ) -> list[Attribution]:
     """Every (conversion, result) credit; ``rank`` 1 is the last touch, the rest assisted."""
     until_v = until if until != float("inf") else 1e15
-    sub = _attribution_select(ws_id, types, window_s, since, until_v).subquery()
+    sub = attribution_select(ws_id, types, window_s, since, until_v).subquery()
     stmt = select(sub).order_by(sub.c.ts, sub.c.event_id, sub.c.rank)
-    with _reading(store) as conn:
+    with reading(store) as conn:
         return [
             Attribution(
                 r.event_id,
@@ -267,7 +289,7 @@ def _count_by_type(
         grouping_sets=store.dialect == "postgresql",
     )
     out: dict[Key, dict[str, int]] = {}
-    with _reading(store) as conn:
+    with reading(store) as conn:
         for r in conn.execute(stmt):
             if r[0] is not None:
                 out.setdefault(_key(r), {})[name(r[-2])] = int(r[-1])
@@ -331,7 +353,11 @@ def _percentiles(sv: Any, by_day: bool) -> Any:
 def served_metrics(
     store: Store, ws_id: int, since: float, until: float, *, by_day: ByDay = True
 ) -> dict[Key, dict[str, Any]]:
-    """Requests, answers, visitors, fallback rate, confidence and latency percentiles."""
+    """Requests, answers, visitors, fallback rate, confidence and latency percentiles.
+
+    Also ``fallbacks``, ``confidence_sum`` and ``confidence_n``: the additive counts behind the
+    two means (the daily rollups add them across days; the rates ignore them).
+    """
     sv = _served_base(ws_id, since, until)
     pg = store.dialect == "postgresql"
 
@@ -344,6 +370,10 @@ def served_metrics(
             func.count(distinct(b.c.person)).label("visitors"),
             func.avg(case((b.c.fallback, 1.0), else_=0.0)).label("fallback_rate"),
             func.avg(b.c.confidence).label("mean_confidence"),
+            # The sums behind the two means, which the daily rollups add across days.
+            func.sum(case((b.c.fallback, 1), else_=0)).label("fallbacks"),
+            func.sum(b.c.confidence).label("confidence_sum"),
+            func.count(b.c.confidence).label("confidence_n"),
         ]
         if pg:
             # percentile_disc(p) is the value at rank ceil(p * n) among the non-null ones:
@@ -357,7 +387,7 @@ def served_metrics(
 
     main = _grouped(sv, ("experience_key", "variant"), aggregates, by_day, grouping_sets=pg)
     out: dict[Key, dict[str, Any]] = {}
-    with _reading(store) as conn:
+    with reading(store) as conn:
         for r in conn.execute(main):
             out[_key(r)] = {
                 "requests": int(r.requests),
@@ -369,6 +399,9 @@ def served_metrics(
                 "mean_confidence": None if r.mean_confidence is None else float(r.mean_confidence),
                 "p50_latency_ms": None if not pg or r.p50 is None else float(r.p50),
                 "p99_latency_ms": None if not pg or r.p99 is None else float(r.p99),
+                "fallbacks": int(r.fallbacks or 0),
+                "confidence_sum": float(r.confidence_sum or 0.0),
+                "confidence_n": int(r.confidence_n),
             }
         if not pg:
             pct: Any = (
@@ -476,7 +509,7 @@ def conversions(
     Per type: ``<type>`` counts converting people credited by last touch, ``<type>_value`` sums
     their values (revenue for purchases), ``<type>_assisted`` counts assisted credits.
     """
-    sub = _attribution_select(ws_id, types, window_s, since, until).subquery("att")
+    sub = attribution_select(ws_id, types, window_s, since, until).subquery("att")
     base = (
         select(
             sub.c.experience_key,
@@ -508,7 +541,7 @@ def conversions(
         grouping_sets=store.dialect == "postgresql",
     )
     out: dict[Key, dict[str, float]] = {}
-    with _reading(store) as conn:
+    with reading(store) as conn:
         for r in conn.execute(stmt):
             row = out.setdefault(_key(r), {})
             row[r.type] = int(r.people or 0)
@@ -542,7 +575,7 @@ def answer_counts(
         .order_by(n.desc(), func.lower(pa.c.text))
         .limit(limit)
     )
-    with _reading(store) as conn:
+    with reading(store) as conn:
         counts = {(v, k, c): int(m) for v, k, c, m in conn.execute(choices)}
         top = [(t, int(m)) for t, m in conn.execute(texts)]
     return counts, top
@@ -554,10 +587,13 @@ __all__ = [
     "ByDay",
     "Key",
     "answer_counts",
+    "attribution_select",
     "attributions",
     "conversions",
     "day_of",
     "engagement",
+    "floor_of",
     "prompt_events",
+    "reading",
     "served_metrics",
 ]
