@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 
+from tastemaker.store import rollups
 from tastemaker.store.journey_tables import identities, prompt_answers
 from tastemaker.store.journey_tables import saved_answers as preferences
 from tastemaker.store.models import events, served, users
@@ -110,6 +111,8 @@ def link_identity(store: Store, ws_id: int, anonymous_id: str, user_id: str) -> 
         )
         if moved:
             _merge_users(conn, ws_id, anonymous_id, user_id)
+        # Every closed day that counted the anonymous id's rows now counts the person's.
+        rollups.mark_person(conn, ws_id, user_id)
     return int(moved)
 
 
@@ -141,12 +144,19 @@ def _merge_users(conn: Connection, ws_id: int, anonymous_id: str, user_id: str) 
 
 
 def record_answers(store: Store, rows: Sequence[AnswerLog]) -> None:
-    """Insert answer logs; a request id already recorded is ignored (retries are safe)."""
+    """Insert answer logs; a request id already recorded is ignored (retries are safe).
+
+    A log whose result was served on a closed day (kind and confidence count there) marks
+    that day of the report's rollups, in the same transaction.
+    """
     if not rows:
         return
     stmt = store._insert(prompt_answers).on_conflict_do_nothing(
         index_elements=[prompt_answers.c.workspace_id, prompt_answers.c.request_id]
     )
+    by_ws: dict[int, list[str]] = {}
+    for r in rows:
+        by_ws.setdefault(r.workspace_id, []).append(r.request_id)
     with store.engine.begin() as conn:
         conn.execute(
             stmt,
@@ -167,6 +177,8 @@ def record_answers(store: Store, rows: Sequence[AnswerLog]) -> None:
                 for r in rows
             ],
         )
+        for ws_id, request_ids in by_ws.items():
+            rollups.mark_answers(conn, ws_id, request_ids)
 
 
 def get_answer(store: Store, ws_id: int, request_id: str) -> AnswerLog | None:

@@ -1,0 +1,908 @@
+"""Daily rollups of the metrics report: each closed UTC day counted once, the open day live.
+
+Why: the live report (:mod:`tastemaker.store.metrics`) aggregates every served result of its
+period; over a million results that takes seconds per report, mostly in ``count(DISTINCT
+person)`` and the latency percentiles. A closed day's counts rarely change, so they are kept
+per (workspace, day, experience, variant) in ``rollup_days`` and a report reads a few hundred
+small rows for its closed days, computing only the open days (today, and yesterday for
+:data:`SETTLE_S` after midnight) from the rows. The result must equal the live computation, so:
+
+- **A day's row is the live query's row for that day**, stored as the JSON of what the live
+  queries returned for it (days are computed by the same code), plus two additive sums behind
+  the means (fallbacks, confidence) and its latency histogram.
+- **Totals** add the days' counts. Three figures do not add, and each has its own exact route:
+
+  * distinct visitors: the report's window always ends now, so "seen in the last N days" is
+    "last seen on or after day N": ``rollup_visitors`` keeps each person's last closed day per
+    experience and variant, and the open days' people are counted when they are not among
+    those. One row per person, read through an index.
+  * converting people (last touch): ``rollup_converters`` keeps who converted each day;
+    the window's count is a distinct count over those rows (a few per conversion, far fewer
+    than results) and the open days' credits.
+  * p50 / p99 latency (nearest rank): each day keeps a histogram of 0.1 ms buckets; the merged
+    histogram says which bucket holds the rank and how many results lie below it, and an
+    index on (experience, variant, latency) reads the exact value inside that bucket. So the
+    percentiles are exact, not rounded to the bucket.
+
+  Float sums (revenue, the confidence sum) are added day by day instead of row by row, so they
+  can differ from the live figure in the last bits (floating-point summation order).
+- **Correctness when a closed day changes.** Every write that can change a closed day's
+  figures appends a mark for that (workspace, day) to ``rollup_dirty`` *in its own
+  transaction*: late events (by their time, by the result they name, and for conversions by
+  the results their person was served within the largest attribution window), late served
+  results and answer logs, identify (the person's re-keyed rows), erasure and retention. A
+  rebuild reads the marks first, then the data, and deletes only the marks it read, so a
+  change committed meanwhile leaves its mark and the day is rebuilt again. The next report
+  (or ``tastemaker maintain``) rebuilds marked and missing days before reading. Appending
+  marks takes no lock that concurrent writers would queue on.
+- **Only settled days are rolled up**: a day counts as closed :data:`SETTLE_S` after it ends,
+  so a transaction that decided "this is today" just before midnight has committed before
+  anything reads that day for a rollup.
+
+What bypasses the writers (``COPY``, hand-written SQL) is not marked: rebuild with
+:func:`refresh` after changing built days that way.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    and_,
+    delete,
+    distinct,
+    exists,
+    func,
+    literal,
+    select,
+    union,
+    union_all,
+)
+
+from tastemaker.store import metrics as q
+from tastemaker.store.journey_tables import prompt_answers
+from tastemaker.store.models import ID_LEN, events, experiences, served
+from tastemaker.store.rollup_tables import (
+    rollup_built,
+    rollup_converters,
+    rollup_days,
+    rollup_dirty,
+    rollup_visitors,
+)
+
+if TYPE_CHECKING:
+    from tastemaker.store.records import ServedRecord
+    from tastemaker.store.store import Store
+
+DAY = 86400.0
+# A day is rolled up only this long after it ends (see the module docstring).
+SETTLE_S = 600.0
+# The longest report is 366 days ending today: older days are never built, nor marked.
+MAX_DAYS = 366
+# ``window_s`` of the part that does not depend on the attribution window.
+BASE = 0.0
+# Latency histogram buckets per millisecond (0.1 ms buckets).
+BUCKETS_PER_MS = 10
+HISTOGRAM = "latency_histogram"
+PERCENTILES = {"p50_latency_ms": 50, "p99_latency_ms": 99}
+# Days built per statement batch: bounds each write transaction.
+CHUNK_DAYS = 31
+# Above this many rebuilt days, every person's last day is recomputed in one aggregate.
+FULL_VISITORS_DAYS = 28
+# The experience spec's upper bound on ``attribution_window_hours`` (90 days): the window
+# assumed for a spec that does not say.
+MAX_WINDOW_S = 90 * DAY
+ROLLUP_LOCK = 0x726F6C6C  # pg_advisory_xact_lock(key, workspace): "roll"
+
+# The event types the report counts (``tastemaker.measure.events`` names them; the store cannot
+# import it, so a test keeps the two equal, as for the partial indexes in ``models.py``).
+PROMPT_TYPES = ("prompt_abandoned", "prompt_shown")
+ENGAGEMENT_TYPES = ("add_to_cart", "click", "result_viewed", "save")
+CONVERSION_TYPES = (
+    "add_to_cart",
+    "complete",
+    "email_capture",
+    "purchase",
+    "trial_signup",
+    "unsubscribe",
+)
+
+# Figures of a day that do not add up over days (the totals compute them otherwise).
+NOT_ADDITIVE = frozenset(
+    {"visitors", "fallback_rate", "mean_confidence", *PERCENTILES, *CONVERSION_TYPES}
+)
+
+Counts = dict[q.Key, dict[str, Any]]
+
+
+def _day(ts: float) -> int:
+    return int(ts // DAY)
+
+
+def settled_day(now: float | None = None) -> int:
+    """The first day not yet closed: days before it are rolled up, it and later are live."""
+    return _day((time.time() if now is None else now) - SETTLE_S)
+
+
+# -- the live computation ----------------------------------------------------------------------
+
+
+def _merge(parts: Iterable[Mapping[q.Key, Mapping[str, Any]]]) -> Counts:
+    merged: Counts = {}
+    for part in parts:
+        for key, values in part.items():
+            merged.setdefault(key, {}).update(values)
+    return merged
+
+
+def _base_live(store: Store, ws_id: int, since: float, until: float, by_day: q.ByDay) -> Counts:
+    return _merge(
+        [
+            q.served_metrics(store, ws_id, since, until, by_day=by_day),
+            q.prompt_events(store, ws_id, PROMPT_TYPES, since, until, by_day=by_day),
+            q.engagement(store, ws_id, ENGAGEMENT_TYPES, since, until, by_day=by_day),
+        ]
+    )
+
+
+def _conversions_live(
+    store: Store, ws_id: int, since: float, until: float, window_s: float, by_day: q.ByDay
+) -> Counts:
+    return q.conversions(
+        store,
+        ws_id,
+        CONVERSION_TYPES,
+        window_s=window_s,
+        since=since,
+        until=until,
+        by_day=by_day,
+    )
+
+
+def live(
+    store: Store, ws_id: int, since: float, until: float, window_s: float, by_day: q.ByDay
+) -> Counts:
+    """Every count of the report from the rows, by (experience, variant, day or TOTAL)."""
+    return _merge(
+        [
+            _base_live(store, ws_id, since, until, by_day),
+            _conversions_live(store, ws_id, since, until, window_s, by_day),
+        ]
+    )
+
+
+def _split(merged: Counts) -> tuple[Counts, Counts]:
+    daily = {k: v for k, v in merged.items() if k[2] != q.TOTAL}
+    totals = {k: v for k, v in merged.items() if k[2] == q.TOTAL}
+    return daily, totals
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def counts(
+    store: Store,
+    ws_id: int,
+    since: float,
+    until: float,
+    window_s: float,
+    *,
+    now: float | None = None,
+) -> tuple[Counts, Counts]:
+    """The report's counts per day and in total, from the rollups where they apply.
+
+    Rollups apply when the period is made of whole days and reaches the open days (as every
+    report ending now does); otherwise, or when every day of it is open, it is all live.
+    """
+    end = settled_day(now)
+    first, last = since / DAY, until / DAY
+    if not (first.is_integer() and last.is_integer() and first < end <= last):
+        return _split(live(store, ws_id, since, until, window_s, by_day="both"))
+    refresh(store, ws_id, int(first), [window_s], now=now)
+    return _assemble(store, ws_id, int(first), end, until, window_s)
+
+
+def _assemble(
+    store: Store, ws_id: int, first: int, end: int, until: float, window_s: float
+) -> tuple[Counts, Counts]:
+    """Closed days from the rollups, open days live, and the totals over both."""
+    daily: Counts = {}
+    histograms: dict[tuple[str, str], Counter[int]] = {}
+    stmt = select(
+        rollup_days.c.day, rollup_days.c.experience_key, rollup_days.c.variant, rollup_days.c.counts
+    ).where(
+        rollup_days.c.workspace_id == ws_id,
+        rollup_days.c.window_s.in_([BASE, window_s]),
+        rollup_days.c.day >= first,
+        rollup_days.c.day < end,
+    )
+    with store.engine.connect() as conn:
+        for day, exp, variant, text in conn.execute(stmt):
+            row = orjson.loads(text)
+            hist = row.pop(HISTOGRAM, None)
+            if hist:
+                h = histograms.setdefault((exp, variant), Counter())
+                h.update({int(b): n for b, n in hist.items()})
+            daily.setdefault((exp, variant, int(day)), {}).update(row)
+    open_since = end * DAY
+    daily.update(_split(live(store, ws_id, open_since, until, window_s, by_day=True))[0])
+    with q.reading(store) as conn:
+        for (exp, variant), h in _histogram(conn, ws_id, open_since, until).items():
+            histograms.setdefault((exp, variant), Counter()).update(h)
+        totals = _add(daily)
+        for (exp, variant), n in _visitors(conn, ws_id, first, open_since, until).items():
+            totals[(exp, variant, q.TOTAL)]["visitors"] = n
+        for (exp, variant, type_), n in _converters(
+            conn, ws_id, window_s, first, end, until
+        ).items():
+            totals[(exp, variant, q.TOTAL)][type_] = n
+        for (exp, variant, _), row in totals.items():
+            if "requests" in row:
+                h = histograms.get((exp, variant), Counter())
+                for name, p in PERCENTILES.items():
+                    row[name] = _percentile(conn, ws_id, exp, variant, first * DAY, until, h, p)
+    return daily, totals
+
+
+def _add(daily: Counts) -> Counts:
+    """The totals of what adds up over days; the means from their sums."""
+    totals: Counts = {}
+    for (exp, variant, _), row in daily.items():
+        total = totals.setdefault((exp, variant, q.TOTAL), {})
+        for name, value in row.items():
+            if name in CONVERSION_TYPES:
+                total.setdefault(name, 0)  # distinct people: counted apart
+            elif name not in NOT_ADDITIVE:
+                total[name] = total.get(name, 0) + value
+    for total in totals.values():
+        if "requests" in total:
+            total["visitors"] = 0
+            total["fallback_rate"] = total["fallbacks"] / total["requests"]
+            n = total["confidence_n"]
+            total["mean_confidence"] = total["confidence_sum"] / n if n else None
+    return totals
+
+
+def _visitors(
+    conn: Connection, ws_id: int, first: int, open_since: float, until: float
+) -> dict[tuple[str, str], int]:
+    """Distinct people served since ``first``: last seen on a closed day since then, or seen
+    on an open day and not on such a closed day."""
+    v = rollup_visitors
+    closed = (
+        select(v.c.experience_key, v.c.variant, func.count())
+        .where(v.c.workspace_id == ws_id, v.c.last_day >= first)
+        .group_by(v.c.experience_key, v.c.variant)
+    )
+    person = func.coalesce(served.c.user_id, served.c.request_id)
+    seen_closed = exists().where(
+        v.c.workspace_id == ws_id,
+        v.c.experience_key == served.c.experience_key,
+        v.c.variant == served.c.variant,
+        v.c.person == person,
+        v.c.last_day >= first,
+    )
+    new = (
+        select(served.c.experience_key, served.c.variant, func.count(distinct(person)))
+        .where(
+            served.c.workspace_id == ws_id,
+            served.c.created_at >= open_since,
+            served.c.created_at < until,
+            ~seen_closed,
+        )
+        .group_by(served.c.experience_key, served.c.variant)
+    )
+    out: dict[tuple[str, str], int] = {}
+    for stmt in (closed, new):
+        for exp, variant, n in conn.execute(stmt):
+            out[(exp, variant)] = out.get((exp, variant), 0) + int(n)
+    return out
+
+
+def _converters(
+    conn: Connection, ws_id: int, window_s: float, first: int, end: int, until: float
+) -> dict[tuple[str, str, str], int]:
+    """Distinct people with a last-touch conversion per type: closed days' rows and open
+    days' credits together."""
+    c = rollup_converters
+    closed = select(c.c.experience_key, c.c.variant, c.c.type, c.c.person).where(
+        c.c.workspace_id == ws_id, c.c.window_s == window_s, c.c.day >= first, c.c.day < end
+    )
+    open_since = end * DAY
+    att = q.attribution_select(ws_id, CONVERSION_TYPES, window_s, open_since, until).subquery()
+    opened = select(att.c.experience_key, att.c.variant, att.c.type, att.c.person).where(
+        att.c.rank == 1, att.c.served_at >= open_since, att.c.served_at < until
+    )
+    both = union_all(closed, opened).subquery()
+    stmt = select(
+        both.c.experience_key, both.c.variant, both.c.type, func.count(distinct(both.c.person))
+    ).group_by(both.c.experience_key, both.c.variant, both.c.type)
+    return {(e, v, t): int(n) for e, v, t, n in conn.execute(stmt)}
+
+
+def _bucket(latency: Any) -> Any:
+    return q.floor_of(latency * BUCKETS_PER_MS)
+
+
+def _histogram(
+    conn: Connection, ws_id: int, since: float, until: float, by_day: bool = False
+) -> dict[Any, Counter[int]]:
+    """Latencies counted per 0.1 ms bucket, per (experience, variant[, day])."""
+    bucket = _bucket(served.c.latency_ms).label("bucket")
+    keys: list[Any] = [served.c.experience_key, served.c.variant]
+    if by_day:
+        keys.append(q.day_of(served.c.created_at).label("day"))
+    stmt = (
+        select(*keys, bucket, func.count())
+        .where(
+            served.c.workspace_id == ws_id,
+            served.c.created_at >= since,
+            served.c.created_at < until,
+            served.c.latency_ms.is_not(None),
+        )
+        .group_by(*keys, bucket)
+    )
+    out: dict[Any, Counter[int]] = {}
+    for r in conn.execute(stmt):
+        key = (r[0], r[1], int(r[2])) if by_day else (r[0], r[1])
+        out.setdefault(key, Counter())[int(r.bucket)] = int(r[-1])
+    return out
+
+
+def _percentile(
+    conn: Connection,
+    ws_id: int,
+    exp: str,
+    variant: str,
+    since: float,
+    until: float,
+    histogram: Mapping[int, int],
+    p: int,
+) -> float | None:
+    """The nearest-rank ``p``-th percentile: its bucket from the histogram, its value from
+    the results in that bucket (``ix_served_latency``)."""
+    n = sum(histogram.values())
+    if not n:
+        return None
+    rank = (p * n + 99) // 100  # ceil(p * n / 100), the rank percentile_disc takes
+    below = 0
+    for bucket in sorted(histogram):
+        if below + histogram[bucket] >= rank:
+            break
+        below += histogram[bucket]
+    lat = served.c.latency_ms
+    these = (
+        served.c.workspace_id == ws_id,
+        served.c.experience_key == exp,
+        served.c.variant == variant,
+        served.c.created_at >= since,
+        served.c.created_at < until,
+    )
+    in_bucket = (
+        # The range lets the index find the bucket (a bucket either side against rounding);
+        # the bucket's own expression decides, as it did when the histogram was counted.
+        lat >= (bucket - 1) / BUCKETS_PER_MS,
+        lat < (bucket + 2) / BUCKETS_PER_MS,
+        _bucket(lat) == bucket,
+    )
+    stmt = select(lat).where(*these, *in_bucket).order_by(lat).offset(rank - below - 1).limit(1)
+    value = conn.execute(stmt).scalar_one_or_none()
+    if value is None:
+        # Rows changed between the rollup and now (a write racing this report): rank them all.
+        n = conn.execute(select(func.count(lat)).where(*these)).scalar_one()
+        if not n:
+            return None
+        rank = (p * int(n) + 99) // 100
+        stmt = select(lat).where(*these, lat.is_not(None)).order_by(lat).offset(rank - 1)
+        value = conn.execute(stmt.limit(1)).scalar_one()
+    return float(value)
+
+
+# -- building ----------------------------------------------------------------------------------
+
+
+def refresh(
+    store: Store,
+    ws_id: int,
+    first: int,
+    windows: Sequence[float],
+    *,
+    now: float | None = None,
+) -> int:
+    """Build the closed days since ``first`` that are missing or marked; returns days built.
+
+    ``windows`` are the attribution windows (seconds) whose conversions to build besides the
+    part every window shares. A marked day loses its other windows' rows (built again when a
+    report asks for them).
+    """
+    end = settled_day(now)
+    if first >= end:
+        return 0
+    parts = sorted({BASE, *windows})
+    with store.engine.connect() as conn:
+        marks = conn.execute(
+            select(rollup_dirty.c.id, rollup_dirty.c.day).where(
+                rollup_dirty.c.workspace_id == ws_id,
+                rollup_dirty.c.day >= first,
+                rollup_dirty.c.day < end,
+            )
+        ).all()
+        built = {
+            (float(w), int(d))
+            for w, d in conn.execute(
+                select(rollup_built.c.window_s, rollup_built.c.day).where(
+                    rollup_built.c.workspace_id == ws_id,
+                    rollup_built.c.window_s.in_(parts),
+                    rollup_built.c.day >= first,
+                    rollup_built.c.day < end,
+                )
+            )
+        }
+    dirty = {int(d) for _, d in marks}
+    todo = {
+        part: [d for d in range(first, end) if d in dirty or (part, d) not in built]
+        for part in parts
+    }
+    if not any(todo.values()):
+        return 0
+    for part, days in todo.items():
+        for a, b in _runs(days):
+            _write_days(store, ws_id, part, a, b)
+    with _writing(store, ws_id) as conn:
+        ids = [int(i) for i, _ in marks]
+        for start in range(0, len(ids), 500):
+            conn.execute(
+                delete(rollup_dirty).where(rollup_dirty.c.id.in_(ids[start : start + 500]))
+            )
+        if dirty:
+            conn.execute(
+                delete(rollup_built).where(
+                    rollup_built.c.workspace_id == ws_id,
+                    rollup_built.c.day.in_(sorted(dirty)),
+                    rollup_built.c.window_s.not_in(parts),
+                )
+            )
+        at = time.time()
+        for part, days in todo.items():
+            if days:
+                conn.execute(
+                    delete(rollup_built).where(
+                        rollup_built.c.workspace_id == ws_id,
+                        rollup_built.c.window_s == part,
+                        rollup_built.c.day.in_(days),
+                    )
+                )
+                conn.execute(
+                    rollup_built.insert(),
+                    [
+                        {"workspace_id": ws_id, "window_s": part, "day": d, "built_at": at}
+                        for d in days
+                    ],
+                )
+        if todo[BASE]:
+            _refresh_visitors(conn, ws_id, todo[BASE], end)
+    return len(set().union(*todo.values()))
+
+
+def _runs(days: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """Sorted days as [a, b) runs of consecutive days, at most :data:`CHUNK_DAYS` each."""
+    i = 0
+    while i < len(days):
+        j = i
+        while j + 1 < len(days) and days[j + 1] == days[j] + 1 and j + 1 - i < CHUNK_DAYS:
+            j += 1
+        yield days[i], days[j] + 1
+        i = j + 1
+
+
+@contextmanager
+def _writing(store: Store, ws_id: int) -> Iterator[Connection]:
+    """A write transaction, one per workspace at a time (rebuilds replace rows)."""
+    if store.dialect == "sqlite":
+        with store.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE").begin() as conn:
+            yield conn
+        return
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, %s)", (ROLLUP_LOCK, ws_id))
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{q.REPORT_WORK_MEM}'")
+        conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield conn
+
+
+def _write_days(store: Store, ws_id: int, part: float, a: int, b: int) -> None:
+    """Compute days [a, b) of one part (what every window shares, or one window's
+    conversions) as the live queries do, and replace their rows."""
+    since, until = a * DAY, b * DAY
+    if part == BASE:
+        rows = _base_live(store, ws_id, since, until, by_day=True)
+        with q.reading(store) as conn:
+            for key, hist in _histogram(conn, ws_id, since, until, by_day=True).items():
+                rows.setdefault(key, {})[HISTOGRAM] = {str(k): n for k, n in hist.items()}
+    else:
+        rows = _conversions_live(store, ws_id, since, until, part, by_day=True)
+    in_days = (
+        rollup_days.c.workspace_id == ws_id,
+        rollup_days.c.window_s == part,
+        rollup_days.c.day >= a,
+        rollup_days.c.day < b,
+    )
+    with _writing(store, ws_id) as conn:
+        conn.execute(delete(rollup_days).where(*in_days))
+        if rows:
+            conn.execute(
+                rollup_days.insert(),
+                [
+                    {
+                        "workspace_id": ws_id,
+                        "window_s": part,
+                        "day": day,
+                        "experience_key": exp,
+                        "variant": variant,
+                        "counts": orjson.dumps(row).decode(),
+                    }
+                    for (exp, variant, day), row in rows.items()
+                ],
+            )
+        if part != BASE:
+            _write_converters(conn, ws_id, part, a, b)
+
+
+def _write_converters(conn: Connection, ws_id: int, window_s: float, a: int, b: int) -> None:
+    """Who converted (last touch) on days [a, b), in place of what was there."""
+    c = rollup_converters
+    conn.execute(
+        delete(c).where(
+            c.c.workspace_id == ws_id, c.c.window_s == window_s, c.c.day >= a, c.c.day < b
+        )
+    )
+    since, until = a * DAY, b * DAY
+    att = q.attribution_select(ws_id, CONVERSION_TYPES, window_s, since, until).subquery()
+    rows = (
+        select(
+            literal(ws_id),
+            literal(window_s),
+            q.day_of(att.c.served_at),
+            att.c.experience_key,
+            att.c.variant,
+            att.c.type,
+            att.c.person,
+        )
+        .where(att.c.rank == 1, att.c.served_at >= since, att.c.served_at < until)
+        .distinct()
+    )
+    names = ["workspace_id", "window_s", "day", "experience_key", "variant", "type", "person"]
+    conn.execute(c.insert().from_select(names, rows))
+
+
+def _refresh_visitors(conn: Connection, ws_id: int, days: Sequence[int], end: int) -> None:
+    """Each affected person's last closed day, from the served results themselves.
+
+    Affected: those served on a rebuilt day, and those whose last day was one (their results
+    there may be gone or another person's now). Many days: everyone, in one aggregate.
+    """
+    v = rollup_visitors
+    lo, hi = (end - MAX_DAYS - 1) * DAY, end * DAY
+    person = func.coalesce(served.c.user_id, served.c.request_id)
+    in_closed = (
+        served.c.workspace_id == ws_id,
+        served.c.created_at >= lo,
+        served.c.created_at < hi,
+    )
+    names = ["workspace_id", "experience_key", "variant", "person", "last_day"]
+    if len(days) > FULL_VISITORS_DAYS:
+        conn.execute(delete(v).where(v.c.workspace_id == ws_id))
+        rows = (
+            select(
+                literal(ws_id),
+                served.c.experience_key,
+                served.c.variant,
+                person,
+                func.max(q.day_of(served.c.created_at)),
+            )
+            .where(*in_closed)
+            .group_by(served.c.experience_key, served.c.variant, person)
+        )
+        conn.execute(v.insert().from_select(names, rows))
+        return
+    tmp = Table(
+        "tm_rollup_people",
+        MetaData(),
+        Column("person", String(ID_LEN), primary_key=True),
+        prefixes=["TEMPORARY"],
+    )
+    tmp.create(conn)  # gone with the transaction if anything below fails
+    day = q.day_of(served.c.created_at)
+    served_then = select(person).where(
+        served.c.workspace_id == ws_id,
+        served.c.created_at >= min(days) * DAY,
+        served.c.created_at < (max(days) + 1) * DAY,
+        day.in_(list(days)),
+    )
+    last_then = select(v.c.person).where(v.c.workspace_id == ws_id, v.c.last_day.in_(days))
+    conn.execute(tmp.insert().from_select(["person"], union(served_then, last_then)))
+    conn.execute(delete(v).where(v.c.workspace_id == ws_id, v.c.person.in_(select(tmp.c.person))))
+    cols = (served.c.experience_key, served.c.variant, day.label("day"))
+    by_user = (
+        select(*cols, served.c.user_id.label("person"))
+        .join(tmp, tmp.c.person == served.c.user_id)
+        .where(*in_closed)
+    )
+    anonymous = (
+        select(*cols, served.c.request_id.label("person"))
+        .join(tmp, tmp.c.person == served.c.request_id)
+        .where(*in_closed, served.c.user_id.is_(None))
+    )
+    both = union_all(by_user, anonymous).subquery()
+    rows = select(
+        literal(ws_id), both.c.experience_key, both.c.variant, both.c.person, func.max(both.c.day)
+    ).group_by(both.c.experience_key, both.c.variant, both.c.person)
+    conn.execute(v.insert().from_select(names, rows))
+    tmp.drop(conn)
+
+
+# -- marking changed days ----------------------------------------------------------------------
+# Each function runs inside the writer's transaction, after (or, for deletions, before) its
+# change, so the mark and the change commit together.
+
+
+class EventLike(Protocol):
+    """What marking needs of an event (``EventIn`` has it)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def ts(self) -> float: ...
+    @property
+    def request_id(self) -> str | None: ...
+
+
+def _closed(now: float | None) -> tuple[int, float, float]:
+    """Today, and the [first, end) seconds of the days a mark can concern."""
+    today = _day(time.time() if now is None else now)
+    return today, (today - MAX_DAYS) * DAY, today * DAY
+
+
+def mark_days(conn: Connection, ws_id: int, days: Iterable[int], now: float | None = None) -> int:
+    """Mark these days of the workspace changed (those that are closed); returns how many."""
+    today, _, _ = _closed(now)
+    wanted = sorted({int(d) for d in days if today - MAX_DAYS <= d < today})
+    if wanted:
+        conn.execute(rollup_dirty.insert(), [{"workspace_id": ws_id, "day": d} for d in wanted])
+    return len(wanted)
+
+
+def _served_days(conn: Connection, ws_id: int, *where: Any, now: float | None = None) -> set[int]:
+    """Closed days on which results matching ``where`` were served."""
+    _, lo, hi = _closed(now)
+    stmt = (
+        select(q.day_of(served.c.created_at))
+        .where(served.c.workspace_id == ws_id, served.c.created_at >= lo, served.c.created_at < hi)
+        .where(*where)
+        .distinct()
+    )
+    return {int(d) for d in conn.execute(stmt).scalars()}
+
+
+def _requests_days(
+    conn: Connection, ws_id: int, request_ids: Iterable[str], now: float | None = None
+) -> set[int]:
+    ids = sorted(set(request_ids))
+    days: set[int] = set()
+    for start in range(0, len(ids), 500):
+        days |= _served_days(
+            conn, ws_id, served.c.request_id.in_(ids[start : start + 500]), now=now
+        )
+    return days
+
+
+def _max_window_s(conn: Connection, ws_id: int) -> float:
+    """The longest attribution window among the workspace's experiences (latest versions) and
+    the windows it has rollups of (a report may be asked with other specs than the saved)."""
+    x = experiences
+    latest = (
+        select(x.c.key, func.max(x.c.version).label("version"))
+        .where(x.c.workspace_id == ws_id)
+        .group_by(x.c.key)
+        .subquery()
+    )
+    stmt = (
+        select(x.c.spec)
+        .join(latest, and_(x.c.key == latest.c.key, x.c.version == latest.c.version))
+        .where(x.c.workspace_id == ws_id)
+    )
+    built = select(func.max(rollup_built.c.window_s)).where(rollup_built.c.workspace_id == ws_id)
+    longest = float(conn.execute(built).scalar() or 0.0)
+    for spec in conn.execute(stmt).scalars():
+        hours = (spec or {}).get("measure", {}).get("attribution_window_hours")
+        longest = max(longest, float(hours) * 3600.0 if hours else MAX_WINDOW_S)
+    return longest
+
+
+def _credit_days(
+    conn: Connection,
+    ws_id: int,
+    conversions: Sequence[tuple[str, float]],
+    window_s: float,
+    now: float | None = None,
+) -> set[int]:
+    """Closed days of the results a person's conversion at ``ts`` may credit: theirs, served
+    within the window before it (any credit of a conversion moves when another appears)."""
+    if not conversions:
+        return set()
+    by_person: dict[str, list[float]] = {}
+    for person, ts in conversions:
+        by_person.setdefault(person, []).append(ts)
+    for times in by_person.values():
+        times.sort()
+    lo = min(ts for _, ts in conversions) - window_s
+    hi = max(ts for _, ts in conversions)
+    people = sorted(by_person)
+    days: set[int] = set()
+    _, first, end = _closed(now)
+    for start in range(0, len(people), 500):
+        stmt = select(served.c.user_id, served.c.created_at).where(
+            served.c.workspace_id == ws_id,
+            served.c.user_id.in_(people[start : start + 500]),
+            served.c.created_at >= max(lo, first),
+            served.c.created_at <= hi,
+            served.c.created_at < end,
+        )
+        for person, at in conn.execute(stmt):
+            times = by_person[person]
+            i = bisect.bisect_left(times, at)  # the first conversion at or after ``at``
+            if i < len(times) and times[i] - window_s <= at:
+                days.add(_day(at))
+    return days
+
+
+def marks_events(e: EventLike) -> bool:
+    """Whether an event can change a closed day of the report (the rest need no look-up)."""
+    return e.type in PROMPT_TYPES or e.type in CONVERSION_TYPES or e.request_id is not None
+
+
+def mark_events(
+    conn: Connection, ws_id: int, batch: Iterable[EventLike], now: float | None = None
+) -> int:
+    """Mark the closed days a batch of events changes: a prompt event's own day, the day of
+    a result an event names, and the days of the results a conversion may credit."""
+    days: set[int] = set()
+    requests: set[str] = set()
+    conversions: list[tuple[str, float]] = []
+    for e in batch:
+        if e.type in PROMPT_TYPES:
+            days.add(_day(e.ts))
+        if e.request_id is not None:
+            requests.add(e.request_id)
+        if e.type in CONVERSION_TYPES:
+            conversions.append((e.user_id, e.ts))
+    if requests:
+        days |= _requests_days(conn, ws_id, requests, now)
+    if conversions:
+        days |= _credit_days(conn, ws_id, conversions, _max_window_s(conn, ws_id), now)
+    return mark_days(conn, ws_id, days, now)
+
+
+def mark_served(
+    conn: Connection, ws_id: int, rows: Sequence[ServedRecord], now: float | None = None
+) -> int:
+    """Mark the closed days late results change: their own, and those of every credit of the
+    conversions that may now credit them (their person's within the window after, and the
+    ones naming them)."""
+    today, _, _ = _closed(now)
+    late = [r for r in rows if _day(r.created_at) < today]
+    if not late:
+        return 0
+    days = {_day(r.created_at) for r in late}
+    window_s = _max_window_s(conn, ws_id)
+    people = sorted({r.user_id for r in late if r.user_id is not None})
+    lo = min(r.created_at for r in late)
+    hi = max(r.created_at for r in late) + window_s
+    found: list[tuple[str, float, str | None]] = []
+    conversion = (events.c.workspace_id == ws_id, events.c.type.in_(CONVERSION_TYPES))
+    cols = (events.c.user_id, events.c.ts, events.c.request_id)
+    for start in range(0, len(people), 500):
+        found += conn.execute(
+            select(*cols).where(
+                *conversion,
+                events.c.user_id.in_(people[start : start + 500]),
+                events.c.ts >= lo,
+                events.c.ts <= hi,
+            )
+        ).all()
+    ids = [r.request_id for r in late]
+    for start in range(0, len(ids), 500):
+        found += conn.execute(
+            select(*cols).where(*conversion, events.c.request_id.in_(ids[start : start + 500]))
+        ).all()
+    days |= _credit_days(conn, ws_id, [(u, ts) for u, ts, _ in found], window_s, now)
+    days |= _requests_days(conn, ws_id, [r for _, _, r in found if r is not None], now)
+    return mark_days(conn, ws_id, days, now)
+
+
+def mark_answers(
+    conn: Connection, ws_id: int, request_ids: Iterable[str], now: float | None = None
+) -> int:
+    """Mark the closed days of the results these answer logs belong to (kind, confidence)."""
+    return mark_days(conn, ws_id, _requests_days(conn, ws_id, request_ids, now), now)
+
+
+def mark_person(conn: Connection, ws_id: int, person: str, now: float | None = None) -> int:
+    """Mark every closed day a person's rows count on, before erasing them or after moving
+    another id's rows to them: their results (visitors, their conversions' credits), the
+    results their events and answer logs name, the days of their prompt events."""
+    named = select(events.c.request_id).where(
+        events.c.workspace_id == ws_id,
+        events.c.user_id == person,
+        events.c.request_id.is_not(None),
+    )
+    answered = select(prompt_answers.c.request_id).where(
+        prompt_answers.c.workspace_id == ws_id, prompt_answers.c.user_id == person
+    )
+    days = _served_days(conn, ws_id, served.c.user_id == person, now=now)
+    days |= _served_days(conn, ws_id, served.c.request_id.in_(named), now=now)
+    days |= _served_days(conn, ws_id, served.c.request_id.in_(answered), now=now)
+    _, lo, hi = _closed(now)
+    prompts = select(q.day_of(events.c.ts)).where(
+        events.c.workspace_id == ws_id,
+        events.c.user_id == person,
+        events.c.type.in_(PROMPT_TYPES),
+        events.c.ts >= lo,
+        events.c.ts < hi,
+    )
+    days |= {int(d) for d in conn.execute(prompts.distinct()).scalars()}
+    return mark_days(conn, ws_id, days, now)
+
+
+def retention_days(
+    conn: Connection, ws_id: int, cutoff: float, now: float | None = None
+) -> set[int]:
+    """The closed days that deleting the workspace's events and results before ``cutoff``
+    changes (ask before deleting; mark them if anything went): every day up to the cutoff,
+    the days whose conversions may have credited a deleted result, the days of results named
+    by deleted events."""
+    window_s = _max_window_s(conn, ws_id)
+    today, _, _ = _closed(now)
+    days = set(range(today - MAX_DAYS, min(today, _day(cutoff + window_s) + 1)))
+    named = select(events.c.request_id).where(
+        events.c.workspace_id == ws_id,
+        events.c.ts < cutoff,
+        events.c.request_id.is_not(None),
+    )
+    days |= _served_days(
+        conn, ws_id, served.c.created_at >= cutoff, served.c.request_id.in_(named), now=now
+    )
+    return days
+
+
+__all__ = [
+    "BASE",
+    "CONVERSION_TYPES",
+    "ENGAGEMENT_TYPES",
+    "PROMPT_TYPES",
+    "SETTLE_S",
+    "Counts",
+    "counts",
+    "live",
+    "mark_answers",
+    "mark_days",
+    "mark_events",
+    "mark_person",
+    "mark_served",
+    "marks_events",
+    "refresh",
+    "retention_days",
+    "settled_day",
+]
