@@ -277,6 +277,7 @@ def report(
     keys = [k for k in sorted(specs) if experience is None or k == experience]
     windows = sorted({specs[k].measure.attribution_window_hours for k in keys})
     by_window = {w: _raw(store, ws_id, period, w * 3600.0, rollups=rollups) for w in windows}
+    answers = q.answer_counts(store, ws_id, keys, period.since, period.until)
     out = []
     for key in keys:
         spec = specs[key]
@@ -296,7 +297,7 @@ def report(
                 **{g: total[g] for g in spec.measure.guardrails},
             }
             rows.append({"variant": variant, "headline": headline, "totals": total, "days": days})
-        counts, texts = q.answer_counts(store, ws_id, key, period.since, period.until)
+        counts, texts = answers[key]
         out.append(
             {
                 "key": key,

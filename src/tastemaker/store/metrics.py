@@ -22,6 +22,7 @@ from sqlalchemy import (
     Connection,
     Integer,
     and_,
+    any_,
     case,
     distinct,
     func,
@@ -454,16 +455,25 @@ def engagement(
     until: float,
     *,
     by_day: ByDay = True,
+    probe: bool = False,
 ) -> dict[Key, dict[str, int]]:
     """Per type, how many served results had at least one such event naming their request.
 
-    Keys are ``engaged_<type>``, apart from the conversions' ``<type>`` keys.
+    Keys are ``engaged_<type>``, apart from the conversions' ``<type>`` keys. ``probe``: the
+    period has few results (the rollups' open day), look each one's events up.
     """
     in_period = and_(
         served.c.workspace_id == ws_id,
         served.c.created_at >= since,
         served.c.created_at < until,
     )
+    requests = select(served.c.request_id).where(in_period)
+    if probe and store.dialect == "postgresql":
+        # The period's requests as one array probed in the index of each month: the planner
+        # otherwise merges the whole index (every month's events naming a request) with them.
+        named = events.c.request_id == any_(func.array(requests.scalar_subquery()))
+    else:
+        named = events.c.request_id.in_(requests)
     # Each (request, type) once: then counting rows is counting distinct requests (a request
     # belongs to one experience, variant and day), which aggregates by hashing, not sorting.
     # Only requests served in the period: a short period reads few of the events.
@@ -474,7 +484,7 @@ def engagement(
             events.c.type.in_(list(types)),
             # PostgreSQL reads the partial index of events naming a request (migration 0007).
             events.c.request_id.is_not(None),
-            events.c.request_id.in_(select(served.c.request_id).where(in_period)),
+            named,
         )
         .distinct()
         .subquery("engaged")
@@ -550,39 +560,60 @@ def conversions(
     return out
 
 
+Answers = tuple[dict[tuple[str, str, str], int], list[tuple[str, int]]]
+
+
 def answer_counts(
-    store: Store, ws_id: int, experience_key: str, since: float, until: float, limit: int = 500
-) -> tuple[dict[tuple[str, str, str], int], list[tuple[str, int]]]:
-    """Choice counts by (variant, kind, choice) and the most frequent free-text answers."""
+    store: Store,
+    ws_id: int,
+    experience_keys: Sequence[str],
+    since: float,
+    until: float,
+    limit: int = 500,
+) -> dict[str, Answers]:
+    """Per experience: choice counts by (variant, kind, choice) and its ``limit`` most frequent
+    free-text answers. One pass over the period's answer logs for all the experiences (a
+    report's period may hold a million of them)."""
     pa = prompt_answers
     where = (
         pa.c.workspace_id == ws_id,
-        pa.c.experience_key == experience_key,
+        pa.c.experience_key.in_(list(experience_keys)),
         pa.c.kind.in_(["answer", "followup"]),
         pa.c.created_at >= since,
         pa.c.created_at < until,
     )
     choices = (
-        select(pa.c.variant, pa.c.kind, pa.c.choice_id, func.count())
+        select(pa.c.experience_key, pa.c.variant, pa.c.kind, pa.c.choice_id, func.count())
         .where(*where, pa.c.choice_id.is_not(None))
-        .group_by(pa.c.variant, pa.c.kind, pa.c.choice_id)
+        .group_by(pa.c.experience_key, pa.c.variant, pa.c.kind, pa.c.choice_id)
     )
-    n = func.count().label("n")
-    texts = (
-        select(func.lower(pa.c.text).label("t"), n)
+    text = func.lower(pa.c.text)
+    grouped = (
+        select(pa.c.experience_key, text.label("t"), func.count().label("n"))
         .where(*where, pa.c.text.is_not(None), pa.c.text != "")
-        .group_by(func.lower(pa.c.text))
-        .order_by(n.desc(), func.lower(pa.c.text))
-        .limit(limit)
+        .group_by(pa.c.experience_key, text)
+        .subquery()
     )
+    order = (grouped.c.n.desc(), grouped.c.t)
+    rank = func.row_number().over(partition_by=grouped.c.experience_key, order_by=order)
+    ranked = select(grouped, rank.label("rn")).subquery()
+    texts = (
+        select(ranked.c.experience_key, ranked.c.t, ranked.c.n)
+        .where(ranked.c.rn <= limit)
+        .order_by(ranked.c.experience_key, ranked.c.rn)
+    )
+    out: dict[str, Answers] = {key: ({}, []) for key in experience_keys}
     with reading(store) as conn:
-        counts = {(v, k, c): int(m) for v, k, c, m in conn.execute(choices)}
-        top = [(t, int(m)) for t, m in conn.execute(texts)]
-    return counts, top
+        for e, v, k, c, m in conn.execute(choices):
+            out[e][0][(v, k, c)] = int(m)
+        for e, t, m in conn.execute(texts):
+            out[e][1].append((t, int(m)))
+    return out
 
 
 __all__ = [
     "TOTAL",
+    "Answers",
     "Attribution",
     "ByDay",
     "Key",

@@ -146,12 +146,14 @@ def _merge(parts: Iterable[Mapping[q.Key, Mapping[str, Any]]]) -> Counts:
     return merged
 
 
-def _base_live(store: Store, ws_id: int, since: float, until: float, by_day: q.ByDay) -> Counts:
+def _base_live(
+    store: Store, ws_id: int, since: float, until: float, by_day: q.ByDay, *, few: bool = False
+) -> Counts:
     return _merge(
         [
             q.served_metrics(store, ws_id, since, until, by_day=by_day),
             q.prompt_events(store, ws_id, PROMPT_TYPES, since, until, by_day=by_day),
-            q.engagement(store, ws_id, ENGAGEMENT_TYPES, since, until, by_day=by_day),
+            q.engagement(store, ws_id, ENGAGEMENT_TYPES, since, until, by_day=by_day, probe=few),
         ]
     )
 
@@ -171,12 +173,20 @@ def _conversions_live(
 
 
 def live(
-    store: Store, ws_id: int, since: float, until: float, window_s: float, by_day: q.ByDay
+    store: Store,
+    ws_id: int,
+    since: float,
+    until: float,
+    window_s: float,
+    by_day: q.ByDay,
+    *,
+    few: bool = False,
 ) -> Counts:
-    """Every count of the report from the rows, by (experience, variant, day or TOTAL)."""
+    """Every count of the report from the rows, by (experience, variant, day or TOTAL);
+    ``few``: the period holds few results (the open days), which some queries read otherwise."""
     return _merge(
         [
-            _base_live(store, ws_id, since, until, by_day),
+            _base_live(store, ws_id, since, until, by_day, few=few),
             _conversions_live(store, ws_id, since, until, window_s, by_day),
         ]
     )
@@ -236,7 +246,8 @@ def _assemble(
                 h.update({int(b): n for b, n in hist.items()})
             daily.setdefault((exp, variant, int(day)), {}).update(row)
     open_since = end * DAY
-    daily.update(_split(live(store, ws_id, open_since, until, window_s, by_day=True))[0])
+    opened = live(store, ws_id, open_since, until, window_s, by_day=True, few=True)
+    daily.update(_split(opened)[0])
     with q.reading(store) as conn:
         for (exp, variant), h in _histogram(conn, ws_id, open_since, until).items():
             histograms.setdefault((exp, variant), Counter()).update(h)
@@ -324,10 +335,11 @@ def _converters(
     opened = select(att.c.experience_key, att.c.variant, att.c.type, att.c.person).where(
         att.c.rank == 1, att.c.served_at >= open_since, att.c.served_at < until
     )
-    both = union_all(closed, opened).subquery()
-    stmt = select(
-        both.c.experience_key, both.c.variant, both.c.type, func.count(distinct(both.c.person))
-    ).group_by(both.c.experience_key, both.c.variant, both.c.type)
+    # DISTINCT then count: hashed, where count(DISTINCT person) sorts every group.
+    people = union(closed, opened).subquery()
+    stmt = select(people.c.experience_key, people.c.variant, people.c.type, func.count()).group_by(
+        people.c.experience_key, people.c.variant, people.c.type
+    )
     return {(e, v, t): int(n) for e, v, t, n in conn.execute(stmt)}
 
 
