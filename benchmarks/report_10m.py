@@ -222,6 +222,7 @@ ROLLUP_TABLES = (
     "rollup_dirty",
     "rollup_visitors",
     "rollup_converters",
+    "rollup_people_days",
 )
 
 
@@ -401,10 +402,8 @@ def main() -> None:
                 store, ws, CONVERSION_EVENTS, window_s=7 * DAY, since=a, until=b, by_day="both"
             ),
         )
-        timed(
-            "answer counts (all experiences)",
-            lambda: sql.answer_counts(store, ws, EXPERIENCES, a, b),
-        )
+        timed("answer choices", lambda: sql.answer_choices(store, ws, a, b, by_day=False))
+        timed("free-text answers", lambda: sql.answer_texts(store, ws, EXPERIENCES, a, b))
 
         rng = random.Random(5)
         people = [f"u{rng.randrange(args.results // 3)}" for _ in range(300)]

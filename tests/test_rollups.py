@@ -10,20 +10,17 @@ Runs on SQLite and, with ``TASTEMAKER_TEST_DATABASE_URL``, on PostgreSQL.
 
 from __future__ import annotations
 
-import random
 import time
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
 
-from tastemaker.experiences import ExperienceSpec
-from tastemaker.ingest import EventIn
+from rollup_fixtures import DAY, DAYS, SPECS, check, ev, fill, same
 from tastemaker.measure import events as vocabulary
 from tastemaker.measure import metrics
-from tastemaker.store import ServedRecord, Store, WorkspaceRecord
+from tastemaker.store import ServedRecord, Store, WorkspaceRecord, rollups
 from tastemaker.store import measure as q
-from tastemaker.store import rollups
 from tastemaker.store.models import served
 from tastemaker.store.privacy import PrivacyStore
 from tastemaker.store.rollup_tables import (
@@ -32,111 +29,6 @@ from tastemaker.store.rollup_tables import (
     rollup_dirty,
     rollup_visitors,
 )
-
-DAY = 86400.0
-DAYS = 40
-
-
-def _spec(key: str, window_h: float) -> ExperienceSpec:
-    return ExperienceSpec.model_validate(
-        {
-            "key": key,
-            "name": key,
-            "prompt": {
-                "kind": "choice",
-                "question": "?",
-                "choices": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}],
-            },
-            "measure": {
-                "objective": "revenue",
-                "guardrails": ["fallback_rate", "p99_latency_ms"],
-                "attribution_window_hours": window_h,
-            },
-        }
-    )
-
-
-# Two windows: each has its own conversion rollups, sharing the rest.
-SPECS = {"films": _spec("films", 24.0), "books": _spec("books", 168.0)}
-
-
-def _ev(user: str, type_: str, ts: float, **kw: Any) -> EventIn:
-    return EventIn.model_validate({"user_id": user, "type": type_, "ts": ts, **kw})
-
-
-def fill(store: Store, ws: int, now: float, n: int = 600, seed: int = 3) -> None:
-    """``n`` results over the last :data:`DAYS` days (today up to now), with their funnels."""
-    rng = random.Random(seed)
-    today = int(now // DAY)
-    people = [f"u{i}" for i in range(40)]
-    served: list[ServedRecord] = []
-    logs: list[q.AnswerLog] = []
-    evs: list[EventIn] = []
-    for i in range(n):
-        start = (today - rng.randrange(DAYS)) * DAY
-        at = start + rng.random() * (min(now, start + DAY) - start)
-        exp, variant = rng.choice(list(SPECS)), rng.choice("AB")
-        user = None if rng.random() < 0.15 else rng.choice(people)
-        # Rounded latencies give ties and full buckets; a few have none.
-        ms = None if rng.random() < 0.05 else round(rng.lognormvariate(2, 0.6), rng.choice([1, 4]))
-        rid = f"r{seed}-{i}"
-        served.append(
-            ServedRecord(ws, rid, exp, 1, variant, user, ("f1",), rng.random() < 0.1, at, ms)
-        )
-        if rng.random() < 0.9:
-            kind = rng.choice(["answer", "answer", "followup", "refine"])
-            conf = None if rng.random() < 0.2 else rng.random()
-            logs.append(q.AnswerLog(ws, rid, kind, exp, variant, user, "a", None, conf, None, at))
-        person = user or f"anon-{seed}-{i}"
-        ctx = {"experience": exp, "variant": variant}
-        evs.append(_ev(person, "prompt_shown", at - 5, context=ctx))
-        if rng.random() < 0.1:
-            evs.append(_ev(person, "prompt_abandoned", at - 1, context=ctx))
-        for type_, p in (("result_viewed", 0.6), ("click", 0.3), ("save", 0.1)):
-            if rng.random() < p:
-                evs.append(_ev(person, type_, at + 2, item_id="f1", request_id=rid))
-        if rng.random() < 0.15:
-            evs.append(_ev(person, "add_to_cart", min(now, at + 60), item_id="f1"))
-        if rng.random() < 0.12:
-            late = min(now, at + rng.uniform(0, 3 * DAY))
-            named = {"request_id": rid} if rng.random() < 0.3 else {}
-            value = round(rng.uniform(5, 80), 2)
-            evs.append(_ev(person, "purchase", late, value=value, **named))
-        if rng.random() < 0.01:
-            evs.append(_ev(person, "unsubscribe", min(now, at + 7200)))
-    for _ in range(150):  # site-wide conversions, attributed by person
-        ts = now - rng.random() * DAYS * DAY
-        who = rng.choice(people)
-        evs.append(_ev(who, "purchase", ts, value=round(rng.uniform(5, 80), 2), item_id="f2"))
-    store.record_served(served)
-    q.record_answers(store, logs)
-    store.insert_events(ws, evs)
-
-
-def same(got: Any, want: Any, path: str = "") -> None:
-    """Equal, floats up to summation order (the rollups add day sums, not rows)."""
-    if isinstance(want, dict):
-        assert isinstance(got, dict) and got.keys() == want.keys(), path
-        for k in want:
-            same(got[k], want[k], f"{path}/{k}")
-    elif isinstance(want, list):
-        assert isinstance(got, list) and len(got) == len(want), path
-        for i, (g, w) in enumerate(zip(got, want, strict=True)):
-            same(g, w, f"{path}[{i}]")
-    elif isinstance(want, float):
-        assert isinstance(got, float) and got == pytest.approx(want, rel=1e-9, abs=1e-12), path
-    else:
-        assert type(got) is type(want) and got == want, path
-
-
-def check(store: Store, ws: int, days: tuple[int, ...] = (1, 2, 7, 30, 45)) -> None:
-    """The report from the rollups equals the report from the rows, for several periods."""
-    now = time.time()
-    for n in days:
-        period = metrics.Period.last_days(n, now)
-        want = metrics.report(store, ws, SPECS, period, rollups=False)
-        got = metrics.report(store, ws, SPECS, period)
-        same(got, want, f"days={n}")
 
 
 def _count(store: Store, table: Any, ws: int) -> int:
@@ -154,11 +46,12 @@ def filled(store: Store, workspace: WorkspaceRecord) -> int:
 def test_the_report_types_are_the_vocabulary() -> None:
     # The store cannot import the measure package's names; if these drift, days stop being
     # marked (or rolled up) for a type the report counts.
-    assert rollups.PROMPT_TYPES == tuple(
-        sorted((vocabulary.PROMPT_SHOWN, vocabulary.PROMPT_ABANDONED))
+    assert (
+        tuple(sorted((vocabulary.PROMPT_SHOWN, vocabulary.PROMPT_ABANDONED)))
+        == rollups.PROMPT_TYPES
     )
-    assert rollups.ENGAGEMENT_TYPES == tuple(sorted(vocabulary.ENGAGEMENT_EVENTS))
-    assert rollups.CONVERSION_TYPES == tuple(sorted(vocabulary.CONVERSION_EVENTS))
+    assert tuple(sorted(vocabulary.ENGAGEMENT_EVENTS)) == rollups.ENGAGEMENT_TYPES
+    assert tuple(sorted(vocabulary.CONVERSION_EVENTS)) == rollups.CONVERSION_TYPES
 
 
 def test_settled_day() -> None:
@@ -215,15 +108,20 @@ def test_late_events_results_and_answers(store: Store, filled: int) -> None:
         ]
     )
     q.record_answers(
-        store, [q.AnswerLog(filled, "late-1", "followup", "films", "A", "u1", "a", None, 0.8)]
+        store,
+        [
+            q.AnswerLog(filled, "late-1", "followup", "films", "A", "u1", "a", None, 0.8),
+            # an answer of a closed day (its choice counts there), to a result of another
+            q.AnswerLog(filled, "late-2", "answer", "books", "B", None, "b", None, None, None, old),
+        ],
     )
     store.insert_events(
         filled,
         [
-            _ev("u2", "prompt_shown", (today - 12) * DAY + 50, context=ctx),
-            _ev("u2", "click", now, item_id="f1", request_id="late-1"),
-            _ev("u1", "purchase", old + 7200, value=12.5),  # crediting late-1 (and others)
-            _ev("u3", "save", old, item_id="f1", request_id="r3-7"),  # a result of the fill
+            ev("u2", "prompt_shown", (today - 12) * DAY + 50, context=ctx),
+            ev("u2", "click", now, item_id="f1", request_id="late-1"),
+            ev("u1", "purchase", old + 7200, value=12.5),  # crediting late-1 (and others)
+            ev("u3", "save", old, item_id="f1", request_id="r3-7"),  # a result of the fill
         ],
     )
     assert _count(store, rollup_dirty, filled) > 0
@@ -237,19 +135,15 @@ def test_a_late_conversion_moves_the_last_touch(store: Store, workspace: Workspa
     now = time.time()
     today = int(now // DAY)
     d5, d3 = (today - 5) * DAY + 3600, (today - 3) * DAY + 3600
-    store.record_served(
-        [ServedRecord(ws, "x5", "books", 1, "A", "p", ("f1",), False, d5, 5.0)]
-    )
-    store.insert_events(ws, [_ev("p", "purchase", d3 + 600, value=20.0)])
+    store.record_served([ServedRecord(ws, "x5", "books", 1, "A", "p", ("f1",), False, d5, 5.0)])
+    store.insert_events(ws, [ev("p", "purchase", d3 + 600, value=20.0)])
     check(store, ws, (30,))
     # A result served in between, written late: the purchase's last touch moves to it (day -3),
     # and day -5 keeps only an assist.
-    store.record_served(
-        [ServedRecord(ws, "x3", "books", 1, "A", "p", ("f1",), False, d3, 7.0)]
-    )
+    store.record_served([ServedRecord(ws, "x3", "books", 1, "A", "p", ("f1",), False, d3, 7.0)])
     check(store, ws, (30,))
     # A conversion today crediting a result of a closed day.
-    store.insert_events(ws, [_ev("p", "purchase", now, value=3.0)])
+    store.insert_events(ws, [ev("p", "purchase", now, value=3.0)])
     check(store, ws, (30, 7))
     report = metrics.report(store, ws, SPECS, metrics.Period.last_days(30, now))
     (books,) = [e for e in report["experiences"] if e["key"] == "books"]
@@ -263,7 +157,7 @@ def test_identify_moves_closed_days(store: Store, filled: int) -> None:
     store.record_served(
         [ServedRecord(filled, "anon-r", "films", 1, "B", "browser-9", ("f1",), False, old, 4.0)]
     )
-    store.insert_events(filled, [_ev("browser-9", "purchase", old + 60, value=9.0)])
+    store.insert_events(filled, [ev("browser-9", "purchase", old + 60, value=9.0)])
     check(store, filled, (30,))
     q.link_identity(store, filled, "browser-9", "u5")  # u5 has results of their own
     check(store, filled)
@@ -309,7 +203,7 @@ def test_a_write_during_a_rebuild_leaves_its_day_marked(
     def racing(store_: Store, ws: int, part: float, a: int, b: int) -> None:
         write(store_, ws, part, a, b)
         if not calls:  # after the first part's rows were read: a late event commits
-            store.insert_events(ws, [_ev("u9", "prompt_shown", old, context=ctx)])
+            store.insert_events(ws, [ev("u9", "prompt_shown", old, context=ctx)])
         calls.append(a)
 
     monkeypatch.setattr(rollups, "_write_days", racing)

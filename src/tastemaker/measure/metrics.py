@@ -277,7 +277,12 @@ def report(
     keys = [k for k in sorted(specs) if experience is None or k == experience]
     windows = sorted({specs[k].measure.attribution_window_hours for k in keys})
     by_window = {w: _raw(store, ws_id, period, w * 3600.0, rollups=rollups) for w in windows}
-    answers = q.answer_counts(store, ws_id, keys, period.since, period.until)
+    since, until = period.since, period.until
+    if rollups:
+        choices = rollup.choices(store, ws_id, since, until)
+    else:
+        choices = q.answer_choices(store, ws_id, since, until, by_day=False)
+    texts = q.answer_texts(store, ws_id, keys, since, until)
     out = []
     for key in keys:
         spec = specs[key]
@@ -297,7 +302,12 @@ def report(
                 **{g: total[g] for g in spec.measure.guardrails},
             }
             rows.append({"variant": variant, "headline": headline, "totals": total, "days": days})
-        counts, texts = answers[key]
+        counts = {
+            (v, k, c): n
+            for (e, v, _), answered in choices.items()
+            if e == key
+            for (k, c), n in answered.items()
+        }
         out.append(
             {
                 "key": key,
@@ -309,7 +319,7 @@ def report(
                 "variants": rows,
                 "answers": {
                     "choices": _choice_shares(spec, counts),
-                    "themes": themes(texts, encoder),
+                    "themes": themes(texts[key], encoder),
                 },
             }
         )

@@ -154,9 +154,10 @@ def record_answers(store: Store, rows: Sequence[AnswerLog]) -> None:
     stmt = store._insert(prompt_answers).on_conflict_do_nothing(
         index_elements=[prompt_answers.c.workspace_id, prompt_answers.c.request_id]
     )
-    by_ws: dict[int, list[str]] = {}
+    now = time.time()
+    by_ws: dict[int, list[tuple[str, float]]] = {}
     for r in rows:
-        by_ws.setdefault(r.workspace_id, []).append(r.request_id)
+        by_ws.setdefault(r.workspace_id, []).append((r.request_id, r.created_at or now))
     with store.engine.begin() as conn:
         conn.execute(
             stmt,
@@ -172,13 +173,13 @@ def record_answers(store: Store, rows: Sequence[AnswerLog]) -> None:
                     "choice_id": r.choice_id,
                     "text": r.text,
                     "confidence": r.confidence,
-                    "created_at": r.created_at or time.time(),
+                    "created_at": r.created_at or now,
                 }
                 for r in rows
             ],
         )
-        for ws_id, request_ids in by_ws.items():
-            rollups.mark_answers(conn, ws_id, request_ids)
+        for ws_id, logs in by_ws.items():
+            rollups.mark_answers(conn, ws_id, logs)
 
 
 def get_answer(store: Store, ws_id: int, request_id: str) -> AnswerLog | None:

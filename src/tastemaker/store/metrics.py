@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -128,23 +128,46 @@ def reading(store: Store) -> Iterator[Connection]:
         yield conn
 
 
+def among_few(column: Any, keys: Any, store: Store) -> ColumnElement[bool]:
+    """``column IN (keys)`` for a subquery of few keys, looked up one by one through an index.
+
+    On PostgreSQL as ``= ANY(ARRAY(keys))``: with ``IN (subquery)`` the planner may read the
+    whole index (every month's, every row's) and join, because it cannot tell the keys are few.
+    """
+    if store.dialect == "postgresql":
+        return cast("ColumnElement[bool]", column == any_(func.array(keys.scalar_subquery())))
+    return cast("ColumnElement[bool]", column.in_(keys))
+
+
 # -- attribution -------------------------------------------------------------------------------
 
 
 def attribution_select(
-    ws_id: int, types: Sequence[str], window_s: float, since: float, until: float
+    ws_id: int,
+    types: Sequence[str],
+    window_s: float,
+    since: float,
+    until: float,
+    people: Any = None,
 ) -> Any:
     """Conversions joined to the results that may have caused them, ranked newest first.
 
     Only results served within ``window_s`` before the conversion count. One that the
     conversion names by ``request_id`` is credited first (the last touch); any other result
     served to the same person in the window is an assist, or the last touch when none is
-    named.
+    named. ``people``: a select of user ids, the only ones whose conversions to take (each
+    conversion's credits are ranked among themselves, so they rank the same).
     """
     e = events.alias("e")
     s = served.alias("s")
     in_window = and_(
-        s.c.workspace_id == ws_id, s.c.created_at <= e.c.ts, s.c.created_at >= e.c.ts - window_s
+        s.c.workspace_id == ws_id,
+        s.c.created_at <= e.c.ts,
+        s.c.created_at >= e.c.ts - window_s,
+        # Implied by the conversions' period below; said outright, it lets a short period
+        # read its results through the index on time instead of every result.
+        s.c.created_at >= since - window_s,
+        s.c.created_at < until + window_s,
     )
 
     def credits(explicit: ColumnElement[Any]) -> list[Any]:
@@ -168,6 +191,7 @@ def attribution_select(
         e.c.type.in_(list(types)),
         e.c.ts >= since,
         e.c.ts < until + window_s,
+        *(() if people is None else (e.c.user_id.in_(people),)),
     )
     # Two equi-joins, each served by an index ((workspace, user, created_at) and (workspace,
     # request_id)); one join with an OR of the two would be a nested scan.
@@ -297,8 +321,24 @@ def _count_by_type(
     return out
 
 
-def _served_base(ws_id: int, since: float, until: float) -> Any:
-    """Served results with their answer kind, confidence and person, in the period."""
+def _served_base(store: Store, ws_id: int, since: float, until: float, probe: bool) -> Any:
+    """Served results with their answer kind, confidence and person, in the period.
+
+    ``probe`` (few results): their answer logs are looked up by the period's request ids,
+    which the planner otherwise finds by reading every answer log.
+    """
+    in_period = (
+        served.c.workspace_id == ws_id,
+        served.c.created_at >= since,
+        served.c.created_at < until,
+    )
+    logged = [
+        prompt_answers.c.workspace_id == ws_id,
+        prompt_answers.c.request_id == served.c.request_id,
+    ]
+    if probe:
+        requests = select(served.c.request_id).where(*in_period)
+        logged.append(among_few(prompt_answers.c.request_id, requests, store))
     return (
         select(
             served.c.request_id,
@@ -312,18 +352,8 @@ def _served_base(ws_id: int, since: float, until: float) -> Any:
             prompt_answers.c.confidence,
         )
         .select_from(served)
-        .outerjoin(
-            prompt_answers,
-            and_(
-                prompt_answers.c.workspace_id == ws_id,
-                prompt_answers.c.request_id == served.c.request_id,
-            ),
-        )
-        .where(
-            served.c.workspace_id == ws_id,
-            served.c.created_at >= since,
-            served.c.created_at < until,
-        )
+        .outerjoin(prompt_answers, and_(*logged))
+        .where(*in_period)
         .cte("sv")
     )
 
@@ -352,15 +382,22 @@ def _percentiles(sv: Any, by_day: bool) -> Any:
 
 
 def served_metrics(
-    store: Store, ws_id: int, since: float, until: float, *, by_day: ByDay = True
+    store: Store,
+    ws_id: int,
+    since: float,
+    until: float,
+    *,
+    by_day: ByDay = True,
+    probe: bool = False,
 ) -> dict[Key, dict[str, Any]]:
     """Requests, answers, visitors, fallback rate, confidence and latency percentiles.
 
     Also ``fallbacks``, ``confidence_sum`` and ``confidence_n``: the additive counts behind the
-    two means (the daily rollups add them across days; the rates ignore them).
+    two means (the daily rollups add them across days; the rates ignore them). ``probe``: the
+    period has few results (the rollups' open day).
     """
-    sv = _served_base(ws_id, since, until)
     pg = store.dialect == "postgresql"
+    sv = _served_base(store, ws_id, since, until, probe)
 
     def aggregates(b: Any) -> list[Any]:
         out = [
@@ -468,10 +505,10 @@ def engagement(
         served.c.created_at < until,
     )
     requests = select(served.c.request_id).where(in_period)
-    if probe and store.dialect == "postgresql":
-        # The period's requests as one array probed in the index of each month: the planner
-        # otherwise merges the whole index (every month's events naming a request) with them.
-        named = events.c.request_id == any_(func.array(requests.scalar_subquery()))
+    # ``probe``: the period's requests looked up in each month's index; else the planner's way
+    # (merging the whole index with them), better for many.
+    if probe:
+        named = among_few(events.c.request_id, requests, store)
     else:
         named = events.c.request_id.in_(requests)
     # Each (request, type) once: then counting rows is counting distinct requests (a request
@@ -560,64 +597,85 @@ def conversions(
     return out
 
 
-Answers = tuple[dict[tuple[str, str, str], int], list[tuple[str, int]]]
+Choices = dict[tuple[str, str], int]  # (kind, choice id) -> answers
 
 
-def answer_counts(
+def answer_choices(
+    store: Store, ws_id: int, since: float, until: float, *, by_day: bool
+) -> dict[Key, Choices]:
+    """How often each choice was answered, per experience, variant and day of the answer (or
+    :data:`TOTAL`), prompt and follow-up apart."""
+    pa = prompt_answers
+    day = day_of(pa.c.created_at) if by_day else literal(TOTAL, Integer)
+    keys = (pa.c.experience_key, pa.c.variant)
+    stmt = (
+        select(*keys, day.label("day"), pa.c.kind, pa.c.choice_id, func.count())
+        .where(
+            pa.c.workspace_id == ws_id,
+            pa.c.kind.in_(["answer", "followup"]),
+            pa.c.choice_id.is_not(None),
+            pa.c.created_at >= since,
+            pa.c.created_at < until,
+        )
+        .group_by(*keys, *([day] if by_day else []), pa.c.kind, pa.c.choice_id)
+    )
+    out: dict[Key, Choices] = {}
+    with reading(store) as conn:
+        for e, v, d, k, c, n in conn.execute(stmt):
+            out.setdefault((e, v, int(d)), {})[(k, c)] = int(n)
+    return out
+
+
+def answer_texts(
     store: Store,
     ws_id: int,
     experience_keys: Sequence[str],
     since: float,
     until: float,
     limit: int = 500,
-) -> dict[str, Answers]:
-    """Per experience: choice counts by (variant, kind, choice) and its ``limit`` most frequent
-    free-text answers. One pass over the period's answer logs for all the experiences (a
-    report's period may hold a million of them)."""
+) -> dict[str, list[tuple[str, int]]]:
+    """Per experience, its ``limit`` most frequent free-text answers (lowercased), most
+    frequent first; one pass over the period's answer logs for all the experiences."""
     pa = prompt_answers
-    where = (
-        pa.c.workspace_id == ws_id,
-        pa.c.experience_key.in_(list(experience_keys)),
-        pa.c.kind.in_(["answer", "followup"]),
-        pa.c.created_at >= since,
-        pa.c.created_at < until,
-    )
-    choices = (
-        select(pa.c.experience_key, pa.c.variant, pa.c.kind, pa.c.choice_id, func.count())
-        .where(*where, pa.c.choice_id.is_not(None))
-        .group_by(pa.c.experience_key, pa.c.variant, pa.c.kind, pa.c.choice_id)
-    )
     text = func.lower(pa.c.text)
     grouped = (
         select(pa.c.experience_key, text.label("t"), func.count().label("n"))
-        .where(*where, pa.c.text.is_not(None), pa.c.text != "")
+        .where(
+            pa.c.workspace_id == ws_id,
+            pa.c.experience_key.in_(list(experience_keys)),
+            pa.c.kind.in_(["answer", "followup"]),
+            pa.c.created_at >= since,
+            pa.c.created_at < until,
+            pa.c.text.is_not(None),
+            pa.c.text != "",
+        )
         .group_by(pa.c.experience_key, text)
         .subquery()
     )
     order = (grouped.c.n.desc(), grouped.c.t)
     rank = func.row_number().over(partition_by=grouped.c.experience_key, order_by=order)
     ranked = select(grouped, rank.label("rn")).subquery()
-    texts = (
+    stmt = (
         select(ranked.c.experience_key, ranked.c.t, ranked.c.n)
         .where(ranked.c.rn <= limit)
         .order_by(ranked.c.experience_key, ranked.c.rn)
     )
-    out: dict[str, Answers] = {key: ({}, []) for key in experience_keys}
+    out: dict[str, list[tuple[str, int]]] = {key: [] for key in experience_keys}
     with reading(store) as conn:
-        for e, v, k, c, m in conn.execute(choices):
-            out[e][0][(v, k, c)] = int(m)
-        for e, t, m in conn.execute(texts):
-            out[e][1].append((t, int(m)))
+        for e, t, n in conn.execute(stmt):
+            out[e].append((t, int(n)))
     return out
 
 
 __all__ = [
     "TOTAL",
-    "Answers",
     "Attribution",
     "ByDay",
+    "Choices",
     "Key",
-    "answer_counts",
+    "among_few",
+    "answer_choices",
+    "answer_texts",
     "attribution_select",
     "attributions",
     "conversions",

@@ -14,11 +14,16 @@ that the one ``metadata`` (and Alembic's comparison test) sees them.
 - ``rollup_visitors``: per experience, variant and person (``coalesce(user_id, request_id)``,
   as the report counts visitors), the last closed day they were served: distinct visitors over
   any window ending now, without reading the results.
-- ``rollup_converters``: per attribution window, day, experience, variant and conversion type,
-  the people credited with a last touch that day: converting people over a window are the
-  distinct ones among these rows.
+- ``rollup_converters``: the same for converting people, per attribution window and
+  conversion type: the last closed day each person was credited with a last touch (the day
+  the credited result was served).
 
-The last two name people: export and erasure cover them (``register_person_table``).
+- ``rollup_people_days``: how many people's last closed day each day is, per figure
+  (``visitors``, or a conversion type in its window), experience and variant: a report sums the
+  days of its period instead of counting people. No person in it.
+
+``rollup_visitors`` and ``rollup_converters`` name people: export and erasure cover them
+(``register_person_table``).
 """
 
 from __future__ import annotations
@@ -103,12 +108,33 @@ rollup_converters = Table(
     metadata,
     _workspace(),
     Column("window_s", Double, primary_key=True),
-    Column("day", Integer, primary_key=True),
     Column("experience_key", String(64), primary_key=True),
     Column("variant", String(64), primary_key=True),
     Column("type", String(32), primary_key=True),
     Column("person", String(ID_LEN), primary_key=True),
+    Column("last_day", Integer, nullable=False),
+    Index(
+        "ix_rollup_converters_workspace_id_window_s_last_day",
+        "workspace_id",
+        "window_s",
+        "last_day",
+        "experience_key",
+        "variant",
+        "type",
+    ),
     Index("ix_rollup_converters_workspace_id_person", "workspace_id", "person"),
+)
+
+rollup_people_days = Table(
+    "rollup_people_days",
+    metadata,
+    _workspace(),
+    Column("window_s", Double, primary_key=True),  # 0: visitors
+    Column("figure", String(32), primary_key=True),  # "visitors" or a conversion type
+    Column("experience_key", String(64), primary_key=True),
+    Column("variant", String(64), primary_key=True),
+    Column("last_day", Integer, primary_key=True),
+    Column("people", Integer, nullable=False),
 )
 
 # Derived from the person's rows, but naming them all the same: erasure deletes these rows
@@ -121,5 +147,6 @@ __all__ = [
     "rollup_converters",
     "rollup_days",
     "rollup_dirty",
+    "rollup_people_days",
     "rollup_visitors",
 ]

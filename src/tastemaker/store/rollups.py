@@ -16,9 +16,9 @@ small rows for its closed days, computing only the open days (today, and yesterd
     "last seen on or after day N": ``rollup_visitors`` keeps each person's last closed day per
     experience and variant, and the open days' people are counted when they are not among
     those. One row per person, read through an index.
-  * converting people (last touch): ``rollup_converters`` keeps who converted each day;
-    the window's count is a distinct count over those rows (a few per conversion, far fewer
-    than results) and the open days' credits.
+  * converting people (last touch), likewise: ``rollup_converters`` keeps each person's last
+    closed day credited with a conversion, per attribution window, experience, variant and
+    type (recomputed from the attribution for the people a rebuilt day concerns).
   * p50 / p99 latency (nearest rank): each day keeps a histogram of 0.1 ms buckets; the merged
     histogram says which bucket holds the rank and how many results lie below it, and an
     index on (experience, variant, latency) reads the exact value inside that bucket. So the
@@ -48,7 +48,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -61,8 +61,6 @@ from sqlalchemy import (
     Table,
     and_,
     delete,
-    distinct,
-    exists,
     func,
     literal,
     select,
@@ -78,6 +76,7 @@ from tastemaker.store.rollup_tables import (
     rollup_converters,
     rollup_days,
     rollup_dirty,
+    rollup_people_days,
     rollup_visitors,
 )
 
@@ -95,11 +94,14 @@ BASE = 0.0
 # Latency histogram buckets per millisecond (0.1 ms buckets).
 BUCKETS_PER_MS = 10
 HISTOGRAM = "latency_histogram"
+VISITORS = "visitors"  # the figure of rollup_people_days counting visitors
+# The day's answers per choice: kept in the day's row, keyed by the day of the answer log.
+CHOICES = "answer_choices"
 PERCENTILES = {"p50_latency_ms": 50, "p99_latency_ms": 99}
 # Days built per statement batch: bounds each write transaction.
 CHUNK_DAYS = 31
 # Above this many rebuilt days, every person's last day is recomputed in one aggregate.
-FULL_VISITORS_DAYS = 28
+FULL_REFRESH_DAYS = 28
 # The experience spec's upper bound on ``attribution_window_hours`` (90 days): the window
 # assumed for a spec that does not say.
 MAX_WINDOW_S = 90 * DAY
@@ -151,7 +153,7 @@ def _base_live(
 ) -> Counts:
     return _merge(
         [
-            q.served_metrics(store, ws_id, since, until, by_day=by_day),
+            q.served_metrics(store, ws_id, since, until, by_day=by_day, probe=few),
             q.prompt_events(store, ws_id, PROMPT_TYPES, since, until, by_day=by_day),
             q.engagement(store, ws_id, ENGAGEMENT_TYPES, since, until, by_day=by_day, probe=few),
         ]
@@ -240,11 +242,13 @@ def _assemble(
     with store.engine.connect() as conn:
         for day, exp, variant, text in conn.execute(stmt):
             row = orjson.loads(text)
+            row.pop(CHOICES, None)
             hist = row.pop(HISTOGRAM, None)
             if hist:
                 h = histograms.setdefault((exp, variant), Counter())
                 h.update({int(b): n for b, n in hist.items()})
-            daily.setdefault((exp, variant, int(day)), {}).update(row)
+            if row:  # not only answers logged that day: a day of the report
+                daily.setdefault((exp, variant, int(day)), {}).update(row)
     open_since = end * DAY
     opened = live(store, ws_id, open_since, until, window_s, by_day=True, few=True)
     daily.update(_split(opened)[0])
@@ -252,18 +256,51 @@ def _assemble(
         for (exp, variant), h in _histogram(conn, ws_id, open_since, until).items():
             histograms.setdefault((exp, variant), Counter()).update(h)
         totals = _add(daily)
-        for (exp, variant), n in _visitors(conn, ws_id, first, open_since, until).items():
-            totals[(exp, variant, q.TOTAL)]["visitors"] = n
+        # Each person counted has a day in the period, hence a total (a rebuild racing this
+        # report aside: then the figure waits for the next report rather than fail this one).
+        for (exp, variant), n in _visitors(store, conn, ws_id, first, open_since, until).items():
+            if (exp, variant, q.TOTAL) in totals:
+                totals[(exp, variant, q.TOTAL)]["visitors"] = n
         for (exp, variant, type_), n in _converters(
             conn, ws_id, window_s, first, end, until
         ).items():
-            totals[(exp, variant, q.TOTAL)][type_] = n
+            if (exp, variant, q.TOTAL) in totals:
+                totals[(exp, variant, q.TOTAL)][type_] = n
         for (exp, variant, _), row in totals.items():
             if "requests" in row:
                 h = histograms.get((exp, variant), Counter())
                 for name, p in PERCENTILES.items():
                     row[name] = _percentile(conn, ws_id, exp, variant, first * DAY, until, h, p)
     return daily, totals
+
+
+def choices(
+    store: Store, ws_id: int, since: float, until: float, *, now: float | None = None
+) -> dict[q.Key, q.Choices]:
+    """How often each choice was answered in the period, per experience and variant (day
+    :data:`~tastemaker.store.metrics.TOTAL`): the closed days' counts from the rollups, where
+    they apply (as :func:`counts`)."""
+    end = settled_day(now)
+    first, last = since / DAY, until / DAY
+    if not (first.is_integer() and last.is_integer() and first < end <= last):
+        return q.answer_choices(store, ws_id, since, until, by_day=False)
+    refresh(store, ws_id, int(first), [], now=now)
+    stmt = select(rollup_days.c.experience_key, rollup_days.c.variant, rollup_days.c.counts).where(
+        rollup_days.c.workspace_id == ws_id,
+        rollup_days.c.window_s == BASE,
+        rollup_days.c.day >= int(first),
+        rollup_days.c.day < end,
+    )
+    out: dict[q.Key, Counter[tuple[str, str]]] = {}
+    with store.engine.connect() as conn:
+        for exp, variant, text in conn.execute(stmt):
+            answered = orjson.loads(text).get(CHOICES)
+            if answered:
+                total = out.setdefault((exp, variant, q.TOTAL), Counter())
+                total.update({(k, c): n for k, c, n in answered})
+    for key, counted in q.answer_choices(store, ws_id, end * DAY, until, by_day=False).items():
+        out.setdefault(key, Counter()).update(counted)
+    return {key: dict(counted) for key, counted in out.items()}
 
 
 def _add(daily: Counts) -> Counts:
@@ -285,62 +322,70 @@ def _add(daily: Counts) -> Counts:
     return totals
 
 
+def _last_seen(
+    conn: Connection, ws_id: int, window_s: float, first: int
+) -> dict[tuple[str, str, str], int]:
+    """People whose last closed day is ``first`` or later, per (figure, experience, variant)."""
+    p = rollup_people_days
+    keys = (p.c.figure, p.c.experience_key, p.c.variant)
+    stmt = (
+        select(*keys, func.sum(p.c.people))
+        .where(p.c.workspace_id == ws_id, p.c.window_s == window_s, p.c.last_day >= first)
+        .group_by(*keys)
+    )
+    return {(f, e, v): int(n) for f, e, v, n in conn.execute(stmt)}
+
+
 def _visitors(
-    conn: Connection, ws_id: int, first: int, open_since: float, until: float
+    store: Store, conn: Connection, ws_id: int, first: int, open_since: float, until: float
 ) -> dict[tuple[str, str], int]:
     """Distinct people served since ``first``: last seen on a closed day since then, or seen
     on an open day and not on such a closed day."""
     v = rollup_visitors
-    closed = (
-        select(v.c.experience_key, v.c.variant, func.count())
-        .where(v.c.workspace_id == ws_id, v.c.last_day >= first)
-        .group_by(v.c.experience_key, v.c.variant)
-    )
+    out = {(e, var): n for (_, e, var), n in _last_seen(conn, ws_id, BASE, first).items()}
+    # The open days' people (a day's worth), and which of them a closed day has seen: looked
+    # up by person, where the planner would hash every closed row for a long period.
     person = func.coalesce(served.c.user_id, served.c.request_id)
-    seen_closed = exists().where(
+    in_open = (
+        served.c.workspace_id == ws_id,
+        served.c.created_at >= open_since,
+        served.c.created_at < until,
+    )
+    opened = select(served.c.experience_key, served.c.variant, person).where(*in_open)
+    people = set(conn.execute(opened.distinct()).tuples())
+    seen = select(v.c.experience_key, v.c.variant, v.c.person).where(
         v.c.workspace_id == ws_id,
-        v.c.experience_key == served.c.experience_key,
-        v.c.variant == served.c.variant,
-        v.c.person == person,
         v.c.last_day >= first,
+        q.among_few(v.c.person, select(person).where(*in_open), store),
     )
-    new = (
-        select(served.c.experience_key, served.c.variant, func.count(distinct(person)))
-        .where(
-            served.c.workspace_id == ws_id,
-            served.c.created_at >= open_since,
-            served.c.created_at < until,
-            ~seen_closed,
-        )
-        .group_by(served.c.experience_key, served.c.variant)
-    )
-    out: dict[tuple[str, str], int] = {}
-    for stmt in (closed, new):
-        for exp, variant, n in conn.execute(stmt):
-            out[(exp, variant)] = out.get((exp, variant), 0) + int(n)
+    people.difference_update(conn.execute(seen).tuples())
+    for e, var, _ in people:
+        out[(e, var)] = out.get((e, var), 0) + 1
     return out
 
 
 def _converters(
     conn: Connection, ws_id: int, window_s: float, first: int, end: int, until: float
 ) -> dict[tuple[str, str, str], int]:
-    """Distinct people with a last-touch conversion per type: closed days' rows and open
-    days' credits together."""
+    """Distinct people with a last-touch conversion per type since ``first``: last credited
+    on a closed day since then, or credited on an open day and not on such a closed day."""
     c = rollup_converters
-    closed = select(c.c.experience_key, c.c.variant, c.c.type, c.c.person).where(
-        c.c.workspace_id == ws_id, c.c.window_s == window_s, c.c.day >= first, c.c.day < end
-    )
+    keys = (c.c.experience_key, c.c.variant, c.c.type)
+    scope = (c.c.workspace_id == ws_id, c.c.window_s == window_s, c.c.last_day >= first)
+    out = {(e, v, t): n for (t, e, v), n in _last_seen(conn, ws_id, window_s, first).items()}
     open_since = end * DAY
     att = q.attribution_select(ws_id, CONVERSION_TYPES, window_s, open_since, until).subquery()
-    opened = select(att.c.experience_key, att.c.variant, att.c.type, att.c.person).where(
+    credited = select(att.c.experience_key, att.c.variant, att.c.type, att.c.person).where(
         att.c.rank == 1, att.c.served_at >= open_since, att.c.served_at < until
     )
-    # DISTINCT then count: hashed, where count(DISTINCT person) sorts every group.
-    people = union(closed, opened).subquery()
-    stmt = select(people.c.experience_key, people.c.variant, people.c.type, func.count()).group_by(
-        people.c.experience_key, people.c.variant, people.c.type
-    )
-    return {(e, v, t): int(n) for e, v, t, n in conn.execute(stmt)}
+    people = set(conn.execute(credited.distinct()).tuples())  # a day's worth
+    names = sorted({p for *_, p in people})
+    for start in range(0, len(names), 1000):
+        seen = select(*keys, c.c.person).where(*scope, c.c.person.in_(names[start : start + 1000]))
+        people.difference_update(conn.execute(seen).tuples())
+    for e, v, t, _ in people:
+        out[(e, v, t)] = out.get((e, v, t), 0) + 1
+    return out
 
 
 def _bucket(latency: Any) -> Any:
@@ -502,8 +547,11 @@ def refresh(
                         for d in days
                     ],
                 )
-        if todo[BASE]:
-            _refresh_visitors(conn, ws_id, todo[BASE], end)
+        for part, days in todo.items():
+            if days and part == BASE:
+                _refresh_visitors(conn, ws_id, days, end)
+            elif days:
+                _refresh_converters(conn, ws_id, part, days, end)
     return len(set().union(*todo.values()))
 
 
@@ -541,6 +589,8 @@ def _write_days(store: Store, ws_id: int, part: float, a: int, b: int) -> None:
         with q.reading(store) as conn:
             for key, hist in _histogram(conn, ws_id, since, until, by_day=True).items():
                 rows.setdefault(key, {})[HISTOGRAM] = {str(k): n for k, n in hist.items()}
+        for key, answered in q.answer_choices(store, ws_id, since, until, by_day=True).items():
+            rows.setdefault(key, {})[CHOICES] = [[k, c, n] for (k, c), n in answered.items()]
     else:
         rows = _conversions_live(store, ws_id, since, until, part, by_day=True)
     in_days = (
@@ -566,75 +616,96 @@ def _write_days(store: Store, ws_id: int, part: float, a: int, b: int) -> None:
                     for (exp, variant, day), row in rows.items()
                 ],
             )
-        if part != BASE:
-            _write_converters(conn, ws_id, part, a, b)
 
 
-def _write_converters(conn: Connection, ws_id: int, window_s: float, a: int, b: int) -> None:
-    """Who converted (last touch) on days [a, b), in place of what was there."""
-    c = rollup_converters
-    conn.execute(
-        delete(c).where(
-            c.c.workspace_id == ws_id, c.c.window_s == window_s, c.c.day >= a, c.c.day < b
-        )
-    )
-    since, until = a * DAY, b * DAY
-    att = q.attribution_select(ws_id, CONVERSION_TYPES, window_s, since, until).subquery()
-    rows = (
-        select(
-            literal(ws_id),
-            literal(window_s),
-            q.day_of(att.c.served_at),
-            att.c.experience_key,
-            att.c.variant,
-            att.c.type,
-            att.c.person,
-        )
-        .where(att.c.rank == 1, att.c.served_at >= since, att.c.served_at < until)
-        .distinct()
-    )
-    names = ["workspace_id", "window_s", "day", "experience_key", "variant", "type", "person"]
-    conn.execute(c.insert().from_select(names, rows))
-
-
-def _refresh_visitors(conn: Connection, ws_id: int, days: Sequence[int], end: int) -> None:
-    """Each affected person's last closed day, from the served results themselves.
-
-    Affected: those served on a rebuilt day, and those whose last day was one (their results
-    there may be gone or another person's now). Many days: everyone, in one aggregate.
-    """
-    v = rollup_visitors
-    lo, hi = (end - MAX_DAYS - 1) * DAY, end * DAY
-    person = func.coalesce(served.c.user_id, served.c.request_id)
-    in_closed = (
-        served.c.workspace_id == ws_id,
-        served.c.created_at >= lo,
-        served.c.created_at < hi,
-    )
-    names = ["workspace_id", "experience_key", "variant", "person", "last_day"]
-    if len(days) > FULL_VISITORS_DAYS:
-        conn.execute(delete(v).where(v.c.workspace_id == ws_id))
-        rows = (
-            select(
-                literal(ws_id),
-                served.c.experience_key,
-                served.c.variant,
-                person,
-                func.max(q.day_of(served.c.created_at)),
-            )
-            .where(*in_closed)
-            .group_by(served.c.experience_key, served.c.variant, person)
-        )
-        conn.execute(v.insert().from_select(names, rows))
+def _refresh_last_days(
+    conn: Connection,
+    table: Table,
+    scope: Sequence[Any],
+    days: Sequence[int],
+    affected: Any,
+    latest: Callable[[Table | None], Any],
+    tally: Callable[[set[int] | None], None],
+) -> None:
+    """Replace the rows (of ``scope``) of the people ``affected`` by rebuilding ``days`` with
+    ``latest(people)``: their last closed day, from the rows the figure counts (``people``, a
+    table of them; None: everyone, in one aggregate, when many days were rebuilt); then
+    ``tally`` the last days that lost or gained people (None: all)."""
+    names = [c.name for c in table.c]
+    if len(days) > FULL_REFRESH_DAYS:
+        conn.execute(delete(table).where(*scope))
+        conn.execute(table.insert().from_select(names, latest(None)))
+        tally(None)
         return
-    tmp = Table(
+    people = Table(
         "tm_rollup_people",
         MetaData(),
         Column("person", String(ID_LEN), primary_key=True),
         prefixes=["TEMPORARY"],
     )
-    tmp.create(conn)  # gone with the transaction if anything below fails
+    people.create(conn)  # gone with the transaction if anything below fails
+    conn.execute(people.insert().from_select(["person"], affected))
+    theirs = (*scope, table.c.person.in_(select(people.c.person)))
+    last_days = select(table.c.last_day).where(*theirs).distinct()
+    touched = {int(d) for d in conn.execute(last_days).scalars()}
+    conn.execute(delete(table).where(*theirs))
+    conn.execute(table.insert().from_select(names, latest(people)))
+    touched |= {int(d) for d in conn.execute(last_days).scalars()}
+    people.drop(conn)
+    tally(touched)
+
+
+def _tally(
+    conn: Connection,
+    ws_id: int,
+    table: Table,
+    scope: Sequence[Any],
+    window_s: float,
+    figure: Any,
+) -> Callable[[set[int] | None], None]:
+    """Recount ``rollup_people_days`` for some last days (None: all) from ``table``'s rows
+    (``scope`` of them, ``figure`` naming what they count)."""
+    p = rollup_people_days
+
+    def recount(days: set[int] | None) -> None:
+        if days is not None and not days:
+            return
+        picked = [] if days is None else [sorted(days)]
+        conn.execute(
+            delete(p).where(
+                p.c.workspace_id == ws_id,
+                p.c.window_s == window_s,
+                *(p.c.last_day.in_(d) for d in picked),
+            )
+        )
+        keys = (table.c.experience_key, table.c.variant, table.c.last_day)
+        rows = (
+            select(literal(ws_id), literal(window_s), figure, *keys, func.count())
+            .where(*scope, *(table.c.last_day.in_(d) for d in picked))
+            # a constant figure is no grouping key (PostgreSQL refuses one)
+            .group_by(*keys, *([figure] if isinstance(figure, Column) else []))
+        )
+        names = ["workspace_id", "window_s", "figure", "experience_key", "variant"]
+        conn.execute(p.insert().from_select([*names, "last_day", "people"], rows))
+
+    return recount
+
+
+def _refresh_visitors(conn: Connection, ws_id: int, days: Sequence[int], end: int) -> None:
+    """Each affected person's last closed day served, from the served results themselves.
+
+    Affected: those served on a rebuilt day, and those whose last day was one (their results
+    there may be gone, or another person's now).
+    """
+    v = rollup_visitors
+    lo, hi = (end - MAX_DAYS - 1) * DAY, end * DAY
+    person = func.coalesce(served.c.user_id, served.c.request_id)
     day = q.day_of(served.c.created_at)
+    in_closed = (
+        served.c.workspace_id == ws_id,
+        served.c.created_at >= lo,
+        served.c.created_at < hi,
+    )
     served_then = select(person).where(
         served.c.workspace_id == ws_id,
         served.c.created_at >= min(days) * DAY,
@@ -642,25 +713,76 @@ def _refresh_visitors(conn: Connection, ws_id: int, days: Sequence[int], end: in
         day.in_(list(days)),
     )
     last_then = select(v.c.person).where(v.c.workspace_id == ws_id, v.c.last_day.in_(days))
-    conn.execute(tmp.insert().from_select(["person"], union(served_then, last_then)))
-    conn.execute(delete(v).where(v.c.workspace_id == ws_id, v.c.person.in_(select(tmp.c.person))))
-    cols = (served.c.experience_key, served.c.variant, day.label("day"))
-    by_user = (
-        select(*cols, served.c.user_id.label("person"))
-        .join(tmp, tmp.c.person == served.c.user_id)
-        .where(*in_closed)
-    )
-    anonymous = (
-        select(*cols, served.c.request_id.label("person"))
-        .join(tmp, tmp.c.person == served.c.request_id)
-        .where(*in_closed, served.c.user_id.is_(None))
-    )
-    both = union_all(by_user, anonymous).subquery()
-    rows = select(
-        literal(ws_id), both.c.experience_key, both.c.variant, both.c.person, func.max(both.c.day)
-    ).group_by(both.c.experience_key, both.c.variant, both.c.person)
-    conn.execute(v.insert().from_select(names, rows))
-    tmp.drop(conn)
+
+    def latest(people: Table | None) -> Any:
+        cols = (served.c.experience_key, served.c.variant)
+        if people is None:
+            return (
+                select(literal(ws_id), *cols, person, func.max(day))
+                .where(*in_closed)
+                .group_by(*cols, person)
+            )
+        by_user = (
+            select(*cols, served.c.user_id.label("person"), day.label("day"))
+            .join(people, people.c.person == served.c.user_id)
+            .where(*in_closed)
+        )
+        anonymous = (
+            select(*cols, served.c.request_id.label("person"), day.label("day"))
+            .join(people, people.c.person == served.c.request_id)
+            .where(*in_closed, served.c.user_id.is_(None))
+        )
+        both = union_all(by_user, anonymous).subquery()
+        keys = (both.c.experience_key, both.c.variant, both.c.person)
+        return select(literal(ws_id), *keys, func.max(both.c.day)).group_by(*keys)
+
+    scope = (v.c.workspace_id == ws_id,)
+    tally = _tally(conn, ws_id, v, scope, BASE, literal(VISITORS))
+    _refresh_last_days(conn, v, scope, days, union(served_then, last_then), latest, tally)
+
+
+def _refresh_converters(
+    conn: Connection, ws_id: int, window_s: float, days: Sequence[int], end: int
+) -> None:
+    """Each affected person's last closed day credited with a conversion (last touch), from
+    the attribution itself.
+
+    Affected: those credited on a rebuilt day, and those whose last day was one.
+    """
+    c = rollup_converters
+
+    def credits(since: float, until: float, people: Any = None) -> Any:
+        att = q.attribution_select(
+            ws_id, CONVERSION_TYPES, window_s, since, until, people
+        ).subquery()
+        return (
+            select(
+                att.c.experience_key,
+                att.c.variant,
+                att.c.type,
+                att.c.person,
+                q.day_of(att.c.served_at).label("day"),
+            )
+            .where(att.c.rank == 1, att.c.served_at >= since, att.c.served_at < until)
+            .subquery()
+        )
+
+    then = credits(min(days) * DAY, (max(days) + 1) * DAY)
+    credited_then = select(then.c.person).where(then.c.day.in_(list(days)))
+    scope = (c.c.workspace_id == ws_id, c.c.window_s == window_s)
+    last_then = select(c.c.person).where(*scope, c.c.last_day.in_(days))
+
+    def latest(people: Table | None) -> Any:
+        lo, hi = (end - MAX_DAYS - 1) * DAY, end * DAY
+        them = credits(lo, hi, None if people is None else select(people.c.person))
+        keys = (them.c.experience_key, them.c.variant, them.c.type, them.c.person)
+        return select(literal(ws_id), literal(window_s), *keys, func.max(them.c.day)).group_by(
+            *keys
+        )
+
+    tally = _tally(conn, ws_id, c, scope, window_s, c.c.type)
+    affected = union(credited_then, last_then)
+    _refresh_last_days(conn, c, scope, days, affected, latest, tally)
 
 
 # -- marking changed days ----------------------------------------------------------------------
@@ -845,16 +967,23 @@ def mark_served(
 
 
 def mark_answers(
-    conn: Connection, ws_id: int, request_ids: Iterable[str], now: float | None = None
+    conn: Connection,
+    ws_id: int,
+    logs: Iterable[tuple[str, float]],
+    now: float | None = None,
 ) -> int:
-    """Mark the closed days of the results these answer logs belong to (kind, confidence)."""
-    return mark_days(conn, ws_id, _requests_days(conn, ws_id, request_ids, now), now)
+    """Mark the closed days these answer logs (request id, time) change: those of their
+    results (kind, confidence) and their own (choice counts)."""
+    logged = list(logs)
+    days = _requests_days(conn, ws_id, [r for r, _ in logged], now)
+    return mark_days(conn, ws_id, days | {_day(at) for _, at in logged}, now)
 
 
 def mark_person(conn: Connection, ws_id: int, person: str, now: float | None = None) -> int:
     """Mark every closed day a person's rows count on, before erasing them or after moving
     another id's rows to them: their results (visitors, their conversions' credits), the
-    results their events and answer logs name, the days of their prompt events."""
+    results their events and answer logs name, the days of their prompt events and answer
+    logs."""
     named = select(events.c.request_id).where(
         events.c.workspace_id == ws_id,
         events.c.user_id == person,
@@ -867,6 +996,13 @@ def mark_person(conn: Connection, ws_id: int, person: str, now: float | None = N
     days |= _served_days(conn, ws_id, served.c.request_id.in_(named), now=now)
     days |= _served_days(conn, ws_id, served.c.request_id.in_(answered), now=now)
     _, lo, hi = _closed(now)
+    logged = select(q.day_of(prompt_answers.c.created_at)).where(
+        prompt_answers.c.workspace_id == ws_id,
+        prompt_answers.c.user_id == person,
+        prompt_answers.c.created_at >= lo,
+        prompt_answers.c.created_at < hi,
+    )
+    days |= {int(d) for d in conn.execute(logged.distinct()).scalars()}
     prompts = select(q.day_of(events.c.ts)).where(
         events.c.workspace_id == ws_id,
         events.c.user_id == person,
@@ -906,6 +1042,7 @@ __all__ = [
     "PROMPT_TYPES",
     "SETTLE_S",
     "Counts",
+    "choices",
     "counts",
     "live",
     "mark_answers",

@@ -1,13 +1,15 @@
 """The metrics report's daily rollups, and the index that makes their percentiles exact.
 
-Five tables (see ``store/rollup_tables.py``): each closed day's counts per experience and
+Six tables (see ``store/rollup_tables.py``): each closed day's counts per experience and
 variant, which days are built, append-only marks of days that changed, each person's last
-closed day served (distinct visitors over any window ending now) and each day's converting
-people. Plus an index on served results by (experience, variant, latency): a percentile over a
-month is found in the merged daily histograms to 0.1 ms, then read exactly from there.
+closed day served (distinct visitors over any window ending now) and last closed day credited
+with a conversion (converting people, likewise), and how many people's last day each day is.
+Plus an index on served results by (experience, variant, latency): a percentile over a month
+is found in the merged daily histograms to 0.1 ms, then read exactly from there; and one on
+answer logs by time (the open day's choice counts).
 
-Its own branch off the initial schema (``Store.migrate`` upgrades every head), like 0003-0008;
-written by hand and self-contained.
+Its own branch off the initial schema (``Store.migrate`` upgrades every head), like 0003-0008,
+after 0005 (the answer logs' table); written by hand and self-contained.
 
 Revision ID: 0009
 Revises: 0001
@@ -21,7 +23,8 @@ from alembic import op
 revision = "0009"
 down_revision: str | None = "0001"
 branch_labels: tuple[str, ...] | None = ("rollups",)
-depends_on: str | None = None
+# The index on answer logs needs their table (the journey's branch).
+depends_on: tuple[str, ...] | None = ("0005",)
 
 
 def _workspace() -> sa.Column[int]:
@@ -98,15 +101,14 @@ def upgrade() -> None:
         "rollup_converters",
         _workspace(),
         sa.Column("window_s", sa.Double, nullable=False),
-        sa.Column("day", sa.Integer, nullable=False),
         sa.Column("experience_key", sa.String(64), nullable=False),
         sa.Column("variant", sa.String(64), nullable=False),
         sa.Column("type", sa.String(32), nullable=False),
         sa.Column("person", sa.String(128), nullable=False),
+        sa.Column("last_day", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint(
             "workspace_id",
             "window_s",
-            "day",
             "experience_key",
             "variant",
             "type",
@@ -116,18 +118,50 @@ def upgrade() -> None:
         _fk("rollup_converters"),
     )
     op.create_index(
+        "ix_rollup_converters_workspace_id_window_s_last_day",
+        "rollup_converters",
+        ["workspace_id", "window_s", "last_day", "experience_key", "variant", "type"],
+    )
+    op.create_index(
         "ix_rollup_converters_workspace_id_person", "rollup_converters", ["workspace_id", "person"]
+    )
+    op.create_table(
+        "rollup_people_days",
+        _workspace(),
+        sa.Column("window_s", sa.Double, nullable=False),
+        sa.Column("figure", sa.String(32), nullable=False),
+        sa.Column("experience_key", sa.String(64), nullable=False),
+        sa.Column("variant", sa.String(64), nullable=False),
+        sa.Column("last_day", sa.Integer, nullable=False),
+        sa.Column("people", sa.Integer, nullable=False),
+        sa.PrimaryKeyConstraint(
+            "workspace_id",
+            "window_s",
+            "figure",
+            "experience_key",
+            "variant",
+            "last_day",
+            name="pk_rollup_people_days",
+        ),
+        _fk("rollup_people_days"),
     )
     op.create_index(
         "ix_served_latency",
         "served",
         ["workspace_id", "experience_key", "variant", "latency_ms", "created_at"],
     )
+    op.create_index(
+        "ix_prompt_answers_workspace_id_created_at",
+        "prompt_answers",
+        ["workspace_id", "created_at"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_prompt_answers_workspace_id_created_at", table_name="prompt_answers")
     op.drop_index("ix_served_latency", table_name="served")
     for table in (
+        "rollup_people_days",
         "rollup_converters",
         "rollup_visitors",
         "rollup_dirty",
