@@ -27,6 +27,7 @@ from tastemaker.store.rollup_tables import (
     rollup_built,
     rollup_converters,
     rollup_dirty,
+    rollup_people_days,
     rollup_visitors,
 )
 
@@ -224,3 +225,30 @@ def test_refresh_builds_each_day_once(store: Store, filled: int) -> None:
     with store.engine.begin() as conn:
         assert rollups.mark_days(conn, filled, [first + 3, first + 3, first - 400]) == 1
     assert rollups.refresh(store, filled, first, [3600.0]) == 1
+
+
+def test_people_last_seen_before_any_report_are_dropped(store: Store, filled: int) -> None:
+    check(store, filled, (30,))
+    today = int(time.time() // DAY)
+    aged = {"workspace_id": filled, "experience_key": "films", "variant": "A", "person": "gone"}
+    with store.engine.begin() as conn:  # a person last seen 400 days ago, from an older build
+        conn.execute(rollup_visitors.insert().values(**aged, last_day=today - 400))
+        conn.execute(
+            rollup_people_days.insert().values(
+                workspace_id=filled,
+                window_s=0.0,
+                figure="visitors",
+                experience_key="films",
+                variant="A",
+                last_day=today - 400,
+                people=1,
+            )
+        )
+        rollups.mark_days(conn, filled, [today - 3])
+    check(store, filled, (30,))
+    for table in (rollup_visitors, rollup_people_days):
+        with store.engine.connect() as conn:
+            oldest = conn.execute(
+                select(func.min(table.c.last_day)).where(table.c.workspace_id == filled)
+            ).scalar_one()
+        assert oldest >= today - rollups.MAX_DAYS - 1

@@ -146,8 +146,9 @@ def _merge_users(conn: Connection, ws_id: int, anonymous_id: str, user_id: str) 
 def record_answers(store: Store, rows: Sequence[AnswerLog]) -> None:
     """Insert answer logs; a request id already recorded is ignored (retries are safe).
 
-    A log whose result was served on a closed day (kind and confidence count there) marks
-    that day of the report's rollups, in the same transaction.
+    A log of a closed day (its choice counts there), or whose result was served on one (its
+    kind and confidence count there), marks that day of the report's rollups, in the same
+    transaction.
     """
     if not rows:
         return

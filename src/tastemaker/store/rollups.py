@@ -14,11 +14,13 @@ small rows for its closed days, computing only the open days (today, and yesterd
 
   * distinct visitors: the report's window always ends now, so "seen in the last N days" is
     "last seen on or after day N": ``rollup_visitors`` keeps each person's last closed day per
-    experience and variant, and the open days' people are counted when they are not among
-    those. One row per person, read through an index.
+    experience and variant (recomputed from the served results for the people a rebuilt day
+    concerns), ``rollup_people_days`` how many people's last day each day is, so a report
+    sums a row per day instead of counting people; the open days' people count when no closed
+    day of the period has seen them.
   * converting people (last touch), likewise: ``rollup_converters`` keeps each person's last
     closed day credited with a conversion, per attribution window, experience, variant and
-    type (recomputed from the attribution for the people a rebuilt day concerns).
+    type (recomputed from the attribution itself).
   * p50 / p99 latency (nearest rank): each day keeps a histogram of 0.1 ms buckets; the merged
     histogram says which bucket holds the rank and how many results lie below it, and an
     index on (experience, variant, latency) reads the exact value inside that bucket. So the
@@ -26,6 +28,8 @@ small rows for its closed days, computing only the open days (today, and yesterd
 
   Float sums (revenue, the confidence sum) are added day by day instead of row by row, so they
   can differ from the live figure in the last bits (floating-point summation order).
+- **Answers**: the choice counts add up, per day of the answer log; the free-text themes are
+  read live (a rollup would copy people's words into another table).
 - **Correctness when a closed day changes.** Every write that can change a closed day's
   figures appends a mark for that (workspace, day) to ``rollup_dirty`` *in its own
   transaction*: late events (by their time, by the result they name, and for conversions by
@@ -39,8 +43,11 @@ small rows for its closed days, computing only the open days (today, and yesterd
   so a transaction that decided "this is today" just before midnight has committed before
   anything reads that day for a rollup.
 
-What bypasses the writers (``COPY``, hand-written SQL) is not marked: rebuild with
-:func:`refresh` after changing built days that way.
+What bypasses the writers (``COPY``, hand-written SQL) is not marked: after changing built
+days that way, mark them (:func:`mark_days`) or delete their ``rollup_built`` rows. And a
+writer that read the experiences' windows just before a longer window was saved and built may
+miss marking a day only that window reaches (its transaction would have to span the save and
+the rebuild).
 """
 
 from __future__ import annotations
@@ -209,19 +216,18 @@ def counts(
     since: float,
     until: float,
     window_s: float,
-    *,
-    now: float | None = None,
 ) -> tuple[Counts, Counts]:
     """The report's counts per day and in total, from the rollups where they apply.
 
     Rollups apply when the period is made of whole days and reaches the open days (as every
-    report ending now does); otherwise, or when every day of it is open, it is all live.
+    report ending now does); otherwise, or when every day of it is open, it is all live. The
+    clock is always the real one: "last seen" only holds for windows that end now.
     """
-    end = settled_day(now)
+    end = settled_day()
     first, last = since / DAY, until / DAY
     if not (first.is_integer() and last.is_integer() and first < end <= last):
         return _split(live(store, ws_id, since, until, window_s, by_day="both"))
-    refresh(store, ws_id, int(first), [window_s], now=now)
+    refresh(store, ws_id, int(first), [window_s])
     return _assemble(store, ws_id, int(first), end, until, window_s)
 
 
@@ -274,17 +280,15 @@ def _assemble(
     return daily, totals
 
 
-def choices(
-    store: Store, ws_id: int, since: float, until: float, *, now: float | None = None
-) -> dict[q.Key, q.Choices]:
+def choices(store: Store, ws_id: int, since: float, until: float) -> dict[q.Key, q.Choices]:
     """How often each choice was answered in the period, per experience and variant (day
     :data:`~tastemaker.store.metrics.TOTAL`): the closed days' counts from the rollups, where
     they apply (as :func:`counts`)."""
-    end = settled_day(now)
+    end = settled_day()
     first, last = since / DAY, until / DAY
     if not (first.is_integer() and last.is_integer() and first < end <= last):
         return q.answer_choices(store, ws_id, since, until, by_day=False)
-    refresh(store, ws_id, int(first), [], now=now)
+    refresh(store, ws_id, int(first), [])
     stmt = select(rollup_days.c.experience_key, rollup_days.c.variant, rollup_days.c.counts).where(
         rollup_days.c.workspace_id == ws_id,
         rollup_days.c.window_s == BASE,
@@ -474,8 +478,6 @@ def refresh(
     ws_id: int,
     first: int,
     windows: Sequence[float],
-    *,
-    now: float | None = None,
 ) -> int:
     """Build the closed days since ``first`` that are missing or marked; returns days built.
 
@@ -483,7 +485,7 @@ def refresh(
     part every window shares. A marked day loses its other windows' rows (built again when a
     report asks for them).
     """
-    end = settled_day(now)
+    end = settled_day()
     if first >= end:
         return 0
     parts = sorted({BASE, *windows})
@@ -626,12 +628,21 @@ def _refresh_last_days(
     affected: Any,
     latest: Callable[[Table | None], Any],
     tally: Callable[[set[int] | None], None],
+    oldest: int,
 ) -> None:
     """Replace the rows (of ``scope``) of the people ``affected`` by rebuilding ``days`` with
     ``latest(people)``: their last closed day, from the rows the figure counts (``people``, a
     table of them; None: everyone, in one aggregate, when many days were rebuilt); then
-    ``tally`` the last days that lost or gained people (None: all)."""
+    ``tally`` the last days that lost or gained people (None: all).
+
+    People last seen before ``oldest``, the first day a report can ask for, go (no report
+    counts them; ``latest`` looks no further back).
+    """
     names = [c.name for c in table.c]
+    stale = select(table.c.last_day).where(*scope, table.c.last_day < oldest).distinct()
+    gone = {int(d) for d in conn.execute(stale).scalars()}
+    if gone:
+        conn.execute(delete(table).where(*scope, table.c.last_day < oldest))
     if len(days) > FULL_REFRESH_DAYS:
         conn.execute(delete(table).where(*scope))
         conn.execute(table.insert().from_select(names, latest(None)))
@@ -652,7 +663,7 @@ def _refresh_last_days(
     conn.execute(table.insert().from_select(names, latest(people)))
     touched |= {int(d) for d in conn.execute(last_days).scalars()}
     people.drop(conn)
-    tally(touched)
+    tally(touched | gone)
 
 
 def _tally(
@@ -698,7 +709,8 @@ def _refresh_visitors(conn: Connection, ws_id: int, days: Sequence[int], end: in
     there may be gone, or another person's now).
     """
     v = rollup_visitors
-    lo, hi = (end - MAX_DAYS - 1) * DAY, end * DAY
+    oldest = end - MAX_DAYS - 1
+    lo, hi = oldest * DAY, end * DAY
     person = func.coalesce(served.c.user_id, served.c.request_id)
     day = q.day_of(served.c.created_at)
     in_closed = (
@@ -738,7 +750,8 @@ def _refresh_visitors(conn: Connection, ws_id: int, days: Sequence[int], end: in
 
     scope = (v.c.workspace_id == ws_id,)
     tally = _tally(conn, ws_id, v, scope, BASE, literal(VISITORS))
-    _refresh_last_days(conn, v, scope, days, union(served_then, last_then), latest, tally)
+    affected = union(served_then, last_then)
+    _refresh_last_days(conn, v, scope, days, affected, latest, tally, oldest)
 
 
 def _refresh_converters(
@@ -772,9 +785,10 @@ def _refresh_converters(
     scope = (c.c.workspace_id == ws_id, c.c.window_s == window_s)
     last_then = select(c.c.person).where(*scope, c.c.last_day.in_(days))
 
+    oldest = end - MAX_DAYS - 1
+
     def latest(people: Table | None) -> Any:
-        lo, hi = (end - MAX_DAYS - 1) * DAY, end * DAY
-        them = credits(lo, hi, None if people is None else select(people.c.person))
+        them = credits(oldest * DAY, end * DAY, None if people is None else select(people.c.person))
         keys = (them.c.experience_key, them.c.variant, them.c.type, them.c.person)
         return select(literal(ws_id), literal(window_s), *keys, func.max(them.c.day)).group_by(
             *keys
@@ -782,7 +796,7 @@ def _refresh_converters(
 
     tally = _tally(conn, ws_id, c, scope, window_s, c.c.type)
     affected = union(credited_then, last_then)
-    _refresh_last_days(conn, c, scope, days, affected, latest, tally)
+    _refresh_last_days(conn, c, scope, days, affected, latest, tally, oldest)
 
 
 # -- marking changed days ----------------------------------------------------------------------
