@@ -11,10 +11,15 @@ ending today:
   to cart and purchases not tied to a result (the history the recommender learns from, and
   conversions the report attributes by person).
 
-It then times the report exactly as ``GET /v1/report`` computes it (``workspace_report``)
-over the whole range and over the last 30 days, each query family on its own, one person's
-history (the request path's read, which now spans partitions), and a 1,000-event batch
-through ``Store.insert_events`` into the loaded table (the writer's cross-month id check).
+It then times the report computed from the rows over the whole range, the last 30 and the
+last 7 days; builds the daily rollups of every closed day (``tastemaker maintain``) and times
+the report exactly as ``GET /v1/report`` computes it now (closed days from the rollups) over the
+same periods, checking it equal to the one from the rows, and once more after a late purchase
+and click mark closed days; then each query family on its own, one person's history (the
+request path's read, which now spans partitions), and 1,000-event batches through
+``Store.insert_events`` into the loaded table (the writer's cross-month id check; for late
+purchases, the marking of the closed days they change). Every section prints the load average:
+the benchmark machine is shared.
 
     python benchmarks/report_10m.py [--events 10000000] [--results 1200000] [--days 120]
         [--admin-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
@@ -26,6 +31,8 @@ through ``Store.insert_events`` into the loaded table (the writer's cross-month 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import random
 import statistics
 import tempfile
@@ -209,6 +216,53 @@ def load(store: Store, ws: int, args: argparse.Namespace, start: float) -> int:
     return ids.n
 
 
+ROLLUP_TABLES = (
+    "rollup_days",
+    "rollup_built",
+    "rollup_dirty",
+    "rollup_visitors",
+    "rollup_converters",
+    "rollup_people_days",
+)
+
+
+def loadavg() -> str:
+    """The load average: the machine is shared, so every section says how busy it was."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f}"
+
+
+def table_sizes(store: Store, tables: tuple[str, ...]) -> str:
+    with store.engine.connect() as conn:
+        sizes = {
+            t: (
+                conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one(),
+                conn.execute(text("SELECT pg_total_relation_size(:t)"), {"t": t}).scalar_one(),
+            )
+            for t in tables
+        }
+    return ", ".join(f"{t} {n:,} rows {b / 2**20:,.1f} MB" for t, (n, b) in sizes.items())
+
+
+def differences(got: Any, want: Any, path: str = "") -> list[str]:
+    """Where two reports differ (floats compared to 1e-9, relative)."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        if got.keys() != want.keys():
+            return [f"{path}: keys"]
+        return [d for k in want for d in differences(got[k], want[k], f"{path}/{k}")]
+    if isinstance(want, list) and isinstance(got, list):
+        if len(got) != len(want):
+            return [f"{path}: length"]
+        return [
+            d
+            for i, (g, w) in enumerate(zip(got, want, strict=True))
+            for d in differences(g, w, f"{path}[{i}]")
+        ]
+    if isinstance(want, float) and isinstance(got, float):
+        return [] if math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12) else [path]
+    return [] if got == want and type(got) is type(want) else [path]
+
+
 def timed(label: str, fn: Callable[[], object], runs: int = 1) -> float:
     times = []
     for _ in range(runs):
@@ -283,14 +337,50 @@ def main() -> None:
         print(f"  events: {parts} partitions (months + DEFAULT)")
 
         full = args.days
-        print("report as GET /v1/report computes it (workspace_report), three runs each:")
-        timed(
-            f"whole range, days={full}",
-            lambda: metrics.workspace_report(engine, SLUG, days=full, now=now),
-            3,
+
+        def live(days: int) -> dict[str, Any]:
+            return metrics.workspace_report(engine, SLUG, days=days, rollups=False)
+
+        def rolled(days: int) -> dict[str, Any]:
+            return metrics.workspace_report(engine, SLUG, days=days)
+
+        print(f"every day from the rows (rollups=False), three runs each; {loadavg()}")
+        timed(f"whole range, days={full}", lambda: live(full), 3)
+        timed("last 30 days", lambda: live(30), 3)
+        timed("last 7 days", lambda: live(7), 3)
+
+        print(f"daily rollups (store/rollups.py); {loadavg()}")
+        with store.engine.begin() as conn:  # as if no report had run since the load
+            for table in ROLLUP_TABLES:
+                conn.execute(text(f"DELETE FROM {table}"))
+        built = [0]
+        build_s = timed(
+            "build every closed day (tastemaker maintain)",
+            lambda: built.__setitem__(0, metrics.refresh_rollups(engine, SLUG, days=full)),
         )
-        timed("last 30 days", lambda: metrics.workspace_report(engine, SLUG, days=30, now=now), 3)
-        timed("last 7 days", lambda: metrics.workspace_report(engine, SLUG, days=7, now=now), 3)
+        print(f"  {built[0]} days built in {build_s:.1f} s; {table_sizes(store, ROLLUP_TABLES)}")
+        with store.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.execute(text(f"VACUUM ANALYZE {', '.join(ROLLUP_TABLES)}"))
+        print(f"report as GET /v1/report computes it (closed days from the rollups); {loadavg()}")
+        timed(f"whole range, days={full}", lambda: rolled(full), 3)
+        timed("last 30 days", lambda: rolled(30), 3)
+        timed("last 7 days", lambda: rolled(7), 3)
+        for days in (full, 30, 7):
+            diff = differences(rolled(days), live(days))
+            print(f"  days={days}: rollups vs rows, figures that differ: {len(diff)} {diff[:3]}")
+        late_ts = now - 20 * DAY
+        late = [
+            EventIn(user_id="u7", item_id="i1", type="purchase", value=20.0, ts=late_ts),
+            EventIn(user_id="u8", type="click", item_id="i1", ts=now, request_id="r000000007"),
+        ]
+        store.insert_events(ws, late)
+        with store.engine.connect() as conn:
+            marked = conn.execute(text("SELECT count(DISTINCT day) FROM rollup_dirty")).scalar()
+        timed(
+            f"last 30 days, after a late purchase and click ({marked} days marked)",
+            lambda: rolled(30),
+        )
         period = metrics.Period.last_days(full, now)
         a, b = period.since, period.until
         print(
@@ -312,7 +402,8 @@ def main() -> None:
                 store, ws, CONVERSION_EVENTS, window_s=7 * DAY, since=a, until=b, by_day="both"
             ),
         )
-        timed("answer counts (one experience)", lambda: sql.answer_counts(store, ws, "exp0", a, b))
+        timed("answer choices", lambda: sql.answer_choices(store, ws, a, b, by_day=False))
+        timed("free-text answers", lambda: sql.answer_texts(store, ws, EXPERIENCES, a, b))
 
         rng = random.Random(5)
         people = [f"u{rng.randrange(args.results // 3)}" for _ in range(300)]
@@ -345,6 +436,27 @@ def main() -> None:
         print(
             f"Store.insert_events, 1,000 events into the loaded table: {first * 1000:.0f} ms "
             f"({stored} new); re-sent: {second * 1000:.0f} ms ({again} new)"
+        )
+        purchases = [
+            EventIn(
+                user_id=f"u{rng.randrange(args.results // 3)}",
+                item_id="i1",
+                type="purchase",
+                value=10.0,
+                ts=now - rng.random() * 90 * DAY,
+            )
+            for _ in range(1000)
+        ]
+        with store.engine.connect() as conn:
+            before = conn.execute(text("SELECT count(*) FROM rollup_dirty")).scalar_one()
+        t = time.perf_counter()
+        store.insert_events(ws, purchases)
+        took = time.perf_counter() - t
+        with store.engine.connect() as conn:
+            marks = conn.execute(text("SELECT count(*) FROM rollup_dirty")).scalar_one() - before
+        print(
+            f"  the same with 1,000 late purchases (each marks the closed days of its person's "
+            f"results in the window): {took * 1000:.0f} ms, {marks} day marks; {loadavg()}"
         )
     finally:
         engine.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -321,7 +322,7 @@ def test_attribution_reads_the_conversion_index(pg: Store, ws: WorkspaceRecord) 
     pg.insert_events(ws.id, [ev("u", JAN, type="purchase", value=3.0)])
     # Parameters bound as the report binds them (not literals): the partial index's predicate
     # must still be provable from the query's IN list.
-    stmt = sql._attribution_select(ws.id, CONVERSION_EVENTS, DAY, 0.0, MAR)
+    stmt = sql.attribution_select(ws.id, CONVERSION_EVENTS, DAY, 0.0, MAR)
     compiled = stmt.compile(dialect=pg.engine.dialect, compile_kwargs={"render_postcompile": True})
     with pg.engine.connect() as conn:
         conn.execute(text("SET enable_seqscan = off"))  # a tiny table: make the choice visible
@@ -360,3 +361,17 @@ def test_downgrade_restores_one_table(pg: Store, ws: WorkspaceRecord) -> None:
     assert sorted(e.event_id for e in pg.iter_events(ws.id)) == ["a", "b"]
     pg.migrate()  # and up again
     assert where(pg) == {"a": "events_p2026_01", "b": "events_p2026_02"}
+
+
+def test_dropping_months_keeps_the_report_rollups_equal(pg: Store, ws: WorkspaceRecord) -> None:
+    from rollup_fixtures import check, fill
+
+    now = time.time()
+    fill(pg, ws.id, now)  # the last 40 days: two or three months
+    check(pg, ws.id, (45,))  # every closed day rolled up
+    privacy = PrivacyStore(pg, policy_ttl=0)
+    privacy.set_policy(ws.id, events_days=5)  # the month of 40 days ago ended before that
+    assert privacy.drop_expired_months(now)[ws.id] > 0
+    check(pg, ws.id)  # the months' events are gone, their results not yet
+    assert privacy.purge_expired(ws.id, now)["served"] > 0
+    check(pg, ws.id)

@@ -82,7 +82,11 @@ def test_export_erase_and_maintain(cli: CliRunner, slug: str, tmp_path: Path) ->
     policy = json.loads(run(cli, "policy", "--events-days", "30", "-w", slug).stdout)
     assert policy["events_days"] == 30
     report = json.loads(run(cli, "maintain", "-w", slug).stdout)
+    # Then the report's rollups of the closed days of the longest report (366 days, today open).
+    assert report[slug].pop("report_days_built") >= 364
     assert report == {slug: {"events": 0, "served": 0, "answers": 0, "preferences": 0}}
+    again = json.loads(run(cli, "maintain", "-w", slug).stdout)
+    assert again[slug]["report_days_built"] <= 1  # only a day closed since (at midnight)
 
 
 def test_memory_commands(cli: CliRunner, slug: str) -> None:

@@ -157,9 +157,15 @@ def maintain(
         str | None, typer.Option("--workspace", "-w", help="One workspace (default: all).")
     ] = None,
 ) -> None:
-    """Apply retention: delete events, answers and memories older than each policy allows."""
+    """Apply retention: delete events, answers and memories older than each policy allows;
+    then build the report's daily rollups of the days closed or changed since the last run."""
+    from tastemaker.measure.metrics import refresh_rollups
+
     with _engine() as engine:
-        _echo_json(engine.privacy.maintain(workspace))
+        out = engine.privacy.maintain(workspace)
+        for slug, counts in out.items():
+            counts["report_days_built"] = refresh_rollups(engine, slug)
+        _echo_json(out)
 
 
 def register(app: typer.Typer) -> None:

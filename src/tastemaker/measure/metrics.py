@@ -31,8 +31,6 @@ import numpy as np
 from tastemaker.errors import InvalidInput, NotFound
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.measure.events import (
-    CONVERSION_EVENTS,
-    ENGAGEMENT_EVENTS,
     OBJECTIVE_EVENTS,
     PROMPT_ABANDONED,
     PROMPT_SHOWN,
@@ -40,6 +38,7 @@ from tastemaker.measure.events import (
     UNSUBSCRIBE,
 )
 from tastemaker.store import metrics as q
+from tastemaker.store import rollups as rollup
 from tastemaker.store.measure import AnswerLog
 
 if TYPE_CHECKING:
@@ -52,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DAY = 86400.0
+MAX_REPORT_DAYS = rollup.MAX_DAYS
 # Two free-text answers belong to one theme when their embeddings are at least this similar.
 THEME_SIMILARITY = 0.5
 MAX_THEMES = 8
@@ -175,37 +175,17 @@ class Period:
 
 
 def _raw(
-    store: Store, ws_id: int, period: Period, window_s: float
+    store: Store, ws_id: int, period: Period, window_s: float, *, rollups: bool = True
 ) -> tuple[dict[q.Key, dict[str, Any]], dict[q.Key, dict[str, Any]]]:
     """All counts of all experiences merged by (experience, variant, day): days, then totals.
 
-    Each query family computes its days and totals in one pass over the rows.
+    From the daily rollups for the closed days of a period that ends now (equal to the live
+    figures: :mod:`tastemaker.store.rollups`), else live, each query family computing its days
+    and totals in one pass over the rows.
     """
-    merged: dict[q.Key, dict[str, Any]] = {}
-    parts: list[Mapping[q.Key, Mapping[str, Any]]] = [
-        q.served_metrics(store, ws_id, period.since, period.until, by_day="both"),
-        q.prompt_events(
-            store,
-            ws_id,
-            (PROMPT_SHOWN, PROMPT_ABANDONED),
-            period.since,
-            period.until,
-            by_day="both",
-        ),
-        q.engagement(store, ws_id, ENGAGEMENT_EVENTS, period.since, period.until, by_day="both"),
-        q.conversions(
-            store,
-            ws_id,
-            CONVERSION_EVENTS,
-            window_s=window_s,
-            since=period.since,
-            until=period.until,
-            by_day="both",
-        ),
-    ]
-    for part in parts:
-        for key, values in part.items():
-            merged.setdefault(key, {}).update(values)
+    if rollups:
+        return rollup.counts(store, ws_id, period.since, period.until, window_s)
+    merged = rollup.live(store, ws_id, period.since, period.until, window_s, by_day="both")
     daily = {k: v for k, v in merged.items() if k[2] != q.TOTAL}
     totals = {k: v for k, v in merged.items() if k[2] == q.TOTAL}
     return daily, totals
@@ -286,16 +266,23 @@ def report(
     *,
     encoder: Encoder | None = None,
     experience: str | None = None,
+    rollups: bool = True,
 ) -> dict[str, Any]:
     """The whole report: per experience, its headline, variants (totals and days), answers.
 
     The counting queries run once per distinct attribution window among the experiences (the
     window is part of the attribution join), so a workspace where every experience keeps the
-    default window costs one pass.
+    default window costs one pass. ``rollups=False`` computes every day from the rows.
     """
     keys = [k for k in sorted(specs) if experience is None or k == experience]
     windows = sorted({specs[k].measure.attribution_window_hours for k in keys})
-    by_window = {w: _raw(store, ws_id, period, w * 3600.0) for w in windows}
+    by_window = {w: _raw(store, ws_id, period, w * 3600.0, rollups=rollups) for w in windows}
+    since, until = period.since, period.until
+    if rollups:
+        choices = rollup.choices(store, ws_id, since, until)
+    else:
+        choices = q.answer_choices(store, ws_id, since, until, by_day=False)
+    texts = q.answer_texts(store, ws_id, keys, since, until)
     out = []
     for key in keys:
         spec = specs[key]
@@ -315,7 +302,12 @@ def report(
                 **{g: total[g] for g in spec.measure.guardrails},
             }
             rows.append({"variant": variant, "headline": headline, "totals": total, "days": days})
-        counts, texts = q.answer_counts(store, ws_id, key, period.since, period.until)
+        counts = {
+            (v, k, c): n
+            for (e, v, _), answered in choices.items()
+            if e == key
+            for (k, c), n in answered.items()
+        }
         out.append(
             {
                 "key": key,
@@ -327,7 +319,7 @@ def report(
                 "variants": rows,
                 "answers": {
                     "choices": _choice_shares(spec, counts),
-                    "themes": themes(texts, encoder),
+                    "themes": themes(texts[key], encoder),
                 },
             }
         )
@@ -345,10 +337,15 @@ def workspace_report(
     days: int = 30,
     experience: str | None = None,
     now: float | None = None,
+    rollups: bool = True,
 ) -> dict[str, Any]:
-    """The report of a workspace's experiences over the last ``days`` UTC days (today included)."""
-    if not 1 <= days <= 366:
-        raise InvalidInput("between 1 and 366 days", field="days")
+    """The report of a workspace's experiences over the last ``days`` UTC days (today included).
+
+    Closed days come from the daily rollups (built or rebuilt first when missing or changed),
+    the open day from the rows; a ``now`` in the past reads every day from the rows.
+    """
+    if not 1 <= days <= MAX_REPORT_DAYS:
+        raise InvalidInput(f"between 1 and {MAX_REPORT_DAYS} days", field="days")
     specs = {s.key: s for s in engine.list_experiences(slug)}
     if experience is not None and experience not in specs:
         raise NotFound(f"experience {experience!r} does not exist")
@@ -361,5 +358,16 @@ def workspace_report(
         period,
         encoder=engine.encoder,
         experience=experience,
+        rollups=rollups,
     )
     return {"workspace": slug, **out}
+
+
+def refresh_rollups(engine: Engine, slug: str, *, days: int = MAX_REPORT_DAYS) -> int:
+    """Build the report's missing and changed closed days among the last ``days`` (for the
+    windows the experiences use now), so that the next report only reads them; returns the
+    days built. ``tastemaker maintain`` runs it; a report does the same for its own days."""
+    windows = [s.measure.attribution_window_hours * 3600.0 for s in engine.list_experiences(slug)]
+    engine.flush()
+    first = Period.last_days(days, time.time()).since / DAY
+    return rollup.refresh(engine.store, engine.workspace(slug).id, int(first), windows)

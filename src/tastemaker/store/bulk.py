@@ -5,7 +5,8 @@ The events insert is the hot ingest path (tens of thousands of rows per second) 
 statement that differs most between the databases: SQLite reads the inserted rows back by rowid
 under its write lock; PostgreSQL passes one array per column and counts the rows its insert
 returns, and creates the monthly partitions a batch reaches. Both keep re-sends idempotent and
-update the users table from exactly the rows inserted.
+update the users table from exactly the rows inserted, and mark the report's closed days that
+the batch changes (``store/rollups.py``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from tastemaker.store.models import events
 from tastemaker.store.partitions import EventPartitions
+from tastemaker.store.rollups import mark_events, marks_events
 
 if TYPE_CHECKING:
     from tastemaker.ingest import EventIn
@@ -103,10 +105,12 @@ def insert_events_sqlite(engine: Engine, ws_id: int, events_in: Iterable[EventIn
     # exactly those with a rowid above the current maximum: the users aggregate below reads
     # them back from the table instead of tracking them in Python.
     stored = 0
+    marking: list[EventIn] = []
     engine = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
     with engine.begin() as conn:
         before = conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one()
         for chunk in chunks(events_in, WRITE_CHUNK):
+            marking += filter(marks_events, chunk)
             rows = [
                 (
                     ws_id,
@@ -124,6 +128,7 @@ def insert_events_sqlite(engine: Engine, ws_id: int, events_in: Iterable[EventIn
             stored += conn.exec_driver_sql(SQLITE_INSERT_EVENTS, rows).rowcount
         if stored:
             conn.exec_driver_sql(SQLITE_UPSERT_USERS, (before,))
+            mark_events(conn, ws_id, marking)
     return stored
 
 
@@ -141,11 +146,13 @@ def insert_events_postgresql(
     # into their month right after the commit.
     stored = 0
     late: set[float] = set()
+    marking: list[EventIn] = []
     with engine.begin() as conn:
         for n, raw in enumerate(chunks(events_in, WRITE_CHUNK)):
             # One row per event id, the first: the unique key includes ts, so two rows with
             # one id and two timestamps in the same statement would both be stored.
             chunk = first_per_id(raw)
+            marking += filter(marks_events, chunk)
             months = partitions.missing(e.ts for e in chunk)
             if n == 0:
                 partitions.ensure(engine, months)
@@ -163,5 +170,7 @@ def insert_events_postgresql(
                 "context": [None if e.context is None else json_dumps(e.context) for e in chunk],
             }
             stored += int(conn.exec_driver_sql(PG_INSERT_EVENTS, params).scalar_one())
+        if stored:
+            mark_events(conn, ws_id, marking)
     partitions.ensure(engine, late)
     return stored

@@ -68,6 +68,8 @@ prompt_answers = Table(
     UniqueConstraint("workspace_id", "request_id"),
     # Linking an identity re-keys a person's rows; without this it would scan the table.
     Index("ix_prompt_answers_workspace_id_user_id", "workspace_id", "user_id"),
+    # The report's choice counts of the open day (migration 0009; closed days are rolled up).
+    Index("ix_prompt_answers_workspace_id_created_at", "workspace_id", "created_at"),
 )
 
 saved_answers = Table(

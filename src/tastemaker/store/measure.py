@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 
+from tastemaker.store import rollups
 from tastemaker.store.journey_tables import identities, prompt_answers
 from tastemaker.store.journey_tables import saved_answers as preferences
 from tastemaker.store.models import events, served, users
@@ -110,6 +111,8 @@ def link_identity(store: Store, ws_id: int, anonymous_id: str, user_id: str) -> 
         )
         if moved:
             _merge_users(conn, ws_id, anonymous_id, user_id)
+        # Every closed day that counted the anonymous id's rows now counts the person's.
+        rollups.mark_person(conn, ws_id, user_id)
     return int(moved)
 
 
@@ -141,12 +144,21 @@ def _merge_users(conn: Connection, ws_id: int, anonymous_id: str, user_id: str) 
 
 
 def record_answers(store: Store, rows: Sequence[AnswerLog]) -> None:
-    """Insert answer logs; a request id already recorded is ignored (retries are safe)."""
+    """Insert answer logs; a request id already recorded is ignored (retries are safe).
+
+    A log of a closed day (its choice counts there), or whose result was served on one (its
+    kind and confidence count there), marks that day of the report's rollups, in the same
+    transaction.
+    """
     if not rows:
         return
     stmt = store._insert(prompt_answers).on_conflict_do_nothing(
         index_elements=[prompt_answers.c.workspace_id, prompt_answers.c.request_id]
     )
+    now = time.time()
+    by_ws: dict[int, list[tuple[str, float]]] = {}
+    for r in rows:
+        by_ws.setdefault(r.workspace_id, []).append((r.request_id, r.created_at or now))
     with store.engine.begin() as conn:
         conn.execute(
             stmt,
@@ -162,11 +174,13 @@ def record_answers(store: Store, rows: Sequence[AnswerLog]) -> None:
                     "choice_id": r.choice_id,
                     "text": r.text,
                     "confidence": r.confidence,
-                    "created_at": r.created_at or time.time(),
+                    "created_at": r.created_at or now,
                 }
                 for r in rows
             ],
         )
+        for ws_id, logs in by_ws.items():
+            rollups.mark_answers(conn, ws_id, logs)
 
 
 def get_answer(store: Store, ws_id: int, request_id: str) -> AnswerLog | None:

@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
     and_,
+    any_,
     case,
     distinct,
     func,
@@ -66,6 +67,28 @@ def _day_of_pg(element: day_of, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST(floor(({compiler.process(element.clauses, **kw)}) / {DAY}) AS INTEGER)"
 
 
+class floor_of(FunctionElement[int]):
+    """``floor(x)`` as an integer, on both dialects.
+
+    SQLite's ``floor()`` needs its math extension (not always compiled in), so it gets
+    truncation corrected for negative values; PostgreSQL has ``floor``.
+    """
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(floor_of)
+def _floor_of_default(element: floor_of, compiler: SQLCompiler, **kw: Any) -> str:
+    x = compiler.process(element.clauses, **kw)
+    return f"(CAST(({x}) AS INTEGER) - (({x}) < CAST(({x}) AS INTEGER)))"
+
+
+@compiles(floor_of, "postgresql")
+def _floor_of_pg(element: floor_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(floor({compiler.process(element.clauses, **kw)}) AS BIGINT)"
+
+
 @dataclass(frozen=True, slots=True)
 class Attribution:
     """One conversion event credited to one served result."""
@@ -93,7 +116,7 @@ REPORT_WORK_MEM = "64MB"
 
 
 @contextmanager
-def _reading(store: Store) -> Iterator[Connection]:
+def reading(store: Store) -> Iterator[Connection]:
     """A connection for one report query (PostgreSQL: :data:`REPORT_WORK_MEM`, no workers)."""
     if store.dialect != "postgresql":
         with store.engine.connect() as conn:
@@ -105,23 +128,46 @@ def _reading(store: Store) -> Iterator[Connection]:
         yield conn
 
 
+def among_few(column: Any, keys: Any, store: Store) -> ColumnElement[bool]:
+    """``column IN (keys)`` for a subquery of few keys, looked up one by one through an index.
+
+    On PostgreSQL as ``= ANY(ARRAY(keys))``: with ``IN (subquery)`` the planner may read the
+    whole index (every month's, every row's) and join, because it cannot tell the keys are few.
+    """
+    if store.dialect == "postgresql":
+        return cast("ColumnElement[bool]", column == any_(func.array(keys.scalar_subquery())))
+    return cast("ColumnElement[bool]", column.in_(keys))
+
+
 # -- attribution -------------------------------------------------------------------------------
 
 
-def _attribution_select(
-    ws_id: int, types: Sequence[str], window_s: float, since: float, until: float
+def attribution_select(
+    ws_id: int,
+    types: Sequence[str],
+    window_s: float,
+    since: float,
+    until: float,
+    people: Any = None,
 ) -> Any:
     """Conversions joined to the results that may have caused them, ranked newest first.
 
     Only results served within ``window_s`` before the conversion count. One that the
     conversion names by ``request_id`` is credited first (the last touch); any other result
     served to the same person in the window is an assist, or the last touch when none is
-    named.
+    named. ``people``: a select of user ids, the only ones whose conversions to take (each
+    conversion's credits are ranked among themselves, so they rank the same).
     """
     e = events.alias("e")
     s = served.alias("s")
     in_window = and_(
-        s.c.workspace_id == ws_id, s.c.created_at <= e.c.ts, s.c.created_at >= e.c.ts - window_s
+        s.c.workspace_id == ws_id,
+        s.c.created_at <= e.c.ts,
+        s.c.created_at >= e.c.ts - window_s,
+        # Implied by the conversions' period below; said outright, it lets a short period
+        # read its results through the index on time instead of every result.
+        s.c.created_at >= since - window_s,
+        s.c.created_at < until + window_s,
     )
 
     def credits(explicit: ColumnElement[Any]) -> list[Any]:
@@ -145,6 +191,7 @@ def _attribution_select(
         e.c.type.in_(list(types)),
         e.c.ts >= since,
         e.c.ts < until + window_s,
+        *(() if people is None else (e.c.user_id.in_(people),)),
     )
     # Two equi-joins, each served by an index ((workspace, user, created_at) and (workspace,
     # request_id)); one join with an OR of the two would be a nested scan.
@@ -192,9 +239,9 @@ def attributions(
 ) -> list[Attribution]:
     """Every (conversion, result) credit; ``rank`` 1 is the last touch, the rest assisted."""
     until_v = until if until != float("inf") else 1e15
-    sub = _attribution_select(ws_id, types, window_s, since, until_v).subquery()
+    sub = attribution_select(ws_id, types, window_s, since, until_v).subquery()
     stmt = select(sub).order_by(sub.c.ts, sub.c.event_id, sub.c.rank)
-    with _reading(store) as conn:
+    with reading(store) as conn:
         return [
             Attribution(
                 r.event_id,
@@ -267,15 +314,31 @@ def _count_by_type(
         grouping_sets=store.dialect == "postgresql",
     )
     out: dict[Key, dict[str, int]] = {}
-    with _reading(store) as conn:
+    with reading(store) as conn:
         for r in conn.execute(stmt):
             if r[0] is not None:
                 out.setdefault(_key(r), {})[name(r[-2])] = int(r[-1])
     return out
 
 
-def _served_base(ws_id: int, since: float, until: float) -> Any:
-    """Served results with their answer kind, confidence and person, in the period."""
+def _served_base(store: Store, ws_id: int, since: float, until: float, probe: bool) -> Any:
+    """Served results with their answer kind, confidence and person, in the period.
+
+    ``probe`` (few results): their answer logs are looked up by the period's request ids,
+    which the planner otherwise finds by reading every answer log.
+    """
+    in_period = (
+        served.c.workspace_id == ws_id,
+        served.c.created_at >= since,
+        served.c.created_at < until,
+    )
+    logged = [
+        prompt_answers.c.workspace_id == ws_id,
+        prompt_answers.c.request_id == served.c.request_id,
+    ]
+    if probe:
+        requests = select(served.c.request_id).where(*in_period)
+        logged.append(among_few(prompt_answers.c.request_id, requests, store))
     return (
         select(
             served.c.request_id,
@@ -289,18 +352,8 @@ def _served_base(ws_id: int, since: float, until: float) -> Any:
             prompt_answers.c.confidence,
         )
         .select_from(served)
-        .outerjoin(
-            prompt_answers,
-            and_(
-                prompt_answers.c.workspace_id == ws_id,
-                prompt_answers.c.request_id == served.c.request_id,
-            ),
-        )
-        .where(
-            served.c.workspace_id == ws_id,
-            served.c.created_at >= since,
-            served.c.created_at < until,
-        )
+        .outerjoin(prompt_answers, and_(*logged))
+        .where(*in_period)
         .cte("sv")
     )
 
@@ -329,11 +382,22 @@ def _percentiles(sv: Any, by_day: bool) -> Any:
 
 
 def served_metrics(
-    store: Store, ws_id: int, since: float, until: float, *, by_day: ByDay = True
+    store: Store,
+    ws_id: int,
+    since: float,
+    until: float,
+    *,
+    by_day: ByDay = True,
+    probe: bool = False,
 ) -> dict[Key, dict[str, Any]]:
-    """Requests, answers, visitors, fallback rate, confidence and latency percentiles."""
-    sv = _served_base(ws_id, since, until)
+    """Requests, answers, visitors, fallback rate, confidence and latency percentiles.
+
+    Also ``fallbacks``, ``confidence_sum`` and ``confidence_n``: the additive counts behind the
+    two means (the daily rollups add them across days; the rates ignore them). ``probe``: the
+    period has few results (the rollups' open day).
+    """
     pg = store.dialect == "postgresql"
+    sv = _served_base(store, ws_id, since, until, probe)
 
     def aggregates(b: Any) -> list[Any]:
         out = [
@@ -344,6 +408,10 @@ def served_metrics(
             func.count(distinct(b.c.person)).label("visitors"),
             func.avg(case((b.c.fallback, 1.0), else_=0.0)).label("fallback_rate"),
             func.avg(b.c.confidence).label("mean_confidence"),
+            # The sums behind the two means, which the daily rollups add across days.
+            func.sum(case((b.c.fallback, 1), else_=0)).label("fallbacks"),
+            func.sum(b.c.confidence).label("confidence_sum"),
+            func.count(b.c.confidence).label("confidence_n"),
         ]
         if pg:
             # percentile_disc(p) is the value at rank ceil(p * n) among the non-null ones:
@@ -357,7 +425,7 @@ def served_metrics(
 
     main = _grouped(sv, ("experience_key", "variant"), aggregates, by_day, grouping_sets=pg)
     out: dict[Key, dict[str, Any]] = {}
-    with _reading(store) as conn:
+    with reading(store) as conn:
         for r in conn.execute(main):
             out[_key(r)] = {
                 "requests": int(r.requests),
@@ -369,6 +437,9 @@ def served_metrics(
                 "mean_confidence": None if r.mean_confidence is None else float(r.mean_confidence),
                 "p50_latency_ms": None if not pg or r.p50 is None else float(r.p50),
                 "p99_latency_ms": None if not pg or r.p99 is None else float(r.p99),
+                "fallbacks": int(r.fallbacks or 0),
+                "confidence_sum": float(r.confidence_sum or 0.0),
+                "confidence_n": int(r.confidence_n),
             }
         if not pg:
             pct: Any = (
@@ -421,16 +492,25 @@ def engagement(
     until: float,
     *,
     by_day: ByDay = True,
+    probe: bool = False,
 ) -> dict[Key, dict[str, int]]:
     """Per type, how many served results had at least one such event naming their request.
 
-    Keys are ``engaged_<type>``, apart from the conversions' ``<type>`` keys.
+    Keys are ``engaged_<type>``, apart from the conversions' ``<type>`` keys. ``probe``: the
+    period has few results (the rollups' open day), look each one's events up.
     """
     in_period = and_(
         served.c.workspace_id == ws_id,
         served.c.created_at >= since,
         served.c.created_at < until,
     )
+    requests = select(served.c.request_id).where(in_period)
+    # ``probe``: the period's requests looked up in each month's index; else the planner's way
+    # (merging the whole index with them), better for many.
+    if probe:
+        named = among_few(events.c.request_id, requests, store)
+    else:
+        named = events.c.request_id.in_(requests)
     # Each (request, type) once: then counting rows is counting distinct requests (a request
     # belongs to one experience, variant and day), which aggregates by hashing, not sorting.
     # Only requests served in the period: a short period reads few of the events.
@@ -441,7 +521,7 @@ def engagement(
             events.c.type.in_(list(types)),
             # PostgreSQL reads the partial index of events naming a request (migration 0007).
             events.c.request_id.is_not(None),
-            events.c.request_id.in_(select(served.c.request_id).where(in_period)),
+            named,
         )
         .distinct()
         .subquery("engaged")
@@ -476,7 +556,7 @@ def conversions(
     Per type: ``<type>`` counts converting people credited by last touch, ``<type>_value`` sums
     their values (revenue for purchases), ``<type>_assisted`` counts assisted credits.
     """
-    sub = _attribution_select(ws_id, types, window_s, since, until).subquery("att")
+    sub = attribution_select(ws_id, types, window_s, since, until).subquery("att")
     base = (
         select(
             sub.c.experience_key,
@@ -508,7 +588,7 @@ def conversions(
         grouping_sets=store.dialect == "postgresql",
     )
     out: dict[Key, dict[str, float]] = {}
-    with _reading(store) as conn:
+    with reading(store) as conn:
         for r in conn.execute(stmt):
             row = out.setdefault(_key(r), {})
             row[r.type] = int(r.people or 0)
@@ -517,47 +597,92 @@ def conversions(
     return out
 
 
-def answer_counts(
-    store: Store, ws_id: int, experience_key: str, since: float, until: float, limit: int = 500
-) -> tuple[dict[tuple[str, str, str], int], list[tuple[str, int]]]:
-    """Choice counts by (variant, kind, choice) and the most frequent free-text answers."""
+Choices = dict[tuple[str, str], int]  # (kind, choice id) -> answers
+
+
+def answer_choices(
+    store: Store, ws_id: int, since: float, until: float, *, by_day: bool
+) -> dict[Key, Choices]:
+    """How often each choice was answered, per experience, variant and day of the answer (or
+    :data:`TOTAL`), prompt and follow-up apart."""
     pa = prompt_answers
-    where = (
-        pa.c.workspace_id == ws_id,
-        pa.c.experience_key == experience_key,
-        pa.c.kind.in_(["answer", "followup"]),
-        pa.c.created_at >= since,
-        pa.c.created_at < until,
+    day = day_of(pa.c.created_at) if by_day else literal(TOTAL, Integer)
+    keys = (pa.c.experience_key, pa.c.variant)
+    stmt = (
+        select(*keys, day.label("day"), pa.c.kind, pa.c.choice_id, func.count())
+        .where(
+            pa.c.workspace_id == ws_id,
+            pa.c.kind.in_(["answer", "followup"]),
+            pa.c.choice_id.is_not(None),
+            pa.c.created_at >= since,
+            pa.c.created_at < until,
+        )
+        .group_by(*keys, *([day] if by_day else []), pa.c.kind, pa.c.choice_id)
     )
-    choices = (
-        select(pa.c.variant, pa.c.kind, pa.c.choice_id, func.count())
-        .where(*where, pa.c.choice_id.is_not(None))
-        .group_by(pa.c.variant, pa.c.kind, pa.c.choice_id)
+    out: dict[Key, Choices] = {}
+    with reading(store) as conn:
+        for e, v, d, k, c, n in conn.execute(stmt):
+            out.setdefault((e, v, int(d)), {})[(k, c)] = int(n)
+    return out
+
+
+def answer_texts(
+    store: Store,
+    ws_id: int,
+    experience_keys: Sequence[str],
+    since: float,
+    until: float,
+    limit: int = 500,
+) -> dict[str, list[tuple[str, int]]]:
+    """Per experience, its ``limit`` most frequent free-text answers (lowercased), most
+    frequent first; one pass over the period's answer logs for all the experiences."""
+    pa = prompt_answers
+    text = func.lower(pa.c.text)
+    grouped = (
+        select(pa.c.experience_key, text.label("t"), func.count().label("n"))
+        .where(
+            pa.c.workspace_id == ws_id,
+            pa.c.experience_key.in_(list(experience_keys)),
+            pa.c.kind.in_(["answer", "followup"]),
+            pa.c.created_at >= since,
+            pa.c.created_at < until,
+            pa.c.text.is_not(None),
+            pa.c.text != "",
+        )
+        .group_by(pa.c.experience_key, text)
+        .subquery()
     )
-    n = func.count().label("n")
-    texts = (
-        select(func.lower(pa.c.text).label("t"), n)
-        .where(*where, pa.c.text.is_not(None), pa.c.text != "")
-        .group_by(func.lower(pa.c.text))
-        .order_by(n.desc(), func.lower(pa.c.text))
-        .limit(limit)
+    order = (grouped.c.n.desc(), grouped.c.t)
+    rank = func.row_number().over(partition_by=grouped.c.experience_key, order_by=order)
+    ranked = select(grouped, rank.label("rn")).subquery()
+    stmt = (
+        select(ranked.c.experience_key, ranked.c.t, ranked.c.n)
+        .where(ranked.c.rn <= limit)
+        .order_by(ranked.c.experience_key, ranked.c.rn)
     )
-    with _reading(store) as conn:
-        counts = {(v, k, c): int(m) for v, k, c, m in conn.execute(choices)}
-        top = [(t, int(m)) for t, m in conn.execute(texts)]
-    return counts, top
+    out: dict[str, list[tuple[str, int]]] = {key: [] for key in experience_keys}
+    with reading(store) as conn:
+        for e, t, n in conn.execute(stmt):
+            out[e].append((t, int(n)))
+    return out
 
 
 __all__ = [
     "TOTAL",
     "Attribution",
     "ByDay",
+    "Choices",
     "Key",
-    "answer_counts",
+    "among_few",
+    "answer_choices",
+    "answer_texts",
+    "attribution_select",
     "attributions",
     "conversions",
     "day_of",
     "engagement",
+    "floor_of",
     "prompt_events",
+    "reading",
     "served_metrics",
 ]

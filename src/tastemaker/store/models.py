@@ -226,6 +226,11 @@ served = Table(
     UniqueConstraint("workspace_id", "request_id"),
     # The report reads the results served in its period (migration 0007).
     Index("ix_served_workspace_id_created_at", "workspace_id", "created_at"),
+    # A percentile over many days: the rollups' histograms find the latency bucket holding the
+    # rank, and this index the exact value inside it (migration 0009, store/rollups.py).
+    Index(
+        "ix_served_latency", "workspace_id", "experience_key", "variant", "latency_ms", "created_at"
+    ),
 )
 
 # -- areas' tables ---------------------------------------------------------------------------
@@ -234,6 +239,7 @@ served = Table(
 from tastemaker.store import journey_tables as journey_tables  # noqa: E402
 from tastemaker.store import measure_tables as measure_tables  # noqa: E402
 from tastemaker.store import privacy_tables as privacy_tables  # noqa: E402
+from tastemaker.store import rollup_tables as rollup_tables  # noqa: E402
 from tastemaker.store.delivery_tables import define as _define_delivery  # noqa: E402
 from tastemaker.store.person import register_person_table  # noqa: E402
 

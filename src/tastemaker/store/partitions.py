@@ -168,19 +168,24 @@ class EventPartitions:
             self._known.difference_update(starts)
 
 
-def drop_months_before(engine: Engine, cutoff: float) -> dict[int, int]:
+def drop_months_before(
+    engine: Engine, cutoff: float, *, before: Callable[[Connection, float], None] | None = None
+) -> dict[int, int]:
     """Drop every monthly partition wholly older than ``cutoff``.
 
     Returns how many events each workspace lost, counted before the drop, so that retention
-    reports the same numbers as when it deleted row by row.
+    reports the same numbers as when it deleted row by row. ``before(conn, until)`` runs in the
+    same transaction just before the drops, ``until`` being the end of the newest month
+    dropped (the report's rollups mark what they counted of it).
     """
     lost: dict[int, int] = {}
     with engine.begin() as conn:
         conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
-        for p in partitions(conn):
-            if p.until > cutoff:
-                continue
+        going = [p for p in partitions(conn) if p.until <= cutoff]
+        if going and before is not None:
+            before(conn, max(p.until for p in going))
+        for p in going:
             for ws_id, n in conn.execute(
                 text(f"SELECT workspace_id, count(*) FROM {p.name} GROUP BY workspace_id")
             ):

@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import Table
 
 from tastemaker.errors import InvalidInput, NotFound
+from tastemaker.store import rollups
 from tastemaker.store.bulk import (
     WRITE_CHUNK,
     chunks,
@@ -542,7 +543,11 @@ class Store:
     # -- served ------------------------------------------------------------------------------
 
     def record_served(self, rows: Sequence[ServedRecord]) -> None:
-        """Record served answers in one statement; a request id already recorded is ignored."""
+        """Record served answers in one statement; a request id already recorded is ignored.
+
+        A result of a closed day (written late, e.g. just after midnight) marks the report's
+        rollup days it changes, in the same transaction.
+        """
         if not rows:
             return
         stmt = self._insert(served).on_conflict_do_nothing(
@@ -567,6 +572,11 @@ class Store:
                     for r in rows
                 ],
             )
+            by_ws: dict[int, list[ServedRecord]] = {}
+            for r in rows:
+                by_ws.setdefault(r.workspace_id, []).append(r)
+            for ws_id, mine in by_ws.items():
+                rollups.mark_served(conn, ws_id, mine)
 
     def get_served(self, ws_id: int, request_id: str) -> ServedRecord | None:
         stmt = select(served).where(
