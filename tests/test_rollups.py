@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from rollup_fixtures import DAY, DAYS, SPECS, check, ev, fill, same
 from tastemaker.measure import events as vocabulary
 from tastemaker.measure import metrics
-from tastemaker.store import ServedRecord, Store, WorkspaceRecord, rollups
+from tastemaker.store import ServedRecord, Store, WorkspaceRecord, rollup_marks, rollups
 from tastemaker.store import measure as q
 from tastemaker.store.models import served
 from tastemaker.store.privacy import PrivacyStore
@@ -223,7 +223,7 @@ def test_refresh_builds_each_day_once(store: Store, filled: int) -> None:
     # Another window builds its conversions only; a marked day is built again.
     assert rollups.refresh(store, filled, first, [24 * 3600.0, 3600.0]) == built
     with store.engine.begin() as conn:
-        assert rollups.mark_days(conn, filled, [first + 3, first + 3, first - 400]) == 1
+        assert rollup_marks.mark_days(conn, filled, [first + 3, first + 3, first - 400]) == 1
     assert rollups.refresh(store, filled, first, [3600.0]) == 1
 
 
@@ -244,7 +244,7 @@ def test_people_last_seen_before_any_report_are_dropped(store: Store, filled: in
                 people=1,
             )
         )
-        rollups.mark_days(conn, filled, [today - 3])
+        rollup_marks.mark_days(conn, filled, [today - 3])
     check(store, filled, (30,))
     for table in (rollup_visitors, rollup_people_days):
         with store.engine.connect() as conn:

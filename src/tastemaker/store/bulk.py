@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from tastemaker.store.models import events
 from tastemaker.store.partitions import EventPartitions
-from tastemaker.store.rollups import mark_events, marks_events
+from tastemaker.store.rollup_marks import mark_events, marks_events
 
 if TYPE_CHECKING:
     from tastemaker.ingest import EventIn

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 
-from tastemaker.store import rollups
+from tastemaker.store import rollup_marks
 from tastemaker.store.journey_tables import identities, prompt_answers
 from tastemaker.store.journey_tables import saved_answers as preferences
 from tastemaker.store.models import events, served, users
@@ -112,7 +112,7 @@ def link_identity(store: Store, ws_id: int, anonymous_id: str, user_id: str) -> 
         if moved:
             _merge_users(conn, ws_id, anonymous_id, user_id)
         # Every closed day that counted the anonymous id's rows now counts the person's.
-        rollups.mark_person(conn, ws_id, user_id)
+        rollup_marks.mark_person(conn, ws_id, user_id)
     return int(moved)
 
 
@@ -180,7 +180,7 @@ def record_answers(store: Store, rows: Sequence[AnswerLog]) -> None:
             ],
         )
         for ws_id, logs in by_ws.items():
-            rollups.mark_answers(conn, ws_id, logs)
+            rollup_marks.mark_answers(conn, ws_id, logs)
 
 
 def get_answer(store: Store, ws_id: int, request_id: str) -> AnswerLog | None:

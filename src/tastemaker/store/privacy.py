@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, select, update
 
-from tastemaker.store import rollups
+from tastemaker.store import rollup_marks
 from tastemaker.store.editorial_models import review_queue
 from tastemaker.store.journey_tables import prompt_answers, saved_answers
 from tastemaker.store.models import events, served, workspaces
@@ -283,7 +283,7 @@ class PrivacyStore:
                 )
             ).rowcount
             # The report's closed days that counted them (read before their rows go).
-            rollups.mark_person(conn, ws_id, user_id)
+            rollup_marks.mark_person(conn, ws_id, user_id)
             counts = erase_person(conn, ws_id, user_id)
             if reviewed:
                 counts["review_queue"] = int(reviewed)
@@ -361,7 +361,7 @@ class PrivacyStore:
         def mark(conn: Connection, until: float) -> None:
             # Every event before ``until`` goes: the report's closed days that counted them.
             for ws_id in ids:
-                rollups.mark_days(conn, ws_id, rollups.retention_days(conn, ws_id, until))
+                rollup_marks.mark_days(conn, ws_id, rollup_marks.retention_days(conn, ws_id, until))
 
         return drop_months_before(self.store.engine, cutoff, before=mark)
 
@@ -372,7 +372,7 @@ class PrivacyStore:
         with self.store.engine.begin() as conn:
             if policy.events_days is not None:
                 cutoff = now - policy.events_days * DAY
-                changed = rollups.retention_days(conn, ws_id, cutoff)
+                changed = rollup_marks.retention_days(conn, ws_id, cutoff)
                 counts["events"] = _delete(
                     conn, events, events.c.workspace_id == ws_id, events.c.ts < cutoff
                 )
@@ -381,7 +381,7 @@ class PrivacyStore:
                     conn, served, served.c.workspace_id == ws_id, served.c.created_at < cutoff
                 )
                 if counts["events"] or counts["served"]:
-                    rollups.mark_days(conn, ws_id, changed)
+                    rollup_marks.mark_days(conn, ws_id, changed)
             if policy.answers_days is not None:
                 cutoff = now - policy.answers_days * DAY
                 counts["answers"] = _delete(

@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import Table
 
 from tastemaker.errors import InvalidInput, NotFound
-from tastemaker.store import rollups
+from tastemaker.store import rollup_marks
 from tastemaker.store.bulk import (
     WRITE_CHUNK,
     chunks,
@@ -576,7 +576,7 @@ class Store:
             for r in rows:
                 by_ws.setdefault(r.workspace_id, []).append(r)
             for ws_id, mine in by_ws.items():
-                rollups.mark_served(conn, ws_id, mine)
+                rollup_marks.mark_served(conn, ws_id, mine)
 
     def get_served(self, ws_id: int, request_id: str) -> ServedRecord | None:
         stmt = select(served).where(
