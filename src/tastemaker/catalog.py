@@ -64,6 +64,13 @@ class Memo:
                 self._items.popitem(last=False)
         return value
 
+    def clear(self) -> int:
+        """Forget everything; returns how many entries were dropped."""
+        with self._lock:
+            n = len(self._items)
+            self._items.clear()
+        return n
+
 
 _MISSING = object()
 
@@ -176,8 +183,13 @@ class CFModel:
     covisit: sparse.csr_matrix | None = None
     # (n_items, n_items) sparse: what people picked soon after each item (activity.sequences)
     sequence: sparse.csr_matrix | None = None
-    # item_factors scaled to unit length, for the cosine signals (computed once, in make_cf)
-    unit_factors: FloatArray | None = None
+    # item_factors scaled to unit length, for the cosine signals (computed once per snapshot)
+    unit_factors: FloatArray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        f = self.item_factors
+        norms = np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-9)
+        self.unit_factors = (f / norms).astype(np.float32)
 
     def user_vector(self, rows: IndexArray, weights: FloatArray) -> FloatArray | None:
         """Least-squares user factors for the given interactions (Hu, Koren & Volinsky 2008)."""
@@ -422,7 +434,6 @@ def make_cf(
     """Wrap ALS item factors with what the per-user solve and CF retrieval need."""
     f = np.ascontiguousarray(item_factors, dtype=np.float32)
     gram = (f.T @ f).astype(np.float32)
-    unit = (f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-9)).astype(np.float32)
     if neighbours is None:
         neighbours = VectorIndex.build(f).neighbours(CF_NEIGHBOURS)
     return CFModel(
@@ -433,7 +444,6 @@ def make_cf(
         neighbours=neighbours,
         covisit=covisit,
         sequence=sequence,
-        unit_factors=unit,
     )
 
 

@@ -90,9 +90,7 @@ def clear_text_caches(engine: Engine) -> int:
     if isinstance(encoder, CachedEncoder):
         n += len(encoder._cache)
         encoder.cache_clear()
-    with retrieve._HITS_LOCK:
-        n += len(retrieve._HITS)
-        retrieve._HITS.clear()
+    n += retrieve.TEXT_HITS.clear()
     for cached in (copywriting.shorten, understand.stem):
         n += cached.cache_info().currsize
         cached.cache_clear()

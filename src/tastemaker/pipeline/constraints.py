@@ -178,7 +178,8 @@ def allowed(
 
 
 def _without(mask: Mask | None, rows: list[int], size: int) -> Mask | None:
-    """``mask`` (all items when None and ``size`` is given) without ``rows``: a new array."""
+    """``mask`` (all ``size`` items when None) without ``rows``, as a new array; ``mask`` itself
+    when there are no rows (it may be a shared, read-only one)."""
     if not rows:
         return mask
     out = np.ones(size, dtype=bool) if mask is None else mask.copy()

@@ -28,7 +28,7 @@ import numpy as np
 from tastemaker.catalog import Catalog, tokens
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.pipeline.constraints import hard_mask
-from tastemaker.pipeline.retrieve import attribute_score, intent_weights, unit_factors
+from tastemaker.pipeline.retrieve import attribute_score, intent_weights
 from tastemaker.pipeline.understand import stem
 from tastemaker.types import Answer, FloatArray, IndexArray, Intent, Profile
 
@@ -102,7 +102,7 @@ def _prompt_history(
     seed_rows, w = seeds
     if catalog.cf is None or len(seed_rows) == 0:
         return np.zeros(len(rows), dtype=np.float32)
-    sims = unit_factors(catalog.cf, rows) @ unit_factors(catalog.cf, seed_rows).T
+    sims = catalog.cf.unit_factors[rows] @ catalog.cf.unit_factors[seed_rows].T
     out: FloatArray = (sims @ w / w.sum()).astype(np.float32)
     return out
 

@@ -12,15 +12,13 @@ The stage writes aligned feature columns (``semantic``, ``lexical``, ``cf``, ``r
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
-from tastemaker.catalog import Catalog, CFModel, first_passing
+from tastemaker.catalog import Catalog, CFModel, Memo, first_passing
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.pipeline.constraints import Mask, allowed
 from tastemaker.pipeline.understand import stem
@@ -78,18 +76,18 @@ class TextHits:
         return lookup((self.lexical_rows, self.lexical_scores), rows)
 
 
-_HITS: OrderedDict[tuple[int, int, str, tuple[str, ...]], TextHits] = OrderedDict()
-_HITS_MAX = 1024
-_HITS_LOCK = threading.Lock()
+# What the words alone retrieve, across snapshots (keyed by snapshot and words); it holds answer
+# words, so an erasure empties it (privacy.clear_text_caches).
+TEXT_HITS = Memo(size=1024)
 
 
 def text_hits(catalog: Catalog, intent: Intent) -> TextHits:
     key = (id(catalog), catalog.version, intent.text, tuple(intent.terms))
-    with _HITS_LOCK:
-        hit = _HITS.get(key)
-        if hit is not None:
-            _HITS.move_to_end(key)
-            return hit
+    hits: TextHits = TEXT_HITS.get(key, lambda: _text_hits(catalog, intent))
+    return hits
+
+
+def _text_hits(catalog: Catalog, intent: Intent) -> TextHits:
     semantic = np.zeros(0, dtype=np.int32)
     if intent.vector is not None:
         semantic = catalog.index.search(intent.vector, SEMANTIC_K)[0]
@@ -102,12 +100,7 @@ def text_hits(catalog: Catalog, intent: Intent) -> TextHits:
             lex_rows = np.flatnonzero(full).astype(np.int32)
             lex_scores = full[lex_rows]
             lex_top = _top(lex_scores, LEXICAL_K, lex_rows)
-    hit = TextHits(semantic, lex_rows, lex_scores, lex_top)
-    with _HITS_LOCK:
-        _HITS[key] = hit
-        while len(_HITS) > _HITS_MAX:
-            _HITS.popitem(last=False)
-    return hit
+    return TextHits(semantic, lex_rows, lex_scores, lex_top)
 
 
 def _focused(
@@ -199,17 +192,6 @@ def attribute_score(
     return total
 
 
-def unit_factors(cf: CFModel, rows: IndexArray) -> FloatArray:
-    """The rows' CF factors at unit length (precomputed once per snapshot)."""
-    if cf.unit_factors is None:
-        f = cf.item_factors[rows]
-        norms = np.linalg.norm(f, axis=1, keepdims=True)
-        scaled: FloatArray = (f / np.maximum(norms, 1e-9)).astype(np.float32)
-        return scaled
-    out: FloatArray = cf.unit_factors[rows]
-    return out
-
-
 def recent_similarity(cf: CFModel, rows: IndexArray, recent: IndexArray) -> FloatArray:
     """Closeness (cosine of CF factors) to the person's latest picks, newer ones counting more.
 
@@ -220,7 +202,7 @@ def recent_similarity(cf: CFModel, rows: IndexArray, recent: IndexArray) -> Floa
         return np.zeros(len(rows), dtype=np.float32)
     seeds = recent[:RECENT_SEEDS]
     w = RECENT_DECAY ** np.arange(len(seeds), dtype=np.float32)
-    sims = unit_factors(cf, rows) @ unit_factors(cf, seeds).T
+    sims = cf.unit_factors[rows] @ cf.unit_factors[seeds].T
     out: FloatArray = ((sims @ w) / w.sum()).astype(np.float32)
     return out
 
