@@ -64,6 +64,11 @@ class Memo:
                 self._items.popitem(last=False)
         return value
 
+    def remembered(self) -> list[Hashable]:
+        """What is remembered now (a copy)."""
+        with self._lock:
+            return list(self._items)
+
     def clear(self) -> int:
         """Forget everything; returns how many entries were dropped."""
         with self._lock:
