@@ -177,7 +177,7 @@ def _conversions_live(
     )
 
 
-def live(
+def _live(
     store: Store,
     ws_id: int,
     since: float,
@@ -206,14 +206,8 @@ def _split(merged: Counts) -> tuple[Counts, Counts]:
 # -- reading -----------------------------------------------------------------------------------
 
 
-def counts(
-    store: Store,
-    ws_id: int,
-    since: float,
-    until: float,
-    window_s: float,
-) -> tuple[Counts, Counts]:
-    """The report's counts per day and in total, from the rollups where they apply.
+def _closed_span(since: float, until: float) -> tuple[int, int] | None:
+    """The period's first day and first open day when the rollups apply to it, else None.
 
     Rollups apply when the period is made of whole days and reaches the open days (as every
     report ending now does); otherwise, or when every day of it is open, it is all live. The
@@ -221,10 +215,28 @@ def counts(
     """
     end = settled_day()
     first, last = since / DAY, until / DAY
-    if not (first.is_integer() and last.is_integer() and first < end <= last):
-        return _split(live(store, ws_id, since, until, window_s, by_day="both"))
-    refresh(store, ws_id, int(first), [window_s])
-    return _assemble(store, ws_id, int(first), end, until, window_s)
+    if first.is_integer() and last.is_integer() and first < end <= last:
+        return int(first), end
+    return None
+
+
+def counts(
+    store: Store,
+    ws_id: int,
+    since: float,
+    until: float,
+    window_s: float,
+    *,
+    rollups: bool = True,
+) -> tuple[Counts, Counts]:
+    """The report's counts per day and in total, from the rollups where they apply
+    (:func:`_closed_span`); ``rollups=False`` computes them all from the rows."""
+    span = _closed_span(since, until) if rollups else None
+    if span is None:
+        return _split(_live(store, ws_id, since, until, window_s, by_day="both"))
+    first, end = span
+    refresh(store, ws_id, first, [window_s])
+    return _assemble(store, ws_id, first, end, until, window_s)
 
 
 def _assemble(
@@ -252,7 +264,7 @@ def _assemble(
             if row:  # not only answers logged that day: a day of the report
                 daily.setdefault((exp, variant, int(day)), {}).update(row)
     open_since = end * DAY
-    opened = live(store, ws_id, open_since, until, window_s, by_day=True, few=True)
+    opened = _live(store, ws_id, open_since, until, window_s, by_day=True, few=True)
     daily.update(_split(opened)[0])
     with q.reading(store) as conn:
         for (exp, variant), h in _histogram(conn, ws_id, open_since, until).items():
@@ -276,19 +288,21 @@ def _assemble(
     return daily, totals
 
 
-def choices(store: Store, ws_id: int, since: float, until: float) -> dict[q.Key, q.Choices]:
+def choices(
+    store: Store, ws_id: int, since: float, until: float, *, rollups: bool = True
+) -> dict[q.Key, q.Choices]:
     """How often each choice was answered in the period, per experience and variant (day
     :data:`~tastemaker.store.metrics.TOTAL`): the closed days' counts from the rollups, where
     they apply (as :func:`counts`)."""
-    end = settled_day()
-    first, last = since / DAY, until / DAY
-    if not (first.is_integer() and last.is_integer() and first < end <= last):
+    span = _closed_span(since, until) if rollups else None
+    if span is None:
         return q.answer_choices(store, ws_id, since, until, by_day=False)
-    refresh(store, ws_id, int(first), [])
+    first, end = span
+    refresh(store, ws_id, first, [])
     stmt = select(rollup_days.c.experience_key, rollup_days.c.variant, rollup_days.c.counts).where(
         rollup_days.c.workspace_id == ws_id,
         rollup_days.c.window_s == BASE,
-        rollup_days.c.day >= int(first),
+        rollup_days.c.day >= first,
         rollup_days.c.day < end,
     )
     out: dict[q.Key, Counter[tuple[str, str]]] = {}
@@ -796,7 +810,6 @@ def _refresh_converters(
 
 
 __all__ = [
-    "BASE",
     "CONVERSION_TYPES",
     "ENGAGEMENT_TYPES",
     "PROMPT_TYPES",
@@ -804,7 +817,6 @@ __all__ = [
     "Counts",
     "choices",
     "counts",
-    "live",
     "refresh",
     "settled_day",
 ]
