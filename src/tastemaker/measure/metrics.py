@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DAY = 86400.0
+DAY = q.DAY
 MAX_REPORT_DAYS = rollup.MAX_DAYS
 # Two free-text answers belong to one theme when their embeddings are at least this similar.
 THEME_SIMILARITY = 0.5

@@ -74,6 +74,7 @@ from sqlalchemy import (
 )
 
 from tastemaker.store import metrics as q
+from tastemaker.store.metrics import DAY, utc_day
 from tastemaker.store.models import ID_LEN, served
 from tastemaker.store.rollup_tables import (
     rollup_built,
@@ -87,7 +88,6 @@ from tastemaker.store.rollup_tables import (
 if TYPE_CHECKING:
     from tastemaker.store.store import Store
 
-DAY = 86400.0
 # A day is rolled up only this long after it ends (see the module docstring).
 SETTLE_S = 600.0
 # The longest report is 366 days ending today: older days are never built, nor marked.
@@ -129,10 +129,6 @@ NOT_ADDITIVE = frozenset(
 )
 
 Counts = dict[q.Key, dict[str, Any]]
-
-
-def utc_day(ts: float) -> int:
-    return int(ts // DAY)
 
 
 def settled_day(now: float | None = None) -> int:
