@@ -44,10 +44,10 @@ small rows for its closed days, computing only the open days (today, and yesterd
   anything reads that day for a rollup.
 
 What bypasses the writers (``COPY``, hand-written SQL) is not marked: after changing built
-days that way, mark them (:func:`mark_days`) or delete their ``rollup_built`` rows. And a
-writer that read the experiences' windows just before a longer window was saved and built may
-miss marking a day only that window reaches (its transaction would have to span the save and
-the rebuild).
+days that way, mark them (:func:`.rollup_marks.mark_days`) or delete their ``rollup_built``
+rows. And a writer that read the experiences' windows just before a longer window was saved
+and built may miss marking a day only that window reaches (its transaction would have to span
+the save and the rebuild).
 """
 
 from __future__ import annotations
