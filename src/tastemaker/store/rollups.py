@@ -272,7 +272,7 @@ def _assemble(
             if (exp, variant, q.TOTAL) in totals:
                 totals[(exp, variant, q.TOTAL)]["visitors"] = n
         for (exp, variant, type_), n in _converters(
-            conn, ws_id, window_s, first, end, until
+            conn, ws_id, window_s, first, open_since, until
         ).items():
             if (exp, variant, q.TOTAL) in totals:
                 totals[(exp, variant, q.TOTAL)][type_] = n
@@ -375,7 +375,7 @@ def _visitors(
 
 
 def _converters(
-    conn: Connection, ws_id: int, window_s: float, first: int, end: int, until: float
+    conn: Connection, ws_id: int, window_s: float, first: int, open_since: float, until: float
 ) -> dict[tuple[str, str, str], int]:
     """Distinct people with a last-touch conversion per type since ``first``: last credited
     on a closed day since then, or credited on an open day and not on such a closed day."""
@@ -383,7 +383,6 @@ def _converters(
     keys = (c.c.experience_key, c.c.variant, c.c.type)
     scope = (c.c.workspace_id == ws_id, c.c.window_s == window_s, c.c.last_day >= first)
     out = {(e, v, t): n for (t, e, v), n in _last_seen(conn, ws_id, window_s, first).items()}
-    open_since = end * DAY
     att = q.attribution_select(ws_id, CONVERSION_TYPES, window_s, open_since, until).subquery()
     credited = select(att.c.experience_key, att.c.variant, att.c.type, att.c.person).where(
         att.c.rank == 1, att.c.served_at >= open_since, att.c.served_at < until
