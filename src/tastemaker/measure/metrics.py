@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DAY = 86400.0
+DAY = q.DAY
 MAX_REPORT_DAYS = rollup.MAX_DAYS
 # Two free-text answers belong to one theme when their embeddings are at least this similar.
 THEME_SIMILARITY = 0.5
@@ -174,23 +174,6 @@ class Period:
         return cls(end - days * DAY, end)
 
 
-def _raw(
-    store: Store, ws_id: int, period: Period, window_s: float, *, rollups: bool = True
-) -> tuple[dict[q.Key, dict[str, Any]], dict[q.Key, dict[str, Any]]]:
-    """All counts of all experiences merged by (experience, variant, day): days, then totals.
-
-    From the daily rollups for the closed days of a period that ends now (equal to the live
-    figures: :mod:`tastemaker.store.rollups`), else live, each query family computing its days
-    and totals in one pass over the rows.
-    """
-    if rollups:
-        return rollup.counts(store, ws_id, period.since, period.until, window_s)
-    merged = rollup.live(store, ws_id, period.since, period.until, window_s, by_day="both")
-    daily = {k: v for k, v in merged.items() if k[2] != q.TOTAL}
-    totals = {k: v for k, v in merged.items() if k[2] == q.TOTAL}
-    return daily, totals
-
-
 def themes(
     texts: list[tuple[str, int]], encoder: Encoder | None, limit: int = MAX_THEMES
 ) -> list[dict[str, Any]]:
@@ -272,16 +255,19 @@ def report(
 
     The counting queries run once per distinct attribution window among the experiences (the
     window is part of the attribution join), so a workspace where every experience keeps the
-    default window costs one pass. ``rollups=False`` computes every day from the rows.
+    default window costs one pass. All counts of all experiences are merged by (experience,
+    variant, day): the closed days of a period that ends now from the daily rollups (equal to
+    the live figures: :mod:`tastemaker.store.rollups`), the rest from the rows, each query
+    family computing its days and totals in one pass. ``rollups=False`` computes every day
+    from the rows.
     """
     keys = [k for k in sorted(specs) if experience is None or k == experience]
     windows = sorted({specs[k].measure.attribution_window_hours for k in keys})
-    by_window = {w: _raw(store, ws_id, period, w * 3600.0, rollups=rollups) for w in windows}
     since, until = period.since, period.until
-    if rollups:
-        choices = rollup.choices(store, ws_id, since, until)
-    else:
-        choices = q.answer_choices(store, ws_id, since, until, by_day=False)
+    by_window = {
+        w: rollup.counts(store, ws_id, since, until, w * 3600.0, rollups=rollups) for w in windows
+    }
+    choices = rollup.choices(store, ws_id, since, until, rollups=rollups)
     texts = q.answer_texts(store, ws_id, keys, since, until)
     out = []
     for key in keys:

@@ -6,7 +6,7 @@ statement that differs most between the databases: SQLite reads the inserted row
 under its write lock; PostgreSQL passes one array per column and counts the rows its insert
 returns, and creates the monthly partitions a batch reaches. Both keep re-sends idempotent and
 update the users table from exactly the rows inserted, and mark the report's closed days that
-the batch changes (``store/rollups.py``) in the same transaction.
+the batch changes (``store/rollup_marks.py``) in the same transaction.
 """
 
 from __future__ import annotations

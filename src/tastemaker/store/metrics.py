@@ -67,6 +67,12 @@ def _day_of_pg(element: day_of, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST(floor(({compiler.process(element.clauses, **kw)}) / {DAY}) AS INTEGER)"
 
 
+def utc_day(ts: float) -> int:
+    """The UTC day of an epoch-seconds time, in Python: :class:`day_of`'s twin (the rollups
+    compare the days of rows they read with days computed here, so the two must agree)."""
+    return int(ts // DAY)
+
+
 class floor_of(FunctionElement[int]):
     """``floor(x)`` as an integer, on both dialects.
 
@@ -685,4 +691,5 @@ __all__ = [
     "prompt_events",
     "reading",
     "served_metrics",
+    "utc_day",
 ]

@@ -22,6 +22,7 @@ from sqlalchemy import (
 
 from tastemaker.store import metrics as q
 from tastemaker.store.journey_tables import prompt_answers
+from tastemaker.store.metrics import DAY, utc_day
 from tastemaker.store.models import events, experiences, served
 from tastemaker.store.rollup_tables import (
     rollup_built,
@@ -29,11 +30,9 @@ from tastemaker.store.rollup_tables import (
 )
 from tastemaker.store.rollups import (
     CONVERSION_TYPES,
-    DAY,
     MAX_DAYS,
     MAX_WINDOW_S,
     PROMPT_TYPES,
-    utc_day,
 )
 
 if TYPE_CHECKING:

@@ -1,4 +1,5 @@
-"""Tables of the report's daily rollups (migration 0009); the logic: ``store/rollups.py``.
+"""Tables of the report's daily rollups (migration 0009); the logic: ``store/rollups.py``
+(building, reading) and ``store/rollup_marks.py`` (marking).
 
 Kept next to one migration, like the other areas' tables; ``models.py`` imports this module so
 that the one ``metadata`` (and Alembic's comparison test) sees them.

@@ -44,10 +44,10 @@ small rows for its closed days, computing only the open days (today, and yesterd
   anything reads that day for a rollup.
 
 What bypasses the writers (``COPY``, hand-written SQL) is not marked: after changing built
-days that way, mark them (:func:`mark_days`) or delete their ``rollup_built`` rows. And a
-writer that read the experiences' windows just before a longer window was saved and built may
-miss marking a day only that window reaches (its transaction would have to span the save and
-the rebuild).
+days that way, mark them (:func:`.rollup_marks.mark_days`) or delete their ``rollup_built``
+rows. And a writer that read the experiences' windows just before a longer window was saved
+and built may miss marking a day only that window reaches (its transaction would have to span
+the save and the rebuild).
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ from sqlalchemy import (
 )
 
 from tastemaker.store import metrics as q
+from tastemaker.store.metrics import DAY, utc_day
 from tastemaker.store.models import ID_LEN, served
 from tastemaker.store.rollup_tables import (
     rollup_built,
@@ -87,7 +88,6 @@ from tastemaker.store.rollup_tables import (
 if TYPE_CHECKING:
     from tastemaker.store.store import Store
 
-DAY = 86400.0
 # A day is rolled up only this long after it ends (see the module docstring).
 SETTLE_S = 600.0
 # The longest report is 366 days ending today: older days are never built, nor marked.
@@ -129,10 +129,6 @@ NOT_ADDITIVE = frozenset(
 )
 
 Counts = dict[q.Key, dict[str, Any]]
-
-
-def utc_day(ts: float) -> int:
-    return int(ts // DAY)
 
 
 def settled_day(now: float | None = None) -> int:
@@ -177,7 +173,7 @@ def _conversions_live(
     )
 
 
-def live(
+def _live(
     store: Store,
     ws_id: int,
     since: float,
@@ -206,14 +202,8 @@ def _split(merged: Counts) -> tuple[Counts, Counts]:
 # -- reading -----------------------------------------------------------------------------------
 
 
-def counts(
-    store: Store,
-    ws_id: int,
-    since: float,
-    until: float,
-    window_s: float,
-) -> tuple[Counts, Counts]:
-    """The report's counts per day and in total, from the rollups where they apply.
+def _closed_span(since: float, until: float) -> tuple[int, int] | None:
+    """The period's first day and first open day when the rollups apply to it, else None.
 
     Rollups apply when the period is made of whole days and reaches the open days (as every
     report ending now does); otherwise, or when every day of it is open, it is all live. The
@@ -221,10 +211,28 @@ def counts(
     """
     end = settled_day()
     first, last = since / DAY, until / DAY
-    if not (first.is_integer() and last.is_integer() and first < end <= last):
-        return _split(live(store, ws_id, since, until, window_s, by_day="both"))
-    refresh(store, ws_id, int(first), [window_s])
-    return _assemble(store, ws_id, int(first), end, until, window_s)
+    if first.is_integer() and last.is_integer() and first < end <= last:
+        return int(first), end
+    return None
+
+
+def counts(
+    store: Store,
+    ws_id: int,
+    since: float,
+    until: float,
+    window_s: float,
+    *,
+    rollups: bool = True,
+) -> tuple[Counts, Counts]:
+    """The report's counts per day and in total, from the rollups where they apply
+    (:func:`_closed_span`); ``rollups=False`` computes them all from the rows."""
+    span = _closed_span(since, until) if rollups else None
+    if span is None:
+        return _split(_live(store, ws_id, since, until, window_s, by_day="both"))
+    first, end = span
+    refresh(store, ws_id, first, [window_s])
+    return _assemble(store, ws_id, first, end, until, window_s)
 
 
 def _assemble(
@@ -252,7 +260,7 @@ def _assemble(
             if row:  # not only answers logged that day: a day of the report
                 daily.setdefault((exp, variant, int(day)), {}).update(row)
     open_since = end * DAY
-    opened = live(store, ws_id, open_since, until, window_s, by_day=True, few=True)
+    opened = _live(store, ws_id, open_since, until, window_s, by_day=True, few=True)
     daily.update(_split(opened)[0])
     with q.reading(store) as conn:
         for (exp, variant), h in _histogram(conn, ws_id, open_since, until).items():
@@ -264,7 +272,7 @@ def _assemble(
             if (exp, variant, q.TOTAL) in totals:
                 totals[(exp, variant, q.TOTAL)]["visitors"] = n
         for (exp, variant, type_), n in _converters(
-            conn, ws_id, window_s, first, end, until
+            conn, ws_id, window_s, first, open_since, until
         ).items():
             if (exp, variant, q.TOTAL) in totals:
                 totals[(exp, variant, q.TOTAL)][type_] = n
@@ -276,19 +284,21 @@ def _assemble(
     return daily, totals
 
 
-def choices(store: Store, ws_id: int, since: float, until: float) -> dict[q.Key, q.Choices]:
+def choices(
+    store: Store, ws_id: int, since: float, until: float, *, rollups: bool = True
+) -> dict[q.Key, q.Choices]:
     """How often each choice was answered in the period, per experience and variant (day
     :data:`~tastemaker.store.metrics.TOTAL`): the closed days' counts from the rollups, where
     they apply (as :func:`counts`)."""
-    end = settled_day()
-    first, last = since / DAY, until / DAY
-    if not (first.is_integer() and last.is_integer() and first < end <= last):
+    span = _closed_span(since, until) if rollups else None
+    if span is None:
         return q.answer_choices(store, ws_id, since, until, by_day=False)
-    refresh(store, ws_id, int(first), [])
+    first, end = span
+    refresh(store, ws_id, first, [])
     stmt = select(rollup_days.c.experience_key, rollup_days.c.variant, rollup_days.c.counts).where(
         rollup_days.c.workspace_id == ws_id,
         rollup_days.c.window_s == BASE,
-        rollup_days.c.day >= int(first),
+        rollup_days.c.day >= first,
         rollup_days.c.day < end,
     )
     out: dict[q.Key, Counter[tuple[str, str]]] = {}
@@ -365,7 +375,7 @@ def _visitors(
 
 
 def _converters(
-    conn: Connection, ws_id: int, window_s: float, first: int, end: int, until: float
+    conn: Connection, ws_id: int, window_s: float, first: int, open_since: float, until: float
 ) -> dict[tuple[str, str, str], int]:
     """Distinct people with a last-touch conversion per type since ``first``: last credited
     on a closed day since then, or credited on an open day and not on such a closed day."""
@@ -373,7 +383,6 @@ def _converters(
     keys = (c.c.experience_key, c.c.variant, c.c.type)
     scope = (c.c.workspace_id == ws_id, c.c.window_s == window_s, c.c.last_day >= first)
     out = {(e, v, t): n for (t, e, v), n in _last_seen(conn, ws_id, window_s, first).items()}
-    open_since = end * DAY
     att = q.attribution_select(ws_id, CONVERSION_TYPES, window_s, open_since, until).subquery()
     credited = select(att.c.experience_key, att.c.variant, att.c.type, att.c.person).where(
         att.c.rank == 1, att.c.served_at >= open_since, att.c.served_at < until
@@ -796,7 +805,6 @@ def _refresh_converters(
 
 
 __all__ = [
-    "BASE",
     "CONVERSION_TYPES",
     "ENGAGEMENT_TYPES",
     "PROMPT_TYPES",
@@ -804,7 +812,6 @@ __all__ = [
     "Counts",
     "choices",
     "counts",
-    "live",
     "refresh",
     "settled_day",
 ]
