@@ -4,6 +4,7 @@
     python benchmarks/latency.py --sizes 100000 --no-http
     python benchmarks/latency.py --sizes 100000 --http-only --workers 2 --clients 32
     python benchmarks/latency.py --sizes 100000 --http-only --rates 100 --burst 5  # + a burst
+    python benchmarks/latency.py --sizes 100000 --keep /tmp/tm-bench  # fit once, reuse after
 
 Prints p50/p99 per mode and size. With ``--burst K`` each offered rate R is followed by a burst
 at K x R for ``--burst-seconds`` (30 s): a flash sale on top of the sustained load.
@@ -499,12 +500,24 @@ def main() -> None:
     )
     ap.add_argument("--burst", type=float, default=0.0, help="after each rate, K x it (wrk)")
     ap.add_argument("--burst-seconds", type=float, default=30.0)
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        help="keep each size's loaded and fitted workspace under this folder and reuse it "
+        "when it is there (the fit takes minutes at 100k; refit after changing the fit code)",
+    )
     args = ap.parse_args()
     for n in args.sizes:
-        root = Path(tempfile.mkdtemp(prefix=f"tm-bench-{n}-"))
+        root = args.keep / str(n) if args.keep else Path(tempfile.mkdtemp(prefix=f"tm-bench-{n}-"))
         try:
             print(f"catalog of {n} items:", flush=True)
-            settings, engine = setup(n, root)
+            if args.keep and (root / "bench.db").exists():
+                settings = Settings(data_dir=root, database_url=f"sqlite:///{root / 'bench.db'}")
+                engine = Engine(Store(settings.database_url), settings)
+                print(f"  reused the workspace kept in {root}", flush=True)
+            else:
+                root.mkdir(parents=True, exist_ok=True)
+                settings, engine = setup(n, root)
             if not args.http_only:
                 in_process(engine, n, args.requests)
             engine.close()
@@ -520,7 +533,8 @@ def main() -> None:
                     args.burst_seconds,
                 )
         finally:
-            shutil.rmtree(root, ignore_errors=True)
+            if not args.keep:
+                shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
+from sqlalchemy.pool import NullPool
 
 from tastemaker.errors import InvalidInput, NotFound
 from tastemaker.ingest import EventIn, ItemIn
@@ -288,3 +289,41 @@ def test_served_round_trip(store: Store, workspace: WorkspaceRecord) -> None:
     assert store.get_served(workspace.id, "r1") == rows[0]
     assert store.get_served(workspace.id, "r2") == rows[1]
     assert store.get_served(workspace.id, "r3") is None
+
+
+def test_user_history_reads_through_the_lean_reader_newest_first(
+    store: Store, workspace: WorkspaceRecord
+) -> None:
+    store.insert_events(
+        workspace.id,
+        [
+            event("u1", "a", 1.0),
+            event("u1", "b", 3.0),
+            event("u1", "c", 2.0),
+            event("u2", "d", 4.0),
+        ],
+    )
+    rows = store.user_history(workspace.id, "u1", limit=2)
+    assert [(r.item_id, r.ts) for r in rows] == [("b", 3.0), ("c", 2.0)]
+    with store.reader() as cur:  # the raw cursor takes the driver's own placeholders
+        p = store.param
+        cur.execute(f"SELECT count(*) FROM events WHERE workspace_id = {p}", (workspace.id,))
+        assert cur.fetchall() == [(4,)]
+
+
+def test_the_lean_reader_survives_a_connection_the_server_dropped(
+    store: Store, workspace: WorkspaceRecord
+) -> None:
+    """A pooled connection killed under the reader must not be handed out again broken."""
+    if store.dialect != "postgresql":
+        pytest.skip("only a server can drop a connection")
+    store.insert_events(workspace.id, [event("u1", "a", 1.0)])
+    with store.reader() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        ((pid,),) = cur.fetchall()
+    killer = create_engine(store.engine.url, poolclass=NullPool)  # not one from the pool
+    with killer.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+    killer.dispose()
+    for _ in range(3):
+        assert [r.item_id for r in store.user_history(workspace.id, "u1")] == ["a"]

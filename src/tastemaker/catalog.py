@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 from scipy import sparse
+from scipy.linalg import lapack
 
 from tastemaker.activity import Activity
 from tastemaker.index import VectorIndex
@@ -190,25 +191,35 @@ class CFModel:
     sequence: sparse.csr_matrix | None = None
     # item_factors scaled to unit length, for the cosine signals (computed once per snapshot)
     unit_factors: FloatArray = field(init=False, repr=False)
+    # gram plus the ridge: the part of every person's system that is the same for all
+    _base: FloatArray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         f = self.item_factors
         norms = np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-9)
         self.unit_factors = (f / norms).astype(np.float32)
+        k = f.shape[1]
+        self._base = (self.gram + self.regularization * np.eye(k, dtype=np.float32)).astype(
+            np.float32
+        )
 
     def user_vector(self, rows: IndexArray, weights: FloatArray) -> FloatArray | None:
-        """Least-squares user factors for the given interactions (Hu, Koren & Volinsky 2008)."""
+        """Least-squares user factors for the given interactions (Hu, Koren & Volinsky 2008).
+
+        The system is symmetric positive definite (gram, ridge and non-negative confidences),
+        so it is solved by Cholesky straight through LAPACK (``sposv``): a fifth of the cost of
+        ``np.linalg.solve``'s general LU with its checks, which every answer would pay.
+        """
         if len(rows) == 0:
             return None
         y = self.item_factors[rows]
         conf = (self.alpha * weights).astype(np.float32)
-        a = (
-            self.gram
-            + (y.T * conf) @ y
-            + self.regularization * np.eye(y.shape[1], dtype=np.float32)
-        )
-        b = (y.T * (1.0 + conf)).sum(axis=1)
-        vec: FloatArray = np.linalg.solve(a, b).astype(np.float32)
+        a = self._base + (y.T * conf) @ y
+        b = ((1.0 + conf) @ y).astype(np.float32)
+        _c, x, info = lapack.sposv(a, b, overwrite_a=True, overwrite_b=True)
+        if info != 0:  # not positive definite after all (negative weights): the general solve
+            x = np.linalg.solve(self._base + (y.T * conf) @ y, b)
+        vec: FloatArray = np.asarray(x, dtype=np.float32)
         return vec
 
 

@@ -67,8 +67,26 @@ def safe_url(value: Any) -> str:
     return url if scheme in URL_SCHEMES else "#"
 
 
-class LimitedSandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox with a deadline checked at every call and lookup."""
+class Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with a quicker road to a plain dict's keys.
+
+    Templates get plain dicts, and ``item.title`` is most of their lookups. The sandbox first
+    tries ``getattr`` on the dict, which fails for a key, and only then the key: going to the
+    key first (unless ``dict`` itself has that attribute, as ``items`` or ``__class__``)
+    returns the same thing and halves the cost of rendering a fragment.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and not hasattr(dict, attribute):
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+class LimitedSandbox(Sandbox):
+    """The sandbox with a deadline checked at every call and lookup."""
 
     def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         _check()
@@ -84,7 +102,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
 
 
 def _make(*, html: bool, limited: bool) -> ImmutableSandboxedEnvironment:
-    cls = LimitedSandbox if limited else ImmutableSandboxedEnvironment
+    cls = LimitedSandbox if limited else Sandbox
     env = cls(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=html,

@@ -8,14 +8,18 @@ within the budget.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from tastemaker.catalog import Catalog
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.pipeline.rank import reasons
-from tastemaker.types import Answer, FloatArray, ResultItem
+from tastemaker.types import Answer, FloatArray, IndexArray, ResultItem
 
 POOL = 150  # MMR looks at the best POOL candidates only: beyond that nothing gets picked
+SPARE = 20  # items turned down by caps or the budget that the MMR head allows for
 
 
 def _caps_ok(
@@ -73,17 +77,54 @@ def select(
     pool = order[~np.isin(order, chosen)] if chosen else order
     if not len(pool):
         return chosen
-    emb = catalog.embeddings[cand.rows[pool]]
     rel = cand.score[pool]
     rel = (rel - rel.min()) / (float(rel.max() - rel.min()) or 1.0)
+    gain = (lam * rel).astype(np.float32)
+    # Redundancy costs an item at most 1 - lam. Unless caps or the budget turn many items down,
+    # one at least as relevant as the (k + SPARE)-th is still untried at the last pick, so an
+    # item whose relevance term lies more than 1 - lam below that one's can never be the best
+    # pick: MMR runs on the head above that line (the pool is sorted by score), and again on
+    # the whole pool in the rare case where an item below the line could have won after all.
+    line = float(gain[min(len(gain), k + SPARE) - 1]) - float(1 - lam)
+    cut = int(np.searchsorted(-gain, -line, side="right"))
+    if cut < len(pool):
+        picked, lowest = _greedy(
+            catalog, cand.rows, pool[:cut], gain[:cut], lam, k, caps, budget, chosen, used, spent
+        )
+        if len(picked) == k and float(gain[cut]) <= lowest:
+            return picked
+    return _greedy(catalog, cand.rows, pool, gain, lam, k, caps, budget, chosen, used, spent)[0]
+
+
+def _greedy(
+    catalog: Catalog,
+    cand_rows: IndexArray,
+    pool: npt.NDArray[np.integer[Any]],
+    gain: FloatArray,
+    lam: np.float32,
+    k: int,
+    caps: dict[str, int],
+    budget: float | None,
+    chosen: list[int],
+    used: dict[tuple[str, str], int],
+    spent: float,
+) -> tuple[list[int], float]:
+    """Greedy MMR over ``pool`` (positions, best first) after the already ``chosen`` ones.
+
+    Returns the chosen positions and the lowest winning score over the picks (what an item
+    outside ``pool`` would have had to beat). The arguments are copied, not changed.
+    """
+    chosen, used = list(chosen), dict(used)
+    emb = catalog.embeddings[cand_rows[pool]]
     max_sim: FloatArray = np.full(len(pool), -1.0, dtype=np.float32)
     if chosen:
-        max_sim = (emb @ catalog.embeddings[cand.rows[chosen]].T).max(axis=1)
+        max_sim = (emb @ catalog.embeddings[cand_rows[chosen]].T).max(axis=1)
     # MMR = lam * relevance - (1 - lam) * redundancy; a tried candidate's relevance becomes
     # -inf, so it is never the argmax again (no mask to rebuild per pick).
-    gain = (lam * rel).astype(np.float32)
+    gain = gain.copy()
     penalty = np.empty(len(pool), dtype=np.float32)
-    rows_of = cand.rows[pool].tolist()
+    rows_of = cand_rows[pool].tolist()
+    lowest = np.inf
     for _ in range(len(pool)):
         if len(chosen) >= k:
             break
@@ -93,6 +134,7 @@ def select(
         i = int(np.argmax(penalty))
         if gain[i] == -np.inf:
             break
+        lowest = min(lowest, float(penalty[i]))
         gain[i] = -np.inf
         row = rows_of[i]
         if not _caps_ok(catalog, row, caps, used):
@@ -104,7 +146,7 @@ def select(
         _use(catalog, row, caps, used)
         spent += price
         np.maximum(max_sim, emb @ emb[i], out=max_sim)
-    return chosen
+    return chosen, lowest
 
 
 def _price(catalog: Catalog, row: int) -> float:

@@ -60,6 +60,19 @@ def scale(x: FloatArray) -> FloatArray:
     return ((x - lo) / (hi - lo)).astype(np.float32)
 
 
+def scale_rows(x: FloatArray) -> FloatArray:
+    """:func:`scale` for each row of ``x`` at once (every signal in one pass), in place."""
+    if x.shape[1] == 0:
+        return x
+    lo, hi = x.min(axis=1), x.max(axis=1)
+    span = hi - lo
+    flat = span < 1e-9
+    x -= lo[:, None]
+    x /= np.where(flat, np.float32(1), span)[:, None]
+    x[flat] = 0
+    return x
+
+
 def affinity_weights(catalog: Catalog, profile: Profile) -> dict[str, FloatArray]:
     out: dict[str, FloatArray] = {}
     for name, prefs in profile.affinities.items():
@@ -172,12 +185,11 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     cand.explain["prompt_seeds"] = seeds
     cand.features["prompt_history"] = _prompt_history(catalog, rows, seeds)
     weights = signal_weights(spec, catalog, kind=answer_kind(answer.intent, iw, answer.profile))
+    present = [s for s in SIGNALS if cand.features.get(s) is not None]
+    parts = scale_rows(np.stack([cand.features[s] for s in present]).astype(np.float32))
+    parts *= np.array([weights.get(s, 0.0) for s in present], dtype=np.float32)[:, None]
     score = np.zeros(len(rows), dtype=np.float32)
-    for signal in SIGNALS:
-        raw = cand.features.get(signal)
-        if raw is None:
-            continue
-        part = scale(raw) * np.float32(weights.get(signal, 0.0))
+    for signal, part in zip(present, parts, strict=True):
         cand.features[f"contrib_{signal}"] = part
         score += part
     cand.score = score

@@ -103,6 +103,9 @@ def _text_hits(catalog: Catalog, intent: Intent) -> TextHits:
     return TextHits(semantic, lex_rows, lex_scores, lex_top)
 
 
+Scored = tuple[IndexArray, FloatArray]
+
+
 def _focused(
     catalog: Catalog,
     key: Hashable,
@@ -110,7 +113,7 @@ def _focused(
     mask: Mask | None,
     user_vec: FloatArray | None,
     trend: FloatArray | None,
-) -> IndexArray:
+) -> tuple[IndexArray, Scored | None]:
     """The best of a narrowed set for this person: by CF when we know them, else by what is
     wanted around their "now", else by popularity. ``order`` is the set, most popular first
     (remembered under ``key``), and ``mask`` what the person may get; CF looks at the set's
@@ -119,6 +122,9 @@ def _focused(
     The other sources pick from the whole catalog; when the answer narrows it (a constraint, or
     values it points to), most of what they bring does not fit, and the items that fit *and*
     suit the person would be missed without a pool drawn from the narrowed set itself.
+
+    Also returns every allowed item of the set with its CF score when they were all scored (a
+    small set): a pool drawn from a subset of them then needs no second product.
     """
     cf = catalog.cf
     if user_vec is not None and cf is not None:
@@ -128,19 +134,23 @@ def _focused(
         block = catalog.blocks.get(key, lambda: cf.item_factors[head])
         fits = np.flatnonzero(mask[head]) if mask is not None else np.arange(len(head))
         if len(fits) >= CF_EXACT_MAX or len(head) == len(order):
+            whole = len(head) == len(order) and len(fits) <= CF_EXACT_MAX
             fits = fits[:CF_EXACT_MAX]
-            return _top((block @ user_vec)[fits], FOCUS_K, head[fits])
+            rows, scores = head[fits], (block @ user_vec)[fits]
+            return _top(scores, FOCUS_K, rows), ((rows, scores) if whole else None)
         rows = first_passing(order, mask, CF_EXACT_MAX)
-        return _top(cf.item_factors[rows] @ user_vec, FOCUS_K, rows)
+        return _top(cf.item_factors[rows] @ user_vec, FOCUS_K, rows), None
     rows = first_passing(order, mask, CF_EXACT_MAX)
     if trend is not None and trend[rows].any():
-        return _top(trend[rows], FOCUS_K, rows)
-    return _top(catalog.popularity[rows], FOCUS_K, rows)
+        return _top(trend[rows], FOCUS_K, rows), None
+    return _top(catalog.popularity[rows], FOCUS_K, rows), None
 
 
-def meant_order(catalog: Catalog, weights: dict[str, FloatArray]) -> tuple[Hashable, IndexArray]:
-    """Items having any value the answer points to, most popular first, with the key they are
-    remembered under for the snapshot (the same choice points to the same values)."""
+def meant_set(
+    catalog: Catalog, weights: dict[str, FloatArray]
+) -> tuple[Hashable, IndexArray, Mask]:
+    """Items having any value the answer points to: the key they are remembered under for the
+    snapshot (the same choice points to the same values), most popular first, and as a mask."""
     cols = tuple((name, tuple(int(c) for c in np.flatnonzero(w))) for name, w in weights.items())
 
     def meant() -> Mask:
@@ -150,7 +160,8 @@ def meant_order(catalog: Catalog, weights: dict[str, FloatArray]) -> tuple[Hasha
         return out
 
     key = ("meant", cols)
-    return key, catalog.popular_within(key, meant)
+    in_set: Mask = catalog.memo.get(("mask", key), meant)
+    return key, catalog.popular_within(key, lambda: in_set), in_set
 
 
 # How far below the best-matching value another value may be and still count as meant.
@@ -218,17 +229,25 @@ def covisited(
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
     seeds = recent[:RECENT_SEEDS]
     w = RECENT_DECAY ** np.arange(len(seeds), dtype=np.float32)
-    # The seeds' rows gathered straight from the CSR arrays: scipy's row slicing and product
-    # cost more than the arithmetic on a few hundred entries.
+    # The seeds' rows gathered straight from the CSR arrays, and summed per column by one sort:
+    # scipy's row slicing and product, or np.unique, cost several times the arithmetic on a
+    # few hundred entries.
     starts, ends = matrix.indptr[seeds], matrix.indptr[seeds + 1]
-    if not (ends > starts).any():
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if total == 0:
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
-    cols = np.concatenate([matrix.indices[a:b] for a, b in zip(starts, ends, strict=True)])
-    vals = np.concatenate([matrix.data[a:b] * wk for a, b, wk in zip(starts, ends, w, strict=True)])
-    rows, where = np.unique(cols, return_inverse=True)
-    summed = np.bincount(where, weights=vals, minlength=len(rows))
+    # position of every entry: its row's start plus its offset within the row
+    offsets = np.cumsum(lengths) - lengths
+    at = np.arange(total) + np.repeat(starts - offsets, lengths)
+    cols = matrix.indices[at]
+    vals = matrix.data[at] * np.repeat(w.astype(np.float64), lengths)
+    order = np.argsort(cols, kind="stable")
+    cols, vals = cols[order], vals[order]
+    first = np.flatnonzero(np.concatenate(([True], cols[1:] != cols[:-1])))
+    summed = np.add.reduceat(vals, first)
     scores = np.sqrt(summed / float(w.sum())).astype(np.float32)
-    return rows.astype(np.int32), scores
+    return cols[first].astype(np.int32), scores
 
 
 def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
@@ -257,15 +276,23 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
             near = cf.neighbours[seeds].ravel()
             near = np.unique(near[near >= 0])
             pools.append(_top(cf.item_factors[near] @ user_vec, CF_K, near))
+    scored: Scored | None = None
     if mask is not None and int(np.count_nonzero(mask)) < catalog.size // 2:
         # Only a selective mask needs its own pool: a loose one (e.g. "not already seen")
         # leaves the other sources' candidates standing.
         key, order = narrowed or ("all", catalog.popular_rows)
-        pools.append(_focused(catalog, key, order, mask, user_vec, trend))
+        pool, scored = _focused(catalog, key, order, mask, user_vec, trend)
+        pools.append(pool)
     iw = intent_weights(catalog, intent)
     if iw:
-        meant_key, order = meant_order(catalog, iw)
-        pools.append(_focused(catalog, meant_key, order, mask, user_vec, trend))
+        meant_key, order, in_meant = meant_set(catalog, iw)
+        if scored is not None:
+            # Every allowed item already has its CF score: the meant ones are among them.
+            rows, scores = scored
+            keep = in_meant[rows]
+            pools.append(_top(scores[keep], FOCUS_K, rows[keep]))
+        else:
+            pools.append(_focused(catalog, meant_key, order, mask, user_vec, trend)[0])
 
     rows = np.unique(np.concatenate(pools)).astype(np.int32)
     if mask is not None:

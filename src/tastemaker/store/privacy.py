@@ -54,9 +54,9 @@ class PrivacyStore:
         self._policy_ttl = policy_ttl
         # ws_id -> (read at, policy): every answer needs the policy, which changes rarely
         self._policies: dict[int, tuple[float, Policy]] = {}
-        p = "?" if store.dialect == "sqlite" else "%s"
-        # Driver-level SQL on the request path, as ``Store.user_history`` does: a compiled
-        # select costs several times more than the lookup itself.
+        p = store.param
+        # Driver-level SQL on the request path (``Store.reader``), as ``Store.user_history``:
+        # a compiled select costs several times more than the lookup itself.
         self._consent_sql = (
             "SELECT purpose, granted FROM consents WHERE workspace_id = "
             f"{p} AND user_id = {p} ORDER BY recorded_at, id"
@@ -73,14 +73,14 @@ class PrivacyStore:
         with self.store.engine.connect() as conn:
             return _policy(conn, ws_id)
 
-    def _cached_policy(self, conn: Connection, ws_id: int) -> Policy:
+    def _cached_policy(self, ws_id: int) -> Policy:
         """The policy, re-read at most every ``policy_ttl`` seconds (changes from another
         process apply within that time; this process's own changes at once)."""
         now = time.monotonic()
         hit = self._policies.get(ws_id)
         if hit is not None and now - hit[0] < self._policy_ttl:
             return hit[1]
-        policy = _policy(conn, ws_id)
+        policy = self.policy(ws_id)
         self._policies[ws_id] = (now, policy)
         return policy
 
@@ -155,16 +155,17 @@ class PrivacyStore:
     def person_state(self, ws_id: int, user_id: str, now: float) -> PersonState:
         """What one answer needs to know about the person: consent and, under memory consent,
         their unexpired remembered facts."""
-        with self.store.engine.connect() as conn:
-            policy = self._cached_policy(conn, ws_id)
-            granted: dict[Purpose, bool] = {p: policy.default(p) for p in PURPOSES}
-            for purpose, ok in conn.exec_driver_sql(self._consent_sql, (ws_id, user_id)):
+        policy = self._cached_policy(ws_id)
+        granted: dict[Purpose, bool] = {p: policy.default(p) for p in PURPOSES}
+        prefs: list[Preference] = []
+        with self.store.reader() as cur:  # every answer asks: the lean path
+            cur.execute(self._consent_sql, (ws_id, user_id))
+            for purpose, ok in cur.fetchall():
                 if purpose in granted:
                     granted[purpose] = bool(ok)
-            prefs: list[Preference] = []
             if granted["memory"]:
-                rows = conn.exec_driver_sql(self._prefs_sql, (ws_id, user_id, now))
-                prefs = [Preference(*r) for r in rows]
+                cur.execute(self._prefs_sql, (ws_id, user_id, now))
+                prefs = [Preference(*r) for r in cur.fetchall()]
         return PersonState(policy, granted, prefs)
 
     # -- memory ----------------------------------------------------------------------------
