@@ -307,6 +307,7 @@ def test_text_caches_forget_answer_words_after_an_erasure_anywhere(
         enc = engine.encoder
         in_encoder = isinstance(enc, CachedEncoder) and any("zebrafish" in t for t in enc._cache)
         in_hits = any("zebrafish" in str(k) for k in retrieve.TEXT_HITS.remembered())
+        in_hits |= bool(retrieve.INTENT_WEIGHTS.remembered())  # keyed by the words' embedding
         return in_encoder or in_hits or copywriting.shorten.cache_info().currsize > 0
 
     engine.answer(slug, "films", user_id="t1", text="a comedy about zebrafish")

@@ -91,6 +91,7 @@ def clear_text_caches(engine: Engine) -> int:
         n += len(encoder._cache)
         encoder.cache_clear()
     n += retrieve.TEXT_HITS.clear()
+    n += retrieve.INTENT_WEIGHTS.clear()
     for cached in (copywriting.shorten, understand.stem):
         n += cached.cache_info().currsize
         cached.cache_clear()

@@ -79,6 +79,8 @@ class TextHits:
 # What the words alone retrieve, across snapshots (keyed by snapshot and words); it holds answer
 # words, so an erasure empties it (privacy.clear_text_caches).
 TEXT_HITS = Memo(size=1024)
+# The same for the values an answer points to (keyed by the embedding of its words).
+INTENT_WEIGHTS = Memo(size=1024)
 
 
 def text_hits(catalog: Catalog, intent: Intent) -> TextHits:
@@ -173,7 +175,23 @@ def intent_weights(catalog: Catalog, intent: Intent) -> dict[str, FloatArray]:
 
     Declared preferences count fully; otherwise the values whose names lie closest to the
     answer's embedding, within a small margin of the best one, count by their closeness.
+
+    Remembered (:data:`INTENT_WEIGHTS`) under what it reads, the snapshot, the embedding and
+    the named values: a choice's answer is the same for everyone who picks it. The arrays are
+    read-only.
     """
+    key = (
+        id(catalog),
+        catalog.version,
+        None if intent.vector is None else intent.vector.tobytes(),
+        tuple((k, tuple(v)) for k, v in intent.preferred.items()),
+        tuple((k, tuple(v)) for k, v in intent.asked.items()),
+    )
+    out: dict[str, FloatArray] = INTENT_WEIGHTS.get(key, lambda: _intent_weights(catalog, intent))
+    return out
+
+
+def _intent_weights(catalog: Catalog, intent: Intent) -> dict[str, FloatArray]:
     out: dict[str, FloatArray] = {}
     for name, attr in catalog.categorical.items():
         if not attr.is_facet:
@@ -190,6 +208,7 @@ def intent_weights(catalog: Catalog, intent: Intent) -> dict[str, FloatArray]:
             if j is not None:
                 w[j] = 1.0
         if w.any():
+            w.flags.writeable = False
             out[name] = w
     return out
 
