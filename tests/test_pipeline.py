@@ -131,6 +131,17 @@ def test_a_span_of_years_is_a_constraint_in_any_common_form() -> None:
             assert 1991 <= year(it.id) <= 1996
 
 
+def test_a_span_written_backwards_is_the_same_span_and_a_contradiction_is_no_span() -> None:
+    backwards = answer("a comedy from 1996 to 1991", output={"size": 2}).intent
+    assert backwards is not None
+    assert (backwards.numeric_min, backwards.numeric_max) == ({"year": 1991}, {"year": 1996})
+    # No year is after 2005 and before 1999: neither bound, rather than an empty range.
+    neither = answer("a comedy made after 2005 and before 1999", output={"size": 2})
+    assert neither.intent is not None
+    assert "year" not in neither.intent.numeric_min and "year" not in neither.intent.numeric_max
+    assert len(neither.items) == 2 and not neither.fallback
+
+
 def test_a_two_digit_decade_is_in_the_century_the_catalog_has_it() -> None:
     # The fixture's films of the "10s" are from the 2010s, its "60s" from the 1960s.
     tens = answer("something from the '10s", output={"size": 2}).intent

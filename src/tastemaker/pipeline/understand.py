@@ -372,8 +372,10 @@ def parse_numeric(text: str, intent: Intent, catalog: Catalog, *, bundle: bool) 
     lo: float | None = None
     hi: float | None = None
     if m2 := _YEAR_RANGE.search(text):
-        lo = float(m2.group("lo") or m2.group("lo2"))
-        hi = float(m2.group("hi") or m2.group("hi2"))
+        # A span written backwards ("2005 to 1999") means the same years.
+        lo, hi = sorted(
+            (float(m2.group("lo") or m2.group("lo2")), float(m2.group("hi") or m2.group("hi2")))
+        )
         text = _cut_year(text, m2.span())
     else:
         if mb := _YEAR_BEFORE.search(text):
@@ -383,6 +385,9 @@ def parse_numeric(text: str, intent: Intent, catalog: Catalog, *, bundle: bool) 
             inclusive = ma.group(0).lower().startswith("since")
             lo = float(ma.group("y")) + (0 if inclusive else 1)
             text = _cut_year(text, ma.span())
+        if lo is not None and hi is not None and lo > hi:
+            # "after 2005, before 1999" leaves no year at all: drop both rather than answer nothing.
+            lo = hi = None
         if lo is None and hi is None:
             if md := _DECADE.search(text):
                 d = int(md.group("d"))
