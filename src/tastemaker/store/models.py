@@ -23,14 +23,18 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
     UniqueConstraint,
+    func,
+    select,
     text,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
 
 # Named constraints so that later migrations can drop or alter them on both dialects.
@@ -203,6 +207,27 @@ experiences = Table(
     Column("created_at", Double, nullable=False),
     UniqueConstraint("workspace_id", "key", "version"),
 )
+
+
+def latest_experiences(ws_id: int, *columns: ColumnElement[Any]) -> Select[Any]:
+    """``columns`` of the latest version of each of the workspace's experiences.
+
+    Shared by the store's listing and the rollups' marking, which runs it inside a writer's
+    transaction.
+    """
+    x = experiences
+    latest = (
+        select(x.c.key, func.max(x.c.version).label("version"))
+        .where(x.c.workspace_id == ws_id)
+        .group_by(x.c.key)
+        .subquery()
+    )
+    return (
+        select(*columns)
+        .join(latest, (x.c.key == latest.c.key) & (x.c.version == latest.c.version))
+        .where(x.c.workspace_id == ws_id)
+    )
+
 
 served = Table(
     "served",

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
     Connection,
-    and_,
     func,
     select,
 )
@@ -23,7 +22,7 @@ from sqlalchemy import (
 from tastemaker.store import metrics as q
 from tastemaker.store.journey_tables import prompt_answers
 from tastemaker.store.metrics import DAY, utc_day
-from tastemaker.store.models import events, experiences, served
+from tastemaker.store.models import events, experiences, latest_experiences, served
 from tastemaker.store.rollup_tables import (
     rollup_built,
     rollup_dirty,
@@ -99,18 +98,7 @@ def _requests_days(
 def _max_window_s(conn: Connection, ws_id: int) -> float:
     """The longest attribution window among the workspace's experiences (latest versions) and
     the windows it has rollups of (a report may be asked with other specs than the saved)."""
-    x = experiences
-    latest = (
-        select(x.c.key, func.max(x.c.version).label("version"))
-        .where(x.c.workspace_id == ws_id)
-        .group_by(x.c.key)
-        .subquery()
-    )
-    stmt = (
-        select(x.c.spec)
-        .join(latest, and_(x.c.key == latest.c.key, x.c.version == latest.c.version))
-        .where(x.c.workspace_id == ws_id)
-    )
+    stmt = latest_experiences(ws_id, experiences.c.spec)
     built = select(func.max(rollup_built.c.window_s)).where(rollup_built.c.workspace_id == ws_id)
     longest = float(conn.execute(built).scalar() or 0.0)
     for spec in conn.execute(stmt).scalars():

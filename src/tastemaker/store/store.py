@@ -53,6 +53,7 @@ from tastemaker.store.models import (
     events,
     experiences,
     items,
+    latest_experiences,
     served,
     users,
     workspaces,
@@ -542,25 +543,9 @@ class Store:
 
     def list_experiences(self, ws_id: int) -> list[ExperienceRecord]:
         """The latest version of each experience, by key."""
-        latest = (
-            select(experiences.c.key, func.max(experiences.c.version).label("version"))
-            .where(experiences.c.workspace_id == ws_id)
-            .group_by(experiences.c.key)
-            .subquery()
-        )
-        stmt = (
-            select(
-                experiences.c.key,
-                experiences.c.version,
-                experiences.c.spec,
-                experiences.c.created_at,
-            )
-            .join(
-                latest,
-                (experiences.c.key == latest.c.key) & (experiences.c.version == latest.c.version),
-            )
-            .where(experiences.c.workspace_id == ws_id)
-            .order_by(experiences.c.key)
+        x = experiences
+        stmt = latest_experiences(ws_id, x.c.key, x.c.version, x.c.spec, x.c.created_at).order_by(
+            x.c.key
         )
         with self.engine.connect() as conn:
             return [
