@@ -274,7 +274,8 @@ def case_features(
     hit = np.flatnonzero(cand.rows == case.target)
     if len(hit) == 0:
         return None
-    x = np.stack([rank.scale(cand.features[s]) for s in rank.SIGNALS], axis=1)
+    # scaled as rank.run scales them for the score, one row per signal: a case per column
+    x = rank.scale_rows(np.stack([cand.features[s] for s in rank.SIGNALS]).astype(np.float32)).T
     assert answer.intent is not None
     assert answer.profile is not None
     kind = rank.answer_kind(answer.intent, cand.explain["intent_weights"], answer.profile)

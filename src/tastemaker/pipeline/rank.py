@@ -52,12 +52,8 @@ PROMPT_SEEDS = 10  # past picks that fit the answer best, whose neighbours the a
 
 def scale(x: FloatArray) -> FloatArray:
     """Min-max to [0, 1] over the candidates; a constant column carries no information."""
-    if len(x) == 0:
-        return x
-    lo, hi = float(x.min()), float(x.max())
-    if hi - lo < 1e-9:
-        return np.zeros_like(x)
-    return ((x - lo) / (hi - lo)).astype(np.float32)
+    out: FloatArray = scale_rows(x.astype(np.float32)[None, :])[0]
+    return out
 
 
 def scale_rows(x: FloatArray) -> FloatArray:
