@@ -208,7 +208,7 @@ def reasons(
     present = [s for s in SIGNALS if f"contrib_{s}" in cand.features]
     contrib = np.stack([cand.features[f"contrib_{s}"][at] for s in present]).T.tolist()
     totals = cand.score[at].tolist()
-    closest = _Closest(answer, spec, catalog, cand.rows[at])
+    closest = _Lookups(answer, spec, catalog, cand.rows[at])
     out: list[list[str]] = []
     for i, position in enumerate(positions):
         row = int(cand.rows[position])
@@ -226,10 +226,11 @@ def reasons(
     return out
 
 
-class _Closest:
-    """For each explained item, the title of the closest of a set of the person's picks in CF
-    factor space (their latest picks, the picks that fit the answer, their liked items this
-    experience could show), computed once per set for every explained item."""
+class _Lookups:
+    """What the reasons name, computed once per answer for every explained item: the title of
+    the closest of a set of the person's picks in CF factor space (their latest picks, the
+    picks that fit the answer, their liked items this experience could show), and the
+    best-weighted value each item has under the intent's or the person's affinity weights."""
 
     def __init__(
         self, answer: Answer, spec: ExperienceSpec, catalog: Catalog, rows: IndexArray
@@ -242,6 +243,16 @@ class _Closest:
         if titles is None:
             titles = self._done[which] = self._titles(which)
         return titles[i]
+
+    def value(self, which: str, i: int) -> str | None:
+        """``which`` is ``"intent_weights"`` or ``"affinity_weights"``."""
+        key = f"value:{which}"
+        values = self._done.get(key)
+        if values is None:
+            cand = self.answer.candidates
+            assert cand is not None
+            values = self._done[key] = _best_values(self.catalog, self.rows, cand.explain[which])
+        return values[i]
 
     def _titles(self, which: str) -> list[str | None]:
         catalog, profile, cand = self.catalog, self.answer.profile, self.answer.candidates
@@ -289,7 +300,7 @@ def _matched_term(answer: Answer, catalog: Catalog, row: int) -> str | None:
 
 
 def _reason(
-    signal: str, i: int, row: int, answer: Answer, catalog: Catalog, closest: _Closest
+    signal: str, i: int, row: int, answer: Answer, catalog: Catalog, closest: _Lookups
 ) -> str | None:
     cand = answer.candidates
     assert cand is not None
@@ -300,10 +311,10 @@ def _reason(
         term = _matched_term(answer, catalog, row)
         return f'mentions "{term}"' if term else "its description fits your words"
     if signal == "intent":
-        best = _best_value(catalog, row, cand.explain["intent_weights"])
+        best = closest.value("intent_weights", i)
         return f"{best}, as you asked" if best else None
     if signal == "affinity":
-        best = _best_value(catalog, row, cand.explain["affinity_weights"])
+        best = closest.value("affinity_weights", i)
         return f"you often pick {best}" if best else None
     if signal == "cf":
         liked = closest.title("history", i)
@@ -329,15 +340,22 @@ def _reason(
     return None
 
 
-def _best_value(catalog: Catalog, row: int, weights: dict[str, FloatArray]) -> str | None:
-    best, best_w = None, 0.0
+def _best_values(
+    catalog: Catalog, rows: IndexArray, weights: dict[str, FloatArray]
+) -> list[str | None]:
+    """For each of ``rows``, its value with the highest positive weight (None when it has none),
+    across the weighted attributes; the first attribute wins a tie."""
+    best: list[str | None] = [None] * len(rows)
+    best_w = [0.0] * len(rows)
     for name, w in weights.items():
         attr = catalog.categorical[name]
-        cols = attr.matrix.indices[attr.matrix.indptr[row] : attr.matrix.indptr[row + 1]]
-        if len(cols):
-            j = int(cols[int(np.argmax(w[cols]))])
-            if w[j] > best_w:
-                best, best_w = attr.values[j], float(w[j])
+        assert attr.dense is not None  # weights are only ever given to facets
+        held = attr.dense[rows] * w  # 0 where the item lacks the value
+        cols = np.argmax(held, axis=1)
+        top = held[np.arange(len(rows)), cols].tolist()
+        for i, (j, v) in enumerate(zip(cols.tolist(), top, strict=True)):
+            if v > best_w[i]:
+                best[i], best_w[i] = attr.values[j], v
     return best
 
 
