@@ -115,3 +115,12 @@ def test_save_load_round_trip(vectors: np.ndarray, tmp_path: Path, engine: str, 
     # A memory-mapped index still takes updates (in its in-memory delta).
     loaded.add([0], vectors[1:2])
     assert loaded.search(vectors[1], 2)[0].tolist() in ([0, 1], [1, 0])
+
+
+def test_a_graph_built_on_one_thread_is_the_same_every_time(vectors: np.ndarray) -> None:
+    """``threads=1`` is what makes a fit repeatable (``Settings.fit_threads``): the graph, and so
+    every neighbour list and search result, comes out the same from the same vectors."""
+    first, second = (VectorIndex.build(vectors, exact_max=0, threads=1) for _ in range(2))
+    assert np.array_equal(first.neighbours(10), second.neighbours(10))
+    for q in vectors[:50]:
+        assert np.array_equal(first.search(q, 20)[0], second.search(q, 20)[0])

@@ -446,12 +446,16 @@ def make_cf(
     neighbours: IndexArray | None = None,
     covisit: sparse.csr_matrix | None = None,
     sequence: sparse.csr_matrix | None = None,
+    threads: int = 0,
 ) -> CFModel:
-    """Wrap ALS item factors with what the per-user solve and CF retrieval need."""
+    """Wrap ALS item factors with what the per-user solve and CF retrieval need.
+
+    ``threads`` builds the neighbours' graph (:meth:`VectorIndex.build`); 1 makes it repeatable.
+    """
     f = np.ascontiguousarray(item_factors, dtype=np.float32)
     gram = (f.T @ f).astype(np.float32)
     if neighbours is None:
-        neighbours = VectorIndex.build(f).neighbours(CF_NEIGHBOURS)
+        neighbours = VectorIndex.build(f, threads=threads).neighbours(CF_NEIGHBOURS)
     return CFModel(
         item_factors=f,
         gram=gram,

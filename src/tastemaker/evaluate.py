@@ -185,7 +185,8 @@ def _workspace(
     with tempfile.TemporaryDirectory(prefix="tastemaker-eval-") as tmp:
         folder = data_dir or Path(tmp) / "data"
         url = database_url or f"sqlite:///{Path(tmp) / 'eval.db'}"
-        settings = Settings(data_dir=folder, database_url=url, encoder=encoder)
+        # One thread for the fit's graphs: the same data then gives the same figures.
+        settings = Settings(data_dir=folder, database_url=url, encoder=encoder, fit_threads=1)
         store = Store(url)
         engine: Engine | None = None
         try:

@@ -121,6 +121,7 @@ def build_catalog(
     previous: Catalog | None = None,
     previous_index: VectorIndex | None = None,
     progress: Callable[[str], None] | None = None,
+    threads: int = 0,
 ) -> Catalog:
     """Fit a snapshot.
 
@@ -129,6 +130,10 @@ def build_catalog(
     learned from events (popularity, CF factors) carries over by item id, and, given
     ``previous_index`` (a private copy of the previous snapshot's index), only new and changed
     vectors are added to it instead of rebuilding the graph.
+
+    ``threads`` builds the approximate-neighbour graphs (items by text, items by CF factors):
+    0 uses every core, 1 makes the fit repeatable, the same items and events giving the same
+    snapshot bit for bit (a graph built on several threads depends on their timing).
     """
     say = progress or (lambda msg: log.info("fit %s: %s", workspace, msg))
     t0 = time.perf_counter()
@@ -148,7 +153,7 @@ def build_catalog(
         previous_index.add(np.asarray(changed, dtype=np.int64), embeddings[changed])
         index = previous_index
     else:
-        index = VectorIndex.build(embeddings)
+        index = VectorIndex.build(embeddings, threads=threads)
 
     categorical, numeric = _attributes(items, encoder)
     for attr in categorical.values():
@@ -160,7 +165,7 @@ def build_catalog(
     if events is None and previous is not None:
         popularity, cf, activity = _carry_over(previous, ids)
     else:
-        popularity, cf, activity = learn_from_events(events or (), id_to_row, n)
+        popularity, cf, activity = learn_from_events(events or (), id_to_row, n, threads=threads)
     say(f"fitted in {time.perf_counter() - t0:.1f}s")
     return Catalog(
         workspace=workspace,
@@ -314,9 +319,10 @@ def _attributes(
 
 
 def learn_from_events(
-    events: Iterable[EventData], id_to_row: dict[str, int], n_items: int
+    events: Iterable[EventData], id_to_row: dict[str, int], n_items: int, *, threads: int = 0
 ) -> tuple[FloatArray, CFModel | None, Activity]:
-    """Popularity, CF factors and weekly activity from the positive events."""
+    """Popularity, CF factors and weekly activity from the positive events (``threads``: as
+    in :func:`build_catalog`)."""
     users: dict[str, int] = {}
     u_idx: list[int] = []
     i_idx: list[int] = []
@@ -370,6 +376,7 @@ def learn_from_events(
             alpha=ALS_ALPHA,
             covisit=covisitation(ui),
             sequence=sequences(np.asarray(u_idx), np.asarray(i_idx), ts, n_items),
+            threads=threads,
         )
     return popularity.astype(np.float32), cf, activity
 

@@ -158,7 +158,7 @@ def related_words(catalog: Catalog, encoder: Encoder) -> dict[tuple[str, str], l
     """
     counts: dict[str, int] = {}
     for title in catalog.titles:
-        for w in set(tokens(title)):
+        for w in dict.fromkeys(tokens(title)):  # in order: ties then rank the same every run
             if len(w) >= 4 and w.isalpha() and w not in STOPWORDS:
                 counts[w] = counts.get(w, 0) + 1
     words = [w for w, c in sorted(counts.items(), key=lambda kv: -kv[1]) if c >= 2]
@@ -216,14 +216,21 @@ def phrase(
 
 
 def training_snapshot(
-    catalog: Catalog, events: Sequence[EventData], cases: Sequence[TrainingCase]
+    catalog: Catalog,
+    events: Sequence[EventData],
+    cases: Sequence[TrainingCase],
+    *,
+    threads: int = 0,
 ) -> Catalog:
-    """The snapshot with popularity and CF refitted without the cases' held-out futures."""
+    """The snapshot with popularity and CF refitted without the cases' held-out futures
+    (``threads``: as in :func:`tastemaker.fit.build_catalog`)."""
     cutoff: dict[str, float] = {}
     for c in cases:
         cutoff[c.user_id] = min(c.ts, cutoff.get(c.user_id, np.inf))
     kept = [e for e in events if e.ts < cutoff.get(e.user_id, np.inf)]
-    popularity, cf, activity = learn_from_events(kept, catalog.id_to_row, catalog.size)
+    popularity, cf, activity = learn_from_events(
+        kept, catalog.id_to_row, catalog.size, threads=threads
+    )
     return dataclasses.replace(
         catalog,
         popularity=popularity,
@@ -377,6 +384,7 @@ def train_ranker(
     max_cases: int = MAX_CASES,
     seed: int = SEED,
     progress: Callable[[str], None] | None = None,
+    threads: int = 0,
 ) -> dict[str, Any]:
     """Learn the weights; returns what goes to ``catalog.trained["ranker"]``.
 
@@ -395,7 +403,7 @@ def train_ranker(
     if len(cases) < MIN_CASES:
         report["note"] = f"only {len(cases)} people with enough history; default weights kept"
         return report
-    snapshot = training_snapshot(catalog, events, cases)
+    snapshot = training_snapshot(catalog, events, cases, threads=threads)
     spec = training_spec()
     usable: list[tuple[TrainingCase, CaseFeatures]] = []
     for c in cases:

@@ -33,6 +33,9 @@ class Settings:
     log_format: str = "json"  # "json": one JSON object per line with the request id; "text"
     reload_check_seconds: float = 2.0
     learn_ranker: bool = True  # fit learns the ranker's weights from events (tastemaker.learn)
+    # threads building the fit's neighbour graphs: 0 every core; 1 a repeatable fit, the same
+    # items and events giving the same snapshot (tastemaker.fit.build_catalog)
+    fit_threads: int = 0
     # shared bandit state in Redis (the ``redis`` extra; else the database); erasure also
     # clears the person's keys under redis_prefix
     redis_url: str = ""
@@ -71,6 +74,7 @@ class Settings:
             rate_limit=env.get("TASTEMAKER_RATE_LIMIT", "600/second"),
             log_format=env.get("TASTEMAKER_LOG_FORMAT", "json").lower(),
             learn_ranker=env.get("TASTEMAKER_LEARN_RANKER", "1").lower() not in _OFF,
+            fit_threads=int(env.get("TASTEMAKER_FIT_THREADS", "0")),
             redis_url=env.get("TASTEMAKER_REDIS_URL", ""),
             redis_prefix=env.get("TASTEMAKER_REDIS_PREFIX", "tastemaker:"),
             webhook_allow_private=env.get("TASTEMAKER_WEBHOOK_ALLOW_PRIVATE", "0").lower()

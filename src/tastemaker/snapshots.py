@@ -131,11 +131,21 @@ class Snapshots:
         ]
         previous = self._previous(slug)
         encoder = self._encoder()
+        threads = self.settings.fit_threads
         catalog = build_catalog(
-            slug, version, items, events, encoder, previous=previous, progress=progress
+            slug,
+            version,
+            items,
+            events,
+            encoder,
+            previous=previous,
+            progress=progress,
+            threads=threads,
         )
         if self.settings.learn_ranker:
-            catalog.trained["ranker"] = train_ranker(catalog, events, encoder, progress=progress)
+            catalog.trained["ranker"] = train_ranker(
+                catalog, events, encoder, progress=progress, threads=threads
+            )
         catalog.save(self.model_dir(slug))
         with self._lock:
             self.loaded[slug] = Loaded(catalog, time.monotonic())
@@ -166,7 +176,14 @@ class Snapshots:
             except Exception:  # missing or corrupt files: rebuilt below from the embeddings
                 log.exception("vector index of %s unreadable; rebuilding it", slug)
         catalog = build_catalog(
-            slug, version, items, None, self._encoder(), previous=previous, previous_index=index
+            slug,
+            version,
+            items,
+            None,
+            self._encoder(),
+            previous=previous,
+            previous_index=index,
+            threads=self.settings.fit_threads,
         )
         if "ranker" in previous.trained:  # weights per signal, not per item: still valid
             catalog.trained["ranker"] = previous.trained["ranker"]
