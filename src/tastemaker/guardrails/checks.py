@@ -197,7 +197,7 @@ _EXTRA_PII: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 
 def pii(text: str) -> list[Finding]:
-    digits = sum(ch.isdigit() for ch in text)
+    digits = sum(map(str.isdigit, text))  # a third of the generator's cost
     if "@" not in text and not digits:
         return []  # every shape above needs an "@" or a digit: most text has neither
     # E-mail needs an "@"; phone and card numbers at least seven digits.
