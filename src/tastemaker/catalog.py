@@ -133,7 +133,11 @@ class CategoricalAttribute:
     def score(self, rows: IndexArray, weights: FloatArray) -> FloatArray:
         """Sum of ``weights`` over each row's values (facets only)."""
         assert self.dense is not None
-        out: FloatArray = self.dense[rows] @ weights
+        # Multiplied and summed by NumPy, not through BLAS: OpenBLAS's float32 mat-vec kernels
+        # can read past a short vector (a facet has a handful of values) and raise the "invalid
+        # value" flag from lanes they then discard; NumPy turns that flag into a RuntimeWarning
+        # for a correct result (seen once in CI, on a 5-value facet).
+        out: FloatArray = (self.dense[rows] * weights).sum(axis=1)
         return out
 
     def has_any(self, columns: list[int], n_items: int) -> npt.NDArray[np.bool_]:

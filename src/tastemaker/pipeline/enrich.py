@@ -101,7 +101,8 @@ def build_profile(
         if not attr.is_facet:
             continue  # near-unique attributes (artists, authors) say little about taste
         assert attr.dense is not None
-        scores = weights @ attr.dense[profile.history]
+        # elementwise, not a BLAS mat-vec: see CategoricalAttribute.score
+        scores = (attr.dense[profile.history] * weights[:, None]).sum(axis=0)
         if scores.max() <= 0:
             continue
         scores = scores / scores.max()
