@@ -240,6 +240,8 @@ def test_a_copywriter_can_be_swapped_in() -> None:
         ("<script>alert(1)</script> disco", "alert 1 disco"),
         ("one two three four five six seven", "one two three four five"),
         ("please", ""),
+        ("a quiet beach week, nothing too pricey", "a quiet beach week"),
+        ("jazz but no vocals", "jazz but no vocals"),
     ],
 )
 def test_shorten(text: str, short: str) -> None:

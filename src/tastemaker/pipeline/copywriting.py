@@ -238,7 +238,9 @@ _LEADING_FILLER = re.compile(
 )
 _PREPOSITIONS = frozenset({"for", "with", "to", "of", "in", "on", "at", "by", "from"})
 _JOINERS = _PREPOSITIONS | {"a", "an", "the", "and", "or", "but", "so", "while", "when"}
-_TRAILING_STOP = _JOINERS | {"my", "your", "our", "please"}
+# A negation left last was cut from what it negated ("a quiet beach week, nothing too pricey"
+# cut at five words): quoted, it would say the opposite of the person's words, or nothing.
+_TRAILING_STOP = _JOINERS | {"my", "your", "our", "please", "no", "not", "nothing", "without"}
 
 
 @lru_cache(maxsize=16384)
