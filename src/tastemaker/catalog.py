@@ -140,6 +140,13 @@ class CategoricalAttribute:
         out: FloatArray = (self.dense[rows] * weights).sum(axis=1)
         return out
 
+    def totals(self, rows: IndexArray, weights: FloatArray) -> FloatArray:
+        """Per value, the sum of ``weights`` (one per row) over the ``rows`` having it (facets
+        only; by NumPy, as :meth:`score`)."""
+        assert self.dense is not None
+        out: FloatArray = (self.dense[rows] * weights[:, None]).sum(axis=0)
+        return out
+
     def has_any(self, columns: list[int], n_items: int) -> npt.NDArray[np.bool_]:
         """Boolean mask of items having at least one of the value columns."""
         mask = np.zeros(n_items, dtype=bool)

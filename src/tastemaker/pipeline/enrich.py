@@ -100,9 +100,7 @@ def build_profile(
     for name, attr in catalog.categorical.items():
         if not attr.is_facet:
             continue  # near-unique attributes (artists, authors) say little about taste
-        assert attr.dense is not None
-        # elementwise, not a BLAS mat-vec: see CategoricalAttribute.score
-        scores = (attr.dense[profile.history] * weights[:, None]).sum(axis=0)
+        scores = attr.totals(profile.history, weights)
         if scores.max() <= 0:
             continue
         scores = scores / scores.max()
