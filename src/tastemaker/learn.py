@@ -228,8 +228,13 @@ def training_snapshot(
     for c in cases:
         cutoff[c.user_id] = min(c.ts, cutoff.get(c.user_id, np.inf))
     kept = [e for e in events if e.ts < cutoff.get(e.user_id, np.inf)]
-    popularity, cf, activity = learn_from_events(
-        kept, catalog.id_to_row, catalog.size, threads=threads
+    # The ridge the full fit chose: choosing again on the cut events would cost as much again.
+    popularity, cf, activity, _ = learn_from_events(
+        kept,
+        catalog.id_to_row,
+        catalog.size,
+        threads=threads,
+        regularization=None if catalog.cf is None else catalog.cf.regularization,
     )
     return dataclasses.replace(
         catalog,

@@ -158,6 +158,7 @@ class Snapshots:
             "encoder": catalog.encoder_name,
             "seconds": round(float(catalog.trained.get("seconds", 0.0)), 3),
             "ranker": catalog.trained.get("ranker"),
+            "cf_fit": catalog.trained.get("cf"),
         }
 
     def refresh(self, store: Store, ws_id: int, slug: str) -> None:
@@ -185,8 +186,11 @@ class Snapshots:
             previous_index=index,
             threads=self.settings.fit_threads,
         )
-        if "ranker" in previous.trained:  # weights per signal, not per item: still valid
-            catalog.trained["ranker"] = previous.trained["ranker"]
+        # What was learned from events carries over: the ranker's weights are per signal, not
+        # per item, and the CF factors (with the ridge chosen for them) are kept by item id.
+        for key in ("ranker", "cf"):
+            if key in previous.trained:
+                catalog.trained[key] = previous.trained[key]
         catalog.save(self.model_dir(slug))
         with self._lock:
             self.loaded[slug] = Loaded(catalog, time.monotonic())
