@@ -35,7 +35,9 @@ def test_each_persons_latest_items_are_held_out_and_the_best_ridge_wins(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: dict[str, object] = {}
-    scores = dict(zip(fit.ALS_REGULARIZATION_GRID, [0.1, 0.2, 0.5, 0.3, 0.2, 0.1, 0.1], strict=True))
+    scores = dict(
+        zip(fit.ALS_REGULARIZATION_GRID, [0.1, 0.2, 0.5, 0.3, 0.2, 0.1, 0.1], strict=True)
+    )
 
     def fake(ui: sparse.csr_matrix, reg: float, people: np.ndarray, targets: list) -> float:
         seen.update(ui=ui, people=people, targets=targets)

@@ -26,6 +26,7 @@ import numpy as np
 from tastemaker.catalog import Catalog, tokens
 from tastemaker.encoders import Encoder
 from tastemaker.experiences import ExperienceSpec
+from tastemaker.pipeline.years import parse_years
 from tastemaker.types import Answer, FloatArray, Intent
 
 # Similarity needed to map a negated phrase to an attribute value it does not spell out.
@@ -152,33 +153,6 @@ _PRICE_RANGE = re.compile(
     rf"(?:between\s+)?{_CURRENCY}?\s?(?P<lo>\d+)\s?(?:-|–|to|and)\s?{_CURRENCY}\s?(?P<hi>\d+)",
     re.IGNORECASE,
 )
-_DECADE = re.compile(r"(?<![\w])'?(?P<d>(?:1[89]|20)?\d0)'?s\b", re.IGNORECASE)
-_DECADE_WORDS = {
-    "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
-    "seventies": 1970, "eighties": 1980, "nineties": 1990,
-}  # fmt: skip
-_DECADE_WORD = re.compile(r"\b(?:the\s+)?(?P<w>" + "|".join(_DECADE_WORDS) + r")\b", re.I)
-_YEAR = r"(?P<y>1[89]\d\d|20\d\d)"
-_YEAR_RANGE = re.compile(
-    r"\b(?:between|from)\s+(?P<lo>1[89]\d\d|20\d\d)\s+(?:and|to|-|–|through|thru|till|until)\s+"
-    r"(?P<hi>1[89]\d\d|20\d\d)\b"
-    r"|\b(?P<lo2>1[89]\d\d|20\d\d)\s?(?:-|–|\s(?:to|through|thru|till|until)\s)\s?"
-    r"(?P<hi2>1[89]\d\d|20\d\d)\b",
-    re.IGNORECASE,
-)
-# The verb that introduces a year ("made in", "that came out before"): part of the constraint,
-# not words to match items by.
-_YEAR_VERB = re.compile(
-    r"\b(?:(?:that|which)\s+)?(?:(?:was|were|got|been)\s+)?"
-    r"(?:made|released|filmed|produced|shot|came\s+out|come\s+out|out)\s*$",
-    re.IGNORECASE,
-)
-_YEAR_BEFORE = re.compile(
-    rf"\b(?:before|earlier than|older than|prior to|pre-?|until|up to)\s*{_YEAR}\b", re.I
-)
-_YEAR_AFTER = re.compile(rf"\b(?:after|since|newer than|later than|post-?)\s*{_YEAR}\b", re.I)
-_YEAR_IN = re.compile(rf"\b(?:in|from|of|released in|made in|year)\s+{_YEAR}\b", re.I)
-_YEAR_BARE = re.compile(rf"(?<![\d$€£]){_YEAR}(?![\d])")
 _AUDIENCE = re.compile(r"\bfor\s+(?:my\s+|the\s+|our\s+|a\s+|little\s+)*(?P<who>[a-z]+)", re.I)
 
 
@@ -326,12 +300,6 @@ def _cut(text: str, span: tuple[int, int]) -> str:
     return text[: span[0]] + " " * (span[1] - span[0]) + text[span[1] :]
 
 
-def _cut_year(text: str, span: tuple[int, int]) -> str:
-    """Blank a year phrase and the verb that introduces it ("released", "came out")."""
-    verb = _YEAR_VERB.search(text[: span[0]])
-    return _cut(text, (verb.start() if verb else span[0], span[1]))
-
-
 def _century(catalog: Catalog, year: str, decade: int) -> int:
     """A two-digit decade ("'10s") in the century where the catalog has more items of it.
 
@@ -369,38 +337,10 @@ def parse_numeric(text: str, intent: Intent, catalog: Catalog, *, bundle: bool) 
             text = _cut(text, m.span())
     if year is None:
         return text
-    lo: float | None = None
-    hi: float | None = None
-    if m2 := _YEAR_RANGE.search(text):
-        # A span written backwards ("2005 to 1999") means the same years.
-        lo, hi = sorted(
-            (float(m2.group("lo") or m2.group("lo2")), float(m2.group("hi") or m2.group("hi2")))
-        )
-        text = _cut_year(text, m2.span())
-    else:
-        if mb := _YEAR_BEFORE.search(text):
-            hi = float(mb.group("y")) - 1
-            text = _cut_year(text, mb.span())
-        if ma := _YEAR_AFTER.search(text):
-            inclusive = ma.group(0).lower().startswith("since")
-            lo = float(ma.group("y")) + (0 if inclusive else 1)
-            text = _cut_year(text, ma.span())
-        if lo is not None and hi is not None and lo > hi:
-            # "after 2005, before 1999" leaves no year at all: drop both rather than answer nothing.
-            lo = hi = None
-        if lo is None and hi is None:
-            if md := _DECADE.search(text):
-                d = int(md.group("d"))
-                d = _century(catalog, year, d) if d < 100 else d
-                lo, hi = float(d), float(d + 9)
-                text = _cut_year(text, md.span())
-            elif mw := _DECADE_WORD.search(text):
-                d = _DECADE_WORDS[mw.group("w").lower()]
-                lo, hi = float(d), float(d + 9)
-                text = _cut_year(text, mw.span())
-            elif my := (_YEAR_IN.search(text) or _YEAR_BARE.search(text)):
-                lo = hi = float(my.group("y"))
-                text = _cut_year(text, my.span())
+    span = parse_years(text, lambda decade: _century(catalog, year, decade))
+    text = span.text
+    lo = None if span.lo is None else float(span.lo)
+    hi = None if span.hi is None else float(span.hi)
     if lo is not None:
         intent.numeric_min[year] = max(lo, intent.numeric_min.get(year, lo))
     if hi is not None:

@@ -1,0 +1,212 @@
+"""The English grammar of years: which span of years a phrase asks for.
+
+People write the same span many ways: "from the 90s", "in the nineties", "the late '90s",
+"1995 or later", "no newer than 2005", "nothing released before 1980", "pre-1970", "'98". This is
+the grammar of the language, not of one catalog, so it is written out here once; the catalog only
+decides which century a two-digit year or decade means (``century``). Understand calls
+:func:`parse_years` and cuts the spans it returns from the words it embeds.
+
+Bounds are inclusive years. "before 1990" is ``hi = 1989``; "no later than 1990" is ``hi = 1990``;
+a negated comparison flips ("nothing newer than 2005" is ``hi = 2005``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Century = Callable[[int], int]  # a two-digit decade (0, 10, ..., 90) -> its full decade
+
+_ONES = {
+    "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60,
+    "seventies": 70, "eighties": 80, "nineties": 90,
+}  # fmt: skip
+_NAMED_DECADES = re.compile(
+    r"\b(?:(?P<c19>nineteen)[\s-]?|(?P<c20>twenty)[\s-]?)?"
+    r"(?P<w>" + "|".join(_ONES) + r"|tens|teens)\b"
+    r"|\b(?P<aughts>noughties|naughties|aughts|two[\s-]thousands)\b",
+    re.IGNORECASE,
+)
+_TWO_DIGIT_YEAR = re.compile(r"(?<![\w'’])['’](?P<yy>\d\d)\b(?!['’]?s\b)")
+_TWO_DIGIT_DECADE = re.compile(r"(?<![\w'’])['’]?(?P<d>\d0)['’]?s\b")
+_NO_YEAR_NEXT = r"(?!\s*(?:the\s+)?(?:1[89]|20)\d\d)"  # "1990 and before 2000" is two bounds
+_Y = r"(?P<y>1[89]\d\d|20\d\d)(?P<s>['’]?s)?"  # a year, or a decade when followed by "s"
+_VERB = (
+    r"(?:(?:was|were|been|got)\s+)?"
+    r"(?:made|released|filmed|produced|shot|came\s+out|out|dated|dating)\s+"
+)
+_NEGATED = r"(?:no|not|nothing|never|none)\s+(?:(?:that\s+)?" + _VERB + r")?"
+
+# (pattern, bound): "lt" before, "le" no later than, "gt" after, "ge" no earlier than.
+# Negated and two-sided forms come first so that "no later than" is not read as "later than".
+_COMPARISONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(rf"\b{_NEGATED}(?:later|newer|more\s+recent)\s+than\s+{_Y}", re.I), "le"),
+    (re.compile(rf"\b{_NEGATED}(?:after|since|post-?)\s*{_Y}", re.I), "le"),
+    (re.compile(rf"\b{_NEGATED}(?:earlier|older)\s+than\s+{_Y}", re.I), "ge"),
+    (re.compile(rf"\b{_NEGATED}(?:before|prior\s+to|pre-?)\s*{_Y}", re.I), "ge"),
+    (
+        re.compile(
+            rf"\b{_Y}\s*(?:,\s*)?(?:or|and)\s+(?:earlier|before|older|prior)\b{_NO_YEAR_NEXT}", re.I
+        ),
+        "le",
+    ),
+    (
+        re.compile(
+            rf"\b{_Y}\s*(?:,\s*)?(?:(?:or|and)\s+(?:later|after|newer|since|up|beyond|on)"
+            rf"|onwards?|and\s+onwards?|\+)(?!\w){_NO_YEAR_NEXT}",
+            re.I,
+        ),
+        "ge",
+    ),
+    (re.compile(rf"\bfrom\s+{_Y}\s+on(?:wards?)?\b", re.I), "ge"),
+    (re.compile(rf"\b{_Y}\s+at\s+the\s+latest\b", re.I), "le"),
+    (re.compile(rf"\b{_Y}\s+at\s+the\s+earliest\b", re.I), "ge"),
+    (
+        re.compile(
+            rf"\b(?:before|earlier\s+than|older\s+than|prior\s+to|pre-?|predates?|predating"
+            rf"|preceding)\s*(?:the\s+)?{_Y}",
+            re.I,
+        ),
+        "lt",
+    ),
+    (re.compile(rf"\b(?:up\s+to|until|till|through|thru|by)\s+(?:the\s+)?{_Y}", re.I), "le"),
+    (
+        re.compile(
+            rf"\b(?:after|later\s+than|newer\s+than|more\s+recent\s+than|post-?|postdates?"
+            rf"|postdating)\s*(?:the\s+)?{_Y}",
+            re.I,
+        ),
+        "gt",
+    ),
+    (
+        re.compile(
+            rf"\b(?:since|starting(?:\s+(?:in|from))?|beginning(?:\s+(?:in|from))?)\s+"
+            rf"(?:the\s+)?{_Y}",
+            re.I,
+        ),
+        "ge",
+    ),
+]
+_RANGE = re.compile(
+    r"\b(?:between|from)\s+(?P<lo>1[89]\d\d|20\d\d)\s+(?:and|to|-|–|through|thru|till|until)\s+"
+    r"(?P<hi>1[89]\d\d|20\d\d)\b"
+    r"|\b(?P<lo2>1[89]\d\d|20\d\d)\s?(?:-|–|\s(?:to|through|thru|till|until)\s)\s?"
+    r"(?P<hi2>1[89]\d\d|20\d\d)\b",
+    re.IGNORECASE,
+)
+# "early", "mid", "late", "first/second half of": the part of a decade (inclusive offsets)
+_PARTS = {"early": (0, 4), "mid": (3, 7), "middle": (3, 7), "late": (5, 9), "first": (0, 4)}
+_DECADE = re.compile(
+    r"(?:\b(?P<part>early|mid|middle|late)[\s-]*|(?:the\s+)?(?P<half>first|second|latter|last)"
+    r"\s+half\s+of\s+)?(?:the\s+)?"
+    r"(?<![\w])['’]?(?P<d>(?:1[89]|20)?\d0)['’]?s\b",
+    re.IGNORECASE,
+)
+_IN_YEAR = re.compile(
+    r"\b(?:in|from|of|year|dated|circa|around)\s+(?:the\s+year\s+)?(?P<y>1[89]\d\d|20\d\d)\b",
+    re.I,
+)
+_BARE_YEAR = re.compile(r"(?<![\d$€£.,])(?P<y>1[89]\d\d|20\d\d)(?![\d])")
+# The words that introduce a year: part of the constraint, not words to match items by.
+_LEAD = re.compile(
+    r"(?:\b(?:(?:that|which)\s+)?(?:(?:was|were|got|been|is)\s+)?(?:made|released|filmed|produced"
+    r"|shot|came\s+out|come\s+out|out|dated|dating|dates)(?:\s+(?:from|in))?"
+    r"|\brelease\s+(?:year|date)s?(?:\s*:)?(?:\s+(?:somewhere|anywhere))?(?:\s+(?:from|in))?"
+    r"|\b(?:from|in|of)\s+the\s+year|\bwithin)\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(slots=True)
+class Years:
+    """The inclusive span asked for (``None``: open on that side) and the text without it."""
+
+    lo: int | None
+    hi: int | None
+    text: str
+
+
+def normalise(text: str, century: Century) -> str:
+    """Decades and two-digit years in words or with an apostrophe, as four-digit numbers:
+    "the nineties" -> "the 1990s", "the '90s" -> "the 1990s", "the noughties" -> "the 2000s",
+    "'98" -> "1998"."""
+
+    def decade(m: re.Match[str]) -> str:
+        if m.group("aughts"):
+            return "2000s"
+        word = m.group("w").lower()
+        if word in ("tens", "teens"):
+            if not m.group("c20"):
+                return m.group(0)  # "teens" alone is an audience, not a decade
+            return "2010s"
+        ones = _ONES[word]
+        if m.group("c19"):
+            return f"{1900 + ones}s"
+        if m.group("c20"):
+            return f"{2000 + ones}s"
+        return f"{century(ones)}s"
+
+    text = _NAMED_DECADES.sub(decade, text)
+    text = _TWO_DIGIT_DECADE.sub(lambda m: f"{century(int(m.group('d')))}s", text)
+    return _TWO_DIGIT_YEAR.sub(
+        lambda m: str(century(int(m.group("yy")) // 10 * 10) + int(m.group("yy")) % 10), text
+    )
+
+
+def _cut(text: str, start: int, end: int) -> str:
+    """Blank a year phrase and the words that introduce it ("released", "dating from")."""
+    lead = _LEAD.search(text[:start])
+    if lead is not None:
+        start = lead.start()
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def _bound(m: re.Match[str], how: str) -> tuple[int | None, int | None]:
+    y = int(m.group("y"))
+    decade = bool(m.group("s"))
+    first, last = (y, y + 9) if decade else (y, y)
+    if how == "lt":
+        return None, first - 1
+    if how == "le":
+        return None, last
+    if how == "gt":
+        return last + 1, None
+    return first, None
+
+
+def parse_years(text: str, century: Century) -> Years:
+    """The span of years ``text`` asks for; both bounds ``None`` when it names none.
+
+    A contradiction ("after 2005 and before 1999") gives no span rather than an empty one.
+    """
+    text = normalise(text, century)
+    lo: int | None = None
+    hi: int | None = None
+    if m := _RANGE.search(text):
+        # A span written backwards ("2005 to 1999") means the same years.
+        ends = sorted((int(m.group("lo") or m.group("lo2")), int(m.group("hi") or m.group("hi2"))))
+        return Years(ends[0], ends[1], _cut(text, *m.span()))
+    for pattern, how in _COMPARISONS:
+        while (m := pattern.search(text)) is not None:
+            a, b = _bound(m, how)
+            lo = a if a is not None and (lo is None or a > lo) else lo
+            hi = b if b is not None and (hi is None or b < hi) else hi
+            text = _cut(text, *m.span())
+    if lo is not None and hi is not None and lo > hi:
+        return Years(None, None, text)
+    if lo is not None or hi is not None:
+        return Years(lo, hi, text)
+    if m := _DECADE.search(text):
+        d = int(m.group("d"))
+        d = century(d) if d < 100 else d
+        part = (m.group("part") or "").lower()
+        half = (m.group("half") or "").lower()
+        first, last = _PARTS.get(part or half, (0, 9)) if (part or half == "first") else (0, 9)
+        if half in ("second", "latter", "last"):
+            first, last = 5, 9
+        return Years(d + first, d + last, _cut(text, *m.span()))
+    if m := (_IN_YEAR.search(text) or _BARE_YEAR.search(text)):
+        y = int(m.group("y"))
+        return Years(y, y, _cut(text, *m.span()))
+    return Years(None, None, text)

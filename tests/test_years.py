@@ -1,0 +1,87 @@
+"""The grammar of years: every common way of asking for a span reads as the same span."""
+
+from __future__ import annotations
+
+import pytest
+
+from tastemaker.pipeline.years import normalise, parse_years
+
+
+def century(decade: int) -> int:
+    """A film catalog's: its "10s" and "00s" are this century's, its "60s" the last one's."""
+    return 2000 + decade if decade <= 20 else 1900 + decade
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        # decades, in digits and in words, with their parts
+        ("a comedy from the 90s", (1990, 1999)),
+        ("something from the '60s", (1960, 1969)),
+        ("released in the nineties", (1990, 1999)),
+        ("from the nineteen-eighties", (1980, 1989)),
+        ("a space saga from the aughts", (2000, 2009)),
+        ("from the noughties", (2000, 2009)),
+        ("from the twenty-tens", (2010, 2019)),
+        ("from the early 2000s", (2000, 2004)),
+        ("the mid-2000s", (2003, 2007)),
+        ("from the late '60s", (1965, 1969)),
+        ("the first half of the twenty-tens", (2010, 2014)),
+        ("in the second half of the noughties", (2005, 2009)),
+        # single years, four digits or two
+        ("a drama from 1994", (1994, 1994)),
+        ("a white-knuckle ride that came out in '98", (1998, 1998)),
+        ("from the year 1996", (1996, 1996)),
+        ("Release year: 2017.", (2017, 2017)),
+        # spans
+        ("made between 1993 and 1996", (1993, 1996)),
+        ("dated 1967-1975", (1967, 1975)),
+        ("from 1996 to 1991", (1991, 1996)),
+        ("somewhere from 1999 to 2002", (1999, 2002)),
+        # one side, exclusive and inclusive
+        ("made before 1980", (None, 1979)),
+        ("a quest story that predates 1995", (None, 1994)),
+        ("pre-1970", (None, 1969)),
+        ("made after 1990", (1991, None)),
+        ("post-2000", (2001, None)),
+        ("since 1990", (1990, None)),
+        ("from 1950 onward", (1950, None)),
+        ("made in 1985 or later", (1985, None)),
+        ("from 1995 or earlier", (None, 1995)),
+        ("released 2010 or earlier", (None, 2010)),
+        # negated comparisons turn around
+        ("no later than 1955", (None, 1955)),
+        ("no newer than 2005", (None, 2005)),
+        ("Nothing newer than 1990.", (None, 1990)),
+        ("nothing released after 2015", (None, 2015)),
+        ("nothing released before 2005", (2005, None)),
+        ("Nothing older than 1995.", (1995, None)),
+        ("no older than 1985", (1985, None)),
+        # decades compared
+        ("before the 90s", (None, 1989)),
+        ("after the 80s", (1990, None)),
+        # both sides
+        ("made after 1990 but before 2000", (1991, 1999)),
+    ],
+)
+def test_a_span_of_years_in_its_many_forms(text: str, span: tuple[int | None, int | None]) -> None:
+    got = parse_years(text, century)
+    assert (got.lo, got.hi) == span
+    # the year phrase and the words that introduce it are cut from what is embedded
+    assert not any(ch.isdigit() for ch in got.text)
+    for word in ("released", "dated", "came out", "release year"):
+        assert word not in got.text.lower()
+
+
+def test_no_year_and_a_contradiction_give_no_span() -> None:
+    for text in ("something funny", "a movie for teens", "made after 2005 and before 1999"):
+        got = parse_years(text, century)
+        assert (got.lo, got.hi) == (None, None)
+
+
+def test_the_catalog_decides_the_century_of_two_digit_years() -> None:
+    assert normalise("the 10s and '08", century) == "the 2010s and 2008"
+    assert normalise("the '68 classics", century) == "the 1968 classics"
+    old = parse_years("from the twenties", lambda d: 1900 + d)
+    new = parse_years("from the twenties", lambda d: 2000 + d)
+    assert (old.lo, new.lo) == (1920, 2020)
