@@ -65,6 +65,29 @@ def test_a_negation_covers_the_list_that_follows_it() -> None:
     assert asked.excluded == {"genres": ["Horror"]} and asked.required == {"genres": ["Comedy"]}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a comedy, but keep westerns out of it",
+        "a comedy; go easy on the westerns",
+        "I'm not after westerns, just a comedy",
+        "a comedy, keep it free of westerns",
+        "a comedy, steer clear of westerns",
+        "a comedy and spare me the westerns",
+    ],
+)
+def test_negations_in_other_constructions(text: str) -> None:
+    # How people say "no" varies more than the word "no": each of these refuses westerns.
+    a = answer(text, output={"size": 3})
+    intent = a.intent
+    assert intent is not None
+    assert intent.excluded == {"genres": ["Western"]}
+    assert intent.required == {"genres": ["Comedy"]}
+    assert "western" not in intent.text.lower()
+    for it in a.items:
+        assert "Western" not in genres(it.id)
+
+
 def test_a_word_that_clearly_implies_a_value_requires_it() -> None:
     # "scary" and "romantic" each point at one genre and at no rival: they count as naming it.
     a = answer("something scary and romantic, no comedy", output={"size": 3})

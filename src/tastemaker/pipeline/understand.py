@@ -124,7 +124,21 @@ _STOP = frozenset(
     ]
 )
 STOPWORDS = _STOP  # words that carry no request on their own (shared with learn)
-_NEG_WORDS = r"(?:no|not|non|nothing|never|without|avoid|avoiding|except|excluding|minus|skip|hold|zero|but not|anything but|none of|rather than|instead of|don'?t want|do not want|nor)"  # noqa: E501
+# Longer phrases first: "not after laughs" must not read as "not" + "after laughs".
+_NEG_PHRASES = (
+    r"(?:i'?m\s+|i\s+am\s+)?not\s+(?:after|into|in\s+the\s+mood\s+for|looking\s+for|up\s+for"
+    r"|interested\s+in|a\s+fan\s+of|feeling)",
+    r"keep\s+(?:it\s+|them\s+)?(?:free\s+of|away\s+from|clear\s+of)",
+    r"steer\s+clear\s+of",
+    r"stay\s+away\s+from",
+    r"go\s+easy\s+on",
+    r"spare\s+me",
+    r"leave\s+out",
+    r"hold\s+off\s+on",
+    r"free\s+of",
+    r"rather\s+not\s+(?:have|see|watch|get)",
+)
+_NEG_WORDS = r"(?:" + "|".join(_NEG_PHRASES) + r"|no|not|non|nothing|never|without|avoid|avoiding|except|excluding|minus|skip|hold|zero|but not|anything but|none of|rather than|instead of|don'?t want|do not want|nor)"  # noqa: E501
 _NEG = re.compile(
     rf"(?:(?<=\W)|^){_NEG_WORDS}\b(?:\s+(?:a|an|the|any|more|too|too much|much|of the|the))*\s+"
     r"(?P<phrase>[\w'-]+(?:\s+(?!(?:and|or|but|from|with|in|for|made|set|that|please|after|before|between|since|under|over)\b)[\w'-]+){0,2})",
@@ -137,6 +151,12 @@ _NEG_MORE = re.compile(
     r"\s*,?\s*(?P<conj>or|nor|and)\s+(?:no\s+|any\s+|the\s+)?"
     r"(?!(?:a|an|some|something|anything|one)\b)"
     r"(?P<phrase>[\w'-]+(?:\s+(?!(?:and|or|nor|but|from|with|in|for|made|set|that|please|after|before|between|since|under|over)\b)[\w'-]+)?)",
+    re.IGNORECASE,
+)
+# "keep crime out of it": the negated phrase sits inside the construction.
+_KEEP_OUT = re.compile(
+    r"\bkeep\s+(?:the\s+|any\s+|all\s+)?(?P<word>[\w'-]+(?:\s+[\w'-]+)?)\s+out\b"
+    r"(?:\s+of\s+(?:it|this|that|there|the\s+\w+))?",
     re.IGNORECASE,
 )
 _SUFFIX_FREE = re.compile(r"\b(?P<word>[a-z][\w-]*?)-free\b", re.IGNORECASE)
@@ -366,8 +386,9 @@ def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encod
                 break
             spans.append((more.start(), more.end(), phrase))
             pos = more.end()
-    for m in _SUFFIX_FREE.finditer(text):
-        spans.append((m.start(), m.end(), m.group("word")))
+    for pattern in (_SUFFIX_FREE, _KEEP_OUT):
+        for m in pattern.finditer(text):
+            spans.append((m.start(), m.end(), m.group("word")))
     for start, end, phrase in spans:
         matches = vocab.exact(phrase)
         if not matches:
