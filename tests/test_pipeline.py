@@ -103,6 +103,17 @@ def test_a_word_that_clearly_implies_a_value_requires_it() -> None:
     assert all("Drama" in genres(it.id) for it in dramatic.items)
 
 
+def test_a_glue_verb_after_an_article_is_a_noun_that_can_ask() -> None:
+    # "love" glues "I'd love a comedy" together and asks for nothing; "a love story" asks.
+    story = answer("a love story", output={"size": 3}).intent
+    assert story is not None
+    # how firmly depends on the catalog's own vectors; read it is, either way
+    read = story.required.get("genres", []) + story.preferred.get("genres", [])
+    assert read == ["Romance"]
+    verb = answer("I'd love a comedy", output={"size": 3}).intent
+    assert verb is not None and verb.required == {"genres": ["Comedy"]}
+
+
 def test_a_negated_word_that_implies_a_value_excludes_it() -> None:
     # "love" is glue elsewhere ("I'd love a comedy") but after a negation it is what is refused.
     a = answer("a comedy, no love stories", output={"size": 4})

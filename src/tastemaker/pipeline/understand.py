@@ -124,6 +124,10 @@ _STOP = frozenset(
     ]
 )
 STOPWORDS = _STOP  # words that carry no request on their own (shared with learn)
+# Stop words only as verbs that glue a request together ("I'd love a comedy", "play something");
+# after an article they are nouns that can carry one ("a love story", "a road play").
+_GLUE_VERBS = frozenset(["love", "like", "play", "look", "kind", "sort", "type"])
+_ARTICLES = frozenset(["a", "an", "the", "some", "any"])
 # Longer phrases first: "not after laughs" must not read as "not" + "after laughs".
 _NEG_PHRASES = (
     r"(?:i'?m\s+|i\s+am\s+)?not\s+(?:after|into|in\s+the\s+mood\s+for|looking\s+for|up\s+for"
@@ -442,7 +446,15 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
     ("creepy": Horror or Mystery) becomes a soft preference, which never filters: a wrong
     guess there costs ranking, never the result.
     """
-    words = list(dict.fromkeys(w for w in tokens(text) if w not in _STOP and not w.isdigit()))
+    raw = tokens(text)
+    words = list(
+        dict.fromkeys(
+            w
+            for i, w in enumerate(raw)
+            if not w.isdigit()
+            and (w not in _STOP or (w in _GLUE_VERBS and i > 0 and raw[i - 1] in _ARTICLES))
+        )
+    )
     for word in words:
         if vocab.exact(word):
             continue  # named outright: parse_mentions has it
