@@ -142,7 +142,11 @@ _NEG_PHRASES = (
     r"free\s+of",
     r"rather\s+not\s+(?:have|see|watch|get)",
 )
-_NEG_WORDS = r"(?:" + "|".join(_NEG_PHRASES) + r"|no|not|non|nothing|never|without|avoid|avoiding|except|excluding|minus|skip|hold|zero|but not|anything but|none of|rather than|instead of|don'?t want|do not want|nor)"  # noqa: E501
+_NEG_WORDS = (
+    r"(?:"
+    + "|".join(_NEG_PHRASES)
+    + r"|no|not|non|nothing|never|without|avoid|avoiding|except|excluding|minus|skip|hold|zero|but not|anything but|none of|rather than|instead of|don'?t want|do not want|nor)"
+)  # noqa: E501
 _NEG = re.compile(
     rf"(?:(?<=\W)|^){_NEG_WORDS}\b(?:\s+(?:a|an|the|any|more|too|too much|much|of the|the))*\s+"
     r"(?P<phrase>[\w'-]+(?:\s+(?!(?:and|or|but|from|with|in|for|made|set|that|please|after|before|between|since|under|over)\b)[\w'-]+){0,2})",
