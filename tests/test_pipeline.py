@@ -103,6 +103,15 @@ def test_a_word_that_clearly_implies_a_value_requires_it() -> None:
     assert all("Drama" in genres(it.id) for it in dramatic.items)
 
 
+def test_what_stands_between_a_negation_and_its_object_is_skipped() -> None:
+    # "children" here is refused, not asked for: it once became a requirement.
+    for text in ("a comedy, not something made for children", "a comedy, nothing aimed at kids"):
+        intent = answer(text, output={"size": 3}).intent
+        assert intent is not None
+        assert intent.excluded == {"genres": ["Children"]}
+        assert intent.required == {"genres": ["Comedy"]}
+
+
 def test_a_glue_verb_after_an_article_is_a_noun_that_can_ask() -> None:
     # "love" glues "I'd love a comedy" together and asks for nothing; "a love story" asks.
     story = answer("a love story", output={"size": 3}).intent

@@ -28,6 +28,7 @@ def century(decade: int) -> int:
         ("from the late '60s", (1965, 1969)),
         ("the first half of the twenty-tens", (2010, 2014)),
         ("in the second half of the noughties", (2005, 2009)),
+        ("dating from the early noughties", (2000, 2004)),
         # single years, four digits or two
         ("a drama from 1994", (1994, 1994)),
         ("a white-knuckle ride that came out in '98", (1998, 1998)),

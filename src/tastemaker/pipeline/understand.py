@@ -145,10 +145,18 @@ _NEG_PHRASES = (
 _NEG_WORDS = (
     r"(?:"
     + "|".join(_NEG_PHRASES)
-    + r"|no|not|non|nothing|never|without|avoid|avoiding|except|excluding|minus|skip|hold|zero|but not|anything but|none of|rather than|instead of|don'?t want|do not want|nor)"
-)  # noqa: E501
+    + r"|no|not|non|nothing|never|without|avoid|avoiding|except|excluding|minus|skip|hold|zero"
+    + r"|but not|anything but|none of|rather than|instead of|don'?t want|do not want|nor)"
+)
+# What may stand between a negation and what it refuses: "not something made for children",
+# "nothing that's aimed at kids", "no more of the gore".
+_NEG_FILLER = (
+    r"(?:\s+(?:a|an|the|any|more|too|too much|much|of the|something|anything|stuff|one|ones"
+    r"|(?:(?:that|which)(?:'s|\s+is|\s+was)?\s+)?(?:made|meant|aimed|intended)\s+(?:for|at)"
+    r"|for))*"
+)
 _NEG = re.compile(
-    rf"(?:(?<=\W)|^){_NEG_WORDS}\b(?:\s+(?:a|an|the|any|more|too|too much|much|of the|the))*\s+"
+    rf"(?:(?<=\W)|^){_NEG_WORDS}\b{_NEG_FILLER}\s+"
     r"(?P<phrase>[\w'-]+(?:\s+(?!(?:and|or|but|from|with|in|for|made|set|that|please|after|before|between|since|under|over)\b)[\w'-]+){0,2})",
     re.IGNORECASE,
 )

@@ -98,7 +98,7 @@ _RANGE = re.compile(
 # "early", "mid", "late", "first/second half of": the part of a decade (inclusive offsets)
 _PARTS = {"early": (0, 4), "mid": (3, 7), "middle": (3, 7), "late": (5, 9), "first": (0, 4)}
 _DECADE = re.compile(
-    r"(?:\b(?P<part>early|mid|middle|late)[\s-]*|(?:the\s+)?(?P<half>first|second|latter|last)"
+    r"(?:\b(?:the\s+)?(?P<part>early|mid|middle|late)[\s-]*|(?:the\s+)?(?P<half>first|second|latter|last)"
     r"\s+half\s+of\s+)?(?:the\s+)?"
     r"(?<![\w])['’]?(?P<d>(?:1[89]|20)?\d0)['’]?s\b",
     re.IGNORECASE,
