@@ -96,11 +96,14 @@ _RANGE = re.compile(
     re.IGNORECASE,
 )
 # "early", "mid", "late", "first/second half of": the part of a decade (inclusive offsets)
-_PARTS = {"early": (0, 4), "mid": (3, 7), "middle": (3, 7), "late": (5, 9), "first": (0, 4)}
+_PARTS = {
+    "early": (0, 4), "mid": (3, 7), "middle": (3, 7), "late": (5, 9),
+    "first": (0, 4), "second": (5, 9), "latter": (5, 9), "last": (5, 9),
+}  # fmt: skip
 _DECADE = re.compile(
     r"(?:\b(?:the\s+)?(?P<part>early|mid|middle|late)[\s-]*|(?:the\s+)?(?P<half>first|second|latter|last)"
     r"\s+half\s+of\s+)?(?:the\s+)?"
-    r"(?<![\w])['’]?(?P<d>(?:1[89]|20)?\d0)['’]?s\b",
+    r"(?<![\w])(?P<d>(?:1[89]|20)\d0)['’]?s\b",  # four digits: normalise wrote two-digit ones
     re.IGNORECASE,
 )
 _IN_YEAR = re.compile(
@@ -199,12 +202,7 @@ def parse_years(text: str, century: Century) -> Years:
         return Years(lo, hi, text)
     if m := _DECADE.search(text):
         d = int(m.group("d"))
-        d = century(d) if d < 100 else d
-        part = (m.group("part") or "").lower()
-        half = (m.group("half") or "").lower()
-        first, last = _PARTS.get(part or half, (0, 9)) if (part or half == "first") else (0, 9)
-        if half in ("second", "latter", "last"):
-            first, last = 5, 9
+        first, last = _PARTS.get((m.group("part") or m.group("half") or "").lower(), (0, 9))
         return Years(d + first, d + last, _cut(text, *m.span()))
     if m := (_IN_YEAR.search(text) or _BARE_YEAR.search(text)):
         y = int(m.group("y"))
