@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from tastemaker import fit
+from tastemaker import als
 from tastemaker.fit import EventData, learn_from_events
 
 N_ITEMS = 120
@@ -36,14 +36,14 @@ def test_each_persons_latest_items_are_held_out_and_the_best_ridge_wins(
 ) -> None:
     seen: dict[str, object] = {}
     scores = dict(
-        zip(fit.ALS_REGULARIZATION_GRID, [0.1, 0.2, 0.5, 0.3, 0.2, 0.1, 0.1], strict=True)
+        zip(als.ALS_REGULARIZATION_GRID, [0.1, 0.2, 0.5, 0.3, 0.2, 0.1, 0.1], strict=True)
     )
 
     def fake(ui: sparse.csr_matrix, reg: float, people: np.ndarray, targets: list) -> float:
         seen.update(ui=ui, people=people, targets=targets)
         return scores[reg]
 
-    monkeypatch.setattr(fit, "_held_out_ndcg", fake)
+    monkeypatch.setattr(als, "_held_out_ndcg", fake)
     events = _events(30)
     learned = learn_from_events(events, _rows(), N_ITEMS)
     assert learned.ridge is not None and learned.cf is not None
@@ -59,7 +59,7 @@ def test_each_persons_latest_items_are_held_out_and_the_best_ridge_wins(
         last: dict[int, float] = {}
         for e in mine:
             last[int(e.item_id[1:])] = max(e.ts, last.get(int(e.item_id[1:]), 0.0))
-        latest = sorted(last, key=lambda j: -last[j])[: fit.VALIDATION_TARGETS]
+        latest = sorted(last, key=lambda j: -last[j])[: als.VALIDATION_TARGETS]
         assert sorted(held.tolist()) == sorted(latest)
         # held out of training entirely, every event of them
         assert not set(ui.indices[ui.indptr[p] : ui.indptr[p + 1]]) & set(latest)
@@ -69,24 +69,24 @@ def test_the_choice_scores_every_candidate_on_real_fits() -> None:
     learned = learn_from_events(_events(30), _rows(), N_ITEMS)
     ridge = learned.ridge
     assert ridge is not None and learned.cf is not None
-    assert set(ridge.ndcg) == set(fit.ALS_REGULARIZATION_GRID)
+    assert set(ridge.ndcg) == set(als.ALS_REGULARIZATION_GRID)
     assert all(0.0 < v <= 1.0 for v in ridge.ndcg.values())
     assert ridge.ndcg[ridge.regularization] == max(ridge.ndcg.values())
     assert learned.cf.regularization == ridge.regularization
 
 
 def test_too_few_people_keep_the_default_ridge() -> None:
-    learned = learn_from_events(_events(fit.VALIDATION_MIN_PEOPLE - 1), _rows(), N_ITEMS)
+    learned = learn_from_events(_events(als.VALIDATION_MIN_PEOPLE - 1), _rows(), N_ITEMS)
     assert learned.ridge is not None and learned.cf is not None
     assert learned.ridge.people == 0 and learned.ridge.ndcg == {}
-    assert learned.cf.regularization == fit.ALS_REGULARIZATION
+    assert learned.cf.regularization == als.ALS_REGULARIZATION
 
 
 def test_a_given_ridge_is_used_without_choosing(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*_: object) -> float:
         raise AssertionError("chose again")
 
-    monkeypatch.setattr(fit, "_held_out_ndcg", fail)
+    monkeypatch.setattr(als, "_held_out_ndcg", fail)
     learned = learn_from_events(_events(30), _rows(), N_ITEMS, regularization=7.0)
     assert learned.ridge is None
     assert learned.cf is not None and learned.cf.regularization == 7.0
