@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,10 @@ from tastemaker.types import FloatArray, IndexArray
 
 FORMAT_VERSION = 3
 FACET_MAX = 256
+# The catalog's words that say how close a typical word is to each value (``word_baselines``):
+# its most frequent ones, enough for a stable mean and spread and cheap to encode at fit.
+BASELINE_WORDS = 5000
+BASELINE_MIN_WORDS = 200
 """Attributes with at most this many values are *facets* (genres, moods, categories): they
 describe taste and can be asked for, so they get a dense item x value matrix for fast scoring.
 Attributes with more values (artists, authors) only serve filters and diversity caps."""
@@ -117,6 +121,9 @@ class CategoricalAttribute:
     dense: FloatArray | None = None  # (n_items, n_values) for facets; None otherwise
     # (n_values, dim) what each value means in this catalog: see ``value_centroids``
     centroids: FloatArray | None = None
+    # (2, n_values) mean and spread of the catalog's own words' closeness to each value: see
+    # ``word_baselines``; None for snapshots fitted before it, or catalogs with too few words
+    baselines: FloatArray | None = None
 
     def __post_init__(self) -> None:
         if not self.index:
@@ -177,6 +184,40 @@ def value_centroids(matrix: sparse.csr_matrix, embeddings: FloatArray) -> FloatA
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     out = np.where(norms > 1e-9, out / np.maximum(norms, 1e-9), 0.0)
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def closeness(attr: CategoricalAttribute, vectors: FloatArray) -> FloatArray:
+    """How close each text vector is to each value: the mean of its similarity to the value's
+    name and to the value's centroid (``value_centroids``). Shape ``(len(vectors), n_values)``.
+    """
+    assert attr.centroids is not None
+    both = vectors @ attr.value_vectors.T + vectors @ attr.centroids.T
+    out: FloatArray = both.astype(np.float32, copy=False) * np.float32(0.5)
+    return out
+
+
+def reference_words(docs: Sequence[str], limit: int = BASELINE_WORDS) -> list[str]:
+    """The catalog's own most frequent words (three letters or more, no digits)."""
+    counts = Counter(w for doc in docs for w in tokens(doc) if len(w) >= 3 and w.isalpha())
+    return [w for w, _ in counts.most_common(limit)]
+
+
+def word_baselines(attr: CategoricalAttribute, word_vectors: FloatArray) -> FloatArray | None:
+    """Mean and standard deviation, per value, of how close the catalog's words are to it.
+
+    A similarity of 0.3 means little on its own: the encoder places some values close to
+    almost every word and others far from all of them, and that differs by encoder and by
+    catalog. Measured against the catalog's own words, a word's closeness becomes a z-score:
+    "cowboy" sits four deviations above the typical word's closeness to Western and less than
+    three above any other value, which is what "cowboy implies Western" means here
+    (``understand.Vocabulary.implied``). ``None`` below ``BASELINE_MIN_WORDS``: too few words
+    to say what is typical.
+    """
+    if attr.centroids is None or len(word_vectors) < BASELINE_MIN_WORDS:
+        return None
+    sims = closeness(attr, word_vectors).astype(np.float64)
+    spread = np.maximum(sims.std(axis=0), 1e-6)
+    return np.ascontiguousarray(np.stack([sims.mean(axis=0), spread]), dtype=np.float32)
 
 
 @dataclass(slots=True)
@@ -361,6 +402,8 @@ class Catalog:
             arrays[f"catvec__{n}"] = a.value_vectors
             if a.centroids is not None:
                 arrays[f"catcent__{n}"] = a.centroids
+            if a.baselines is not None:
+                arrays[f"catbase__{n}"] = a.baselines
         if self.cf is not None:
             arrays["cf_items"] = self.cf.item_factors
             arrays["cf_neighbours"] = self.cf.neighbours
@@ -407,6 +450,7 @@ class Catalog:
                 value_vectors=arrays[f"catvec__{n}"],
                 counts=np.asarray(m.sum(axis=0)).ravel().astype(np.int64),
                 centroids=centroids,
+                baselines=arrays.get(f"catbase__{n}"),
             )
         cf = None
         if meta["cf"] is not None:

@@ -27,7 +27,16 @@ from tastemaker.als import (
     choose_regularization,
     fit_factors,
 )
-from tastemaker.catalog import Catalog, CategoricalAttribute, CFModel, make_cf, value_centroids
+from tastemaker.catalog import (
+    BASELINE_MIN_WORDS,
+    Catalog,
+    CategoricalAttribute,
+    CFModel,
+    make_cf,
+    reference_words,
+    value_centroids,
+    word_baselines,
+)
 from tastemaker.encoders import Encoder
 from tastemaker.index import VectorIndex
 from tastemaker.types import FloatArray
@@ -167,8 +176,12 @@ def build_catalog(
         index = VectorIndex.build(embeddings, threads=threads)
 
     categorical, numeric = _attributes(items, encoder)
+    words = reference_words(docs)
+    word_vectors = encoder.encode(words) if len(words) >= BASELINE_MIN_WORDS else None
     for attr in categorical.values():
         attr.centroids = value_centroids(attr.matrix, embeddings)
+        if word_vectors is not None and attr.is_facet:
+            attr.baselines = word_baselines(attr, word_vectors)
     tok = bm25s.tokenize(docs or [""], stemmer=_stemmer(), show_progress=False)
     lexical = bm25s.BM25()
     lexical.index(tok, show_progress=False)

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from tastemaker.catalog import Catalog, tokens
+from tastemaker.catalog import Catalog, closeness, tokens
 from tastemaker.encoders import Encoder
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.pipeline.years import parse_years
@@ -36,6 +36,11 @@ NEGATION_MIN_SIMILARITY = 0.45
 # value of every facet by IMPLY_MIN_MARGIN: far enough ahead that a second reading is unlikely.
 IMPLY_MIN_SIMILARITY = 0.30
 IMPLY_MIN_MARGIN = 0.20
+# The same, measured in standard deviations of the catalog's own words' closeness to each value
+# (``catalog.word_baselines``): 3.5 is rarer than one word in a thousand for a normal spread, and a
+# lead of 1.5 over the runner-up leaves a second reading unlikely.
+IMPLY_MIN_Z = 3.5
+IMPLY_MIN_Z_MARGIN = 1.5
 _STOP = frozenset(
     [
         "a",
@@ -175,6 +180,8 @@ _KEEP_OUT = re.compile(
     r"(?:\s+of\s+(?:it|this|that|there|the\s+\w+))?",
     re.IGNORECASE,
 )
+# Words joined by hyphens read as one ("song-and-dance", "edge-of-your-seat").
+_COMPOUND = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b", re.IGNORECASE)
 _SUFFIX_FREE = re.compile(r"\b(?P<word>[a-z][\w-]*?)-free\b", re.IGNORECASE)
 _CURRENCY = r"(?:[$€£¥]|usd|eur|gbp)"
 _AMOUNT = rf"(?:{_CURRENCY}\s?(?P<a1>\d+(?:[.,]\d+)?)|(?P<a2>\d+(?:[.,]\d+)?)\s?(?:{_CURRENCY}|dollars?|bucks|euros?|pounds?))"  # noqa: E501
@@ -257,30 +264,41 @@ class Vocabulary:
         Two views of a value are compared with the phrase: its name, and its centroid in the
         catalog (the mean embedding of its items minus the catalog's mean,
         ``catalog.value_centroids``), which carries the words the catalog's own titles and texts
-        use with that value. Their mean is the phrase's closeness to the value. The phrase
-        implies the value when that closeness is high (``IMPLY_MIN_SIMILARITY``) *and* no other
-        value of any facet comes near it (``IMPLY_MIN_MARGIN``): "dramatic" is Drama and nothing
-        else, "creepy" is Horror or Mystery, so only the first becomes a requirement. Costs one
-        matrix-vector product per facet (values x dim), no pass over the items.
+        use with that value. Their mean is the phrase's closeness to the value
+        (``catalog.closeness``). The phrase implies a value in either of two ways:
+
+        - its closeness is high (``IMPLY_MIN_SIMILARITY``) *and* no other value of any facet
+          comes near it (``IMPLY_MIN_MARGIN``): "dramatic" is Drama and nothing else, "creepy"
+          is Horror or Mystery, so only the first becomes a requirement;
+        - measured against the catalog's own words (``catalog.word_baselines``), it stands out
+          for that value (``IMPLY_MIN_Z`` deviations above a typical word) and for no other
+          (``IMPLY_MIN_Z_MARGIN`` deviations ahead of the runner-up). The encoder keeps
+          "cowboy" at a modest 0.32 from Western, but hardly any word of the catalog is that
+          close to it, while "movie" is as close to three values at once.
+
+        Costs one matrix-vector product per facet (values x dim), no pass over the items.
         """
-        best: tuple[float, str, str] | None = None
-        second = -1.0
+        raw: list[tuple[float, str, str]] = []
+        standard: list[tuple[float, str, str]] = []
         for name, attr in self.catalog.categorical.items():
             if not attr.is_facet or attr.centroids is None:
                 continue
-            sims = (attr.value_vectors @ vector + attr.centroids @ vector) / 2.0
-            order = np.argsort(-sims)[:2]
-            for j in order:
-                s = float(sims[j])
-                if best is None or s > best[0]:
-                    if best is not None:
-                        second = max(second, best[0])
-                    best = (s, name, attr.values[int(j)])
-                else:
-                    second = max(second, s)
-        if best is None or best[0] < IMPLY_MIN_SIMILARITY or best[0] - second < IMPLY_MIN_MARGIN:
-            return None
-        return _Match(best[1], best[2], "implied", best[0])
+            sims = closeness(attr, vector[None, :])[0]
+            raw.extend(_top_two(sims, name, attr.values))
+            if attr.baselines is not None:
+                z = (sims - attr.baselines[0]) / attr.baselines[1]
+                standard.extend(_top_two(z, name, attr.values))
+        for found, least, margin in (
+            (raw, IMPLY_MIN_SIMILARITY, IMPLY_MIN_MARGIN),
+            (standard, IMPLY_MIN_Z, IMPLY_MIN_Z_MARGIN),
+        ):
+            found.sort(reverse=True)
+            if not found or found[0][0] < least:
+                continue
+            if len(found) > 1 and found[0][0] - found[1][0] < margin:
+                continue
+            return _Match(found[0][1], found[0][2], "implied", found[0][0])
+        return None
 
     def similar(self, vector: FloatArray, min_similarity: float) -> _Match | None:
         """The single attribute value closest to a phrase vector, if close enough."""
@@ -293,6 +311,12 @@ class Vocabulary:
             if sims[j] >= min_similarity and (best is None or sims[j] > best.similarity):
                 best = _Match(name, attr.values[j], "similar", float(sims[j]))
         return best
+
+
+def _top_two(scores: FloatArray, name: str, values: list[str]) -> list[tuple[float, str, str]]:
+    """The two best-scoring values of one facet, as (score, facet, value)."""
+    order = np.argsort(-scores)[:2]
+    return [(float(scores[j]), name, values[int(j)]) for j in order]
 
 
 _VOCABS: dict[int, Vocabulary] = {}
@@ -448,38 +472,45 @@ def parse_mentions(text: str, intent: Intent, vocab: Vocabulary) -> None:
 
 
 def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) -> None:
-    """Single words that mean a value without naming it ("dramatic", "creepy").
+    """Words and short phrases that mean a value without naming it ("dramatic", "wild west").
 
     The answer's embedding as a whole drifts towards one value at most; "something dramatic
-    with plenty of laughs" means two. So each remaining word is weighed on its own. A word
-    that clearly implies one value (``Vocabulary.implied``: "dramatic" -> Drama) counts as
-    naming it and becomes a requirement, like "a drama" would. A word only as close to a
-    value as a negated phrase must be (``NEGATION_MIN_SIMILARITY``) but with a rival reading
-    ("creepy": Horror or Mystery) becomes a soft preference, which never filters: a wrong
-    guess there costs ranking, never the result.
+    with plenty of laughs" means two. So the remaining words are weighed on their own: first
+    the compounds ("song-and-dance") and pairs of neighbouring words ("fairy tale", "love
+    story"), whose meaning is more than their words', then each word left. One that clearly
+    implies one value (``Vocabulary.implied``: "dramatic" -> Drama) counts as naming it and
+    becomes a requirement, like "a drama" would. A single word only as close to a value as a
+    negated phrase must be (``NEGATION_MIN_SIMILARITY``) but with a rival reading ("creepy":
+    Horror or Mystery) becomes a soft preference, which never filters: a wrong guess there
+    costs ranking, never the result.
     """
     raw = tokens(text)
-    words = list(
-        dict.fromkeys(
-            w
-            for i, w in enumerate(raw)
-            if not w.isdigit()
-            and (w not in _STOP or (w in _GLUE_VERBS and i > 0 and raw[i - 1] in _ARTICLES))
-        )
-    )
-    for word in words:
-        if vocab.exact(word):
-            continue  # named outright: parse_mentions has it
-        # One word at a time: single texts are served from the encoder's cache, and the words
-        # people use repeat far more than whole answers do.
+    content = [
+        not w.isdigit()
+        and (w not in _STOP or (w in _GLUE_VERBS and i > 0 and raw[i - 1] in _ARTICLES))
+        for i, w in enumerate(raw)
+    ]
+    phrases = [m.group(0).lower() for m in _COMPOUND.finditer(text)]
+    phrases += [
+        f"{raw[i]} {raw[i + 1]}" for i in range(len(raw) - 1) if content[i] and content[i + 1]
+    ]
+    used: set[str] = set()
+    for phrase in dict.fromkeys(phrases):
+        parts = set(tokens(phrase))
+        if parts & used or vocab.exact(phrase):
+            continue  # overlaps a phrase already read, or names a value: parse_mentions has it
+        # One phrase at a time: single texts are served from the encoder's cache, and the
+        # words people use repeat far more than whole answers do.
+        hit = vocab.implied(encoder.encode([phrase])[0])
+        if hit is not None and _require(intent, hit, phrase):
+            used |= parts
+    for word in dict.fromkeys(w for w, keep in zip(raw, content, strict=True) if keep):
+        if word in used or vocab.exact(word):
+            continue  # read within a phrase, or named outright
         vec = encoder.encode([word])[0]
         hit = vocab.implied(vec)
-        if hit is not None and hit.value not in intent.excluded.get(hit.attribute, []):
-            vals = intent.required.setdefault(hit.attribute, [])
-            if hit.value not in vals:
-                vals.append(hit.value)
-                intent.asked.setdefault(hit.attribute, []).append(hit.value)
-                intent.notes.append(f"{hit.attribute} {hit.value} ({word})")
+        if hit is not None:
+            _require(intent, hit, word)
             continue
         hit = vocab.similar(vec, NEGATION_MIN_SIMILARITY)
         if hit is None or hit.value in intent.excluded.get(hit.attribute, []):
@@ -488,6 +519,18 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
         if hit.value not in vals:
             vals.append(hit.value)
             intent.notes.append(f"{hit.attribute} {hit.value}? ({word})")
+
+
+def _require(intent: Intent, hit: _Match, words: str) -> bool:
+    """Make an implied value a requirement unless the person excluded it; True if it is one."""
+    if hit.value in intent.excluded.get(hit.attribute, []):
+        return False
+    vals = intent.required.setdefault(hit.attribute, [])
+    if hit.value not in vals:
+        vals.append(hit.value)
+        intent.asked.setdefault(hit.attribute, []).append(hit.value)
+        intent.notes.append(f"{hit.attribute} {hit.value} ({words})")
+    return True
 
 
 def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog, encoder: Encoder) -> None:

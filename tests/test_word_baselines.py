@@ -1,0 +1,97 @@
+"""Words that imply a value, judged against how close the catalog's own words are to it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tastemaker.catalog import BASELINE_MIN_WORDS, Catalog
+from tastemaker.encoders import get_encoder
+from tastemaker.encoders.static import StaticEncoder
+from tastemaker.fit import ItemData, build_catalog
+from tastemaker.pipeline.understand import Vocabulary, parse_words
+from tastemaker.types import Intent
+
+GENRES = ["Action", "Comedy", "Drama", "Fantasy", "Horror", "Romance", "Sci-Fi", "Western", "War"]
+
+
+def _plain_words(n: int) -> list[str]:
+    """``n`` whole English words from the encoder's own vocabulary, spread evenly over it: a
+    stand-in for a catalog's titles that no test outcome was chosen for."""
+    inner = get_encoder("static").inner
+    assert isinstance(inner, StaticEncoder)
+    vocab = sorted(w for w in inner.model.tokenizer.get_vocab() if re.fullmatch(r"[a-z]{4,}", w))
+    step = len(vocab) // n
+    return vocab[::step][:n]
+
+
+def _catalog(words_per_title: int, items: int) -> Catalog:
+    words = _plain_words(items * words_per_title)
+    rows = [
+        ItemData(
+            id=str(i),
+            title=" ".join(words[i * words_per_title : (i + 1) * words_per_title]).title(),
+            text="",
+            attributes={"genres": [GENRES[i % len(GENRES)], GENRES[(i * 7 + 3) % len(GENRES)]]},
+            price=None,
+            available=True,
+            url=None,
+        )
+        for i in range(items)
+    ]
+    return build_catalog("t", 1, rows, [], get_encoder("static"), threads=1)
+
+
+@pytest.fixture(scope="module")
+def wordy() -> Catalog:
+    return _catalog(words_per_title=3, items=400)
+
+
+def _read(catalog: Catalog, text: str) -> Intent:
+    intent = Intent(text="")
+    parse_words(text, intent, Vocabulary(catalog), get_encoder("static"))
+    return intent
+
+
+def test_the_catalogs_words_set_the_baseline_of_each_value(wordy: Catalog) -> None:
+    genres = wordy.categorical["genres"]
+    assert genres.baselines is not None
+    assert genres.baselines.shape == (2, len(genres.values))
+    assert np.all(genres.baselines[1] > 0)  # a spread, never zero
+
+
+def test_a_word_far_above_the_catalogs_words_for_one_value_implies_it(wordy: Catalog) -> None:
+    # The encoder puts "spaceships" only 0.28 from Sci-Fi, under the bar for a raw similarity,
+    # and "futuristic" 0.31 but too near Fantasy; hardly any word of the catalog is that close
+    # to Sci-Fi, so against them they stand out.
+    assert _read(wordy, "a film with spaceships").required == {"genres": ["Sci-Fi"]}
+    assert _read(wordy, "something futuristic").required == {"genres": ["Sci-Fi"]}
+    # "wild" leans to Fantasy, but Western is close behind: no reading.
+    assert _read(wordy, "something wild").required == {}
+    assert _read(wordy, "a night out after work").required == {}
+
+
+def test_a_phrase_is_read_before_its_words(wordy: Catalog) -> None:
+    # "wild west" as a whole is Western, and its words are not read again ("wild" alone leans
+    # to Fantasy); a hyphenated compound is one phrase too.
+    for text, phrase in (("a wild west story", "wild west"), ("a wild-west story", "wild-west")):
+        intent = _read(wordy, text)
+        assert intent.required == {"genres": ["Western"]}
+        assert intent.notes == [f"genres Western ({phrase})"]
+
+
+def test_too_few_words_leave_only_the_raw_similarity() -> None:
+    small = _catalog(words_per_title=1, items=BASELINE_MIN_WORDS // 2)
+    assert small.categorical["genres"].baselines is None
+    assert _read(small, "a film with spaceships").required == {}
+
+
+def test_the_baseline_survives_a_save_and_load(wordy: Catalog, tmp_path: Path) -> None:
+    wordy.save(tmp_path / "snap")
+    loaded = Catalog.load(tmp_path / "snap")
+    before, after = wordy.categorical["genres"].baselines, loaded.categorical["genres"].baselines
+    assert before is not None and after is not None
+    np.testing.assert_array_equal(before, after)
