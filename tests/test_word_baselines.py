@@ -12,7 +12,7 @@ from tastemaker.catalog import BASELINE_MIN_WORDS, Catalog
 from tastemaker.encoders import get_encoder
 from tastemaker.encoders.static import StaticEncoder
 from tastemaker.fit import ItemData, build_catalog
-from tastemaker.pipeline.understand import Vocabulary, parse_words
+from tastemaker.pipeline.understand import Vocabulary, parse_negations, parse_words
 from tastemaker.types import Intent
 
 GENRES = ["Action", "Comedy", "Drama", "Fantasy", "Horror", "Romance", "Sci-Fi", "Western", "War"]
@@ -63,15 +63,26 @@ def test_the_catalogs_words_set_the_baseline_of_each_value(wordy: Catalog) -> No
     assert np.all(genres.baselines[1] > 0)  # a spread, never zero
 
 
-def test_a_word_far_above_the_catalogs_words_for_one_value_implies_it(wordy: Catalog) -> None:
+def test_a_word_far_above_the_catalogs_words_for_one_value_prefers_it(wordy: Catalog) -> None:
     # The encoder puts "spaceships" only 0.28 from Sci-Fi, under the bar for a raw similarity,
     # and "futuristic" 0.31 but too near Fantasy; hardly any word of the catalog is that close
-    # to Sci-Fi, so against them they stand out.
-    assert _read(wordy, "a film with spaceships").required == {"genres": ["Sci-Fi"]}
-    assert _read(wordy, "something futuristic").required == {"genres": ["Sci-Fi"]}
+    # to Sci-Fi, so against them they stand out. That ranks Sci-Fi first, but never filters.
+    for text in ("a film with spaceships", "something futuristic"):
+        intent = _read(wordy, text)
+        assert intent.preferred == {"genres": ["Sci-Fi"]} and intent.required == {}
     # "wild" leans to Fantasy, but Western is close behind: no reading.
-    assert _read(wordy, "something wild").required == {}
-    assert _read(wordy, "a night out after work").required == {}
+    assert _read(wordy, "something wild").preferred == {}
+    assert _read(wordy, "a night out after work").preferred == {}
+
+
+def test_a_negated_word_that_stands_out_is_excluded(wordy: Catalog) -> None:
+    # A refusal is certain; only which value it refuses is in question.
+    intent = Intent(text="")
+    rest = parse_negations(
+        "a comedy, no spaceships", intent, Vocabulary(wordy), get_encoder("static")
+    )
+    assert intent.excluded == {"genres": ["Sci-Fi"]}
+    assert "spaceships" not in rest
 
 
 def test_a_phrase_is_read_before_its_words(wordy: Catalog) -> None:
@@ -86,7 +97,7 @@ def test_a_phrase_is_read_before_its_words(wordy: Catalog) -> None:
 def test_too_few_words_leave_only_the_raw_similarity() -> None:
     small = _catalog(words_per_title=1, items=BASELINE_MIN_WORDS // 2)
     assert small.categorical["genres"].baselines is None
-    assert _read(small, "a film with spaceships").required == {}
+    assert _read(small, "a film with spaceships").preferred == {}
 
 
 def test_the_baseline_survives_a_save_and_load(wordy: Catalog, tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ value names. So "nothing animated" finds ``genres: Animation`` in a film catalog
 Hard constraints (negations, explicit value mentions, numeric ranges) go to ``required`` /
 ``excluded`` / ``numeric_*``. A word that *implies* one value clearly ("dramatic" -> Drama,
 "no love stories" -> not Romance) counts as naming it (``Vocabulary.implied``); a word merely
-close in meaning to a value ("creepy" -> Horror, but Mystery is close too) becomes a soft
+close in meaning to a value ("creepy" -> Horror, but Mystery is close too), or one that stands
+out for a value only against the catalog's own words ("futuristic" -> Sci-Fi), becomes a soft
 ``preferred`` value, and the semantic drift of the whole answer towards attribute values
 ("make me laugh" -> Comedy) is left to the rank stage as a soft signal.
 """
@@ -36,9 +37,10 @@ NEGATION_MIN_SIMILARITY = 0.45
 # value of every facet by IMPLY_MIN_MARGIN: far enough ahead that a second reading is unlikely.
 IMPLY_MIN_SIMILARITY = 0.30
 IMPLY_MIN_MARGIN = 0.20
-# The same, measured in standard deviations of the catalog's own words' closeness to each value
-# (``catalog.word_baselines``): 3.5 is rarer than one word in a thousand for a normal spread, and a
-# lead of 1.5 over the runner-up leaves a second reading unlikely.
+# A word stands out for a value (a preference; under a negation, an exclusion) when it is
+# IMPLY_MIN_Z standard deviations closer to it than the catalog's own words are on average
+# (``catalog.word_baselines``), rarer than one word in a thousand for a normal spread, and leads
+# every other value by IMPLY_MIN_Z_MARGIN of them.
 IMPLY_MIN_Z = 3.5
 IMPLY_MIN_Z_MARGIN = 1.5
 _STOP = frozenset(
@@ -203,7 +205,7 @@ _AUDIENCE = re.compile(r"\bfor\s+(?:my\s+|the\s+|our\s+|a\s+|little\s+)*(?P<who>
 class _Match:
     attribute: str
     value: str
-    how: str  # "exact" | "similar"
+    how: str  # "exact" | "similar" | "implied" | "standout"
     similarity: float
 
 
@@ -259,22 +261,23 @@ class Vocabulary:
         return found
 
     def implied(self, vector: FloatArray) -> _Match | None:
-        """The one value a word or short phrase clearly implies, if any.
+        """The one value a word or short phrase clearly points to, if any.
 
         Two views of a value are compared with the phrase: its name, and its centroid in the
         catalog (the mean embedding of its items minus the catalog's mean,
         ``catalog.value_centroids``), which carries the words the catalog's own titles and texts
         use with that value. Their mean is the phrase's closeness to the value
-        (``catalog.closeness``). The phrase implies a value in either of two ways:
+        (``catalog.closeness``). Two readings, tried in this order:
 
-        - its closeness is high (``IMPLY_MIN_SIMILARITY``) *and* no other value of any facet
-          comes near it (``IMPLY_MIN_MARGIN``): "dramatic" is Drama and nothing else, "creepy"
-          is Horror or Mystery, so only the first becomes a requirement;
-        - measured against the catalog's own words (``catalog.word_baselines``), it stands out
-          for that value (``IMPLY_MIN_Z`` deviations above a typical word) and for no other
-          (``IMPLY_MIN_Z_MARGIN`` deviations ahead of the runner-up). The encoder keeps
-          "cowboy" at a modest 0.32 from Western, but hardly any word of the catalog is that
-          close to it, while "movie" is as close to three values at once.
+        - ``implied``: the closeness is high (``IMPLY_MIN_SIMILARITY``) *and* no other value of
+          any facet comes near it (``IMPLY_MIN_MARGIN``): "dramatic" is Drama and nothing else,
+          "creepy" is Horror or Mystery, so only the first counts as naming the value;
+        - ``standout``: measured against the catalog's own words (``catalog.word_baselines``),
+          the phrase stands out for one value (``IMPLY_MIN_Z`` deviations above a typical word)
+          and for no other (``IMPLY_MIN_Z_MARGIN`` ahead of the runner-up). The encoder keeps
+          "cowboy" at a modest 0.32 from Western, but hardly any word of a film catalog is that
+          close to it. This reading is weaker evidence (it also sends "fairy tales" to Fantasy,
+          where a person's tagged fairy tale may not be), so callers treat it as a preference.
 
         Costs one matrix-vector product per facet (values x dim), no pass over the items.
         """
@@ -288,16 +291,16 @@ class Vocabulary:
             if attr.baselines is not None:
                 z = (sims - attr.baselines[0]) / attr.baselines[1]
                 standard.extend(_top_two(z, name, attr.values))
-        for found, least, margin in (
-            (raw, IMPLY_MIN_SIMILARITY, IMPLY_MIN_MARGIN),
-            (standard, IMPLY_MIN_Z, IMPLY_MIN_Z_MARGIN),
+        for found, least, margin, how in (
+            (raw, IMPLY_MIN_SIMILARITY, IMPLY_MIN_MARGIN, "implied"),
+            (standard, IMPLY_MIN_Z, IMPLY_MIN_Z_MARGIN, "standout"),
         ):
             found.sort(reverse=True)
             if not found or found[0][0] < least:
                 continue
             if len(found) > 1 and found[0][0] - found[1][0] < margin:
                 continue
-            return _Match(found[0][1], found[0][2], "implied", found[0][0])
+            return _Match(found[0][1], found[0][2], how, found[0][0])
         return None
 
     def similar(self, vector: FloatArray, min_similarity: float) -> _Match | None:
@@ -479,10 +482,11 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
     the compounds ("song-and-dance") and pairs of neighbouring words ("fairy tale", "love
     story"), whose meaning is more than their words', then each word left. One that clearly
     implies one value (``Vocabulary.implied``: "dramatic" -> Drama) counts as naming it and
-    becomes a requirement, like "a drama" would. A single word only as close to a value as a
-    negated phrase must be (``NEGATION_MIN_SIMILARITY``) but with a rival reading ("creepy":
-    Horror or Mystery) becomes a soft preference, which never filters: a wrong guess there
-    costs ranking, never the result.
+    becomes a requirement, like "a drama" would. One that only stands out for a value
+    against the catalog's words ("futuristic" -> Sci-Fi), or a single word as close to a
+    value as a negated phrase must be but with a rival reading ("creepy": Horror or Mystery),
+    becomes a soft preference, which never filters: a wrong guess there costs ranking, never
+    the result.
     """
     raw = tokens(text)
     content = [
@@ -502,34 +506,34 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
         # One phrase at a time: single texts are served from the encoder's cache, and the
         # words people use repeat far more than whole answers do.
         hit = vocab.implied(encoder.encode([phrase])[0])
-        if hit is not None and _require(intent, hit, phrase):
+        if hit is not None and _take(intent, hit, phrase):
             used |= parts
     for word in dict.fromkeys(w for w, keep in zip(raw, content, strict=True) if keep):
         if word in used or vocab.exact(word):
             continue  # read within a phrase, or named outright
         vec = encoder.encode([word])[0]
-        hit = vocab.implied(vec)
+        hit = vocab.implied(vec) or vocab.similar(vec, NEGATION_MIN_SIMILARITY)
         if hit is not None:
-            _require(intent, hit, word)
-            continue
-        hit = vocab.similar(vec, NEGATION_MIN_SIMILARITY)
-        if hit is None or hit.value in intent.excluded.get(hit.attribute, []):
-            continue
-        vals = intent.preferred.setdefault(hit.attribute, [])
-        if hit.value not in vals:
-            vals.append(hit.value)
-            intent.notes.append(f"{hit.attribute} {hit.value}? ({word})")
+            _take(intent, hit, word)
 
 
-def _require(intent: Intent, hit: _Match, words: str) -> bool:
-    """Make an implied value a requirement unless the person excluded it; True if it is one."""
+def _take(intent: Intent, hit: _Match, words: str) -> bool:
+    """Record what ``words`` mean unless the person excluded it; True if recorded.
+
+    A clear implication is a requirement; a standout or a mere closeness a preference."""
     if hit.value in intent.excluded.get(hit.attribute, []):
         return False
-    vals = intent.required.setdefault(hit.attribute, [])
-    if hit.value not in vals:
+    if hit.how == "implied":
+        vals = intent.required.setdefault(hit.attribute, [])
+        if hit.value not in vals:
+            vals.append(hit.value)
+            intent.asked.setdefault(hit.attribute, []).append(hit.value)
+            intent.notes.append(f"{hit.attribute} {hit.value} ({words})")
+        return True
+    vals = intent.preferred.setdefault(hit.attribute, [])
+    if hit.value not in vals and hit.value not in intent.required.get(hit.attribute, []):
         vals.append(hit.value)
-        intent.asked.setdefault(hit.attribute, []).append(hit.value)
-        intent.notes.append(f"{hit.attribute} {hit.value} ({words})")
+        intent.notes.append(f"{hit.attribute} {hit.value}? ({words})")
     return True
 
 
