@@ -74,6 +74,14 @@ def test_a_negation_covers_the_list_that_follows_it() -> None:
         "a comedy, keep it free of westerns",
         "a comedy, steer clear of westerns",
         "a comedy and spare me the westerns",
+        "a comedy, I can't stand westerns",
+        "a comedy for someone who is tired of westerns",
+        "a comedy that isn't a western",
+        "a comedy, other than westerns",
+        "a comedy, and don't show me westerns",
+        "a comedy; westerns are off the table",
+        "a comedy, westerns not welcome",
+        "a non-western comedy",
     ],
 )
 def test_negations_in_other_constructions(text: str) -> None:
@@ -101,6 +109,12 @@ def test_a_word_that_clearly_implies_a_value_requires_it() -> None:
     dramatic = answer("something dramatic", output={"size": 2})
     assert dramatic.intent is not None and dramatic.intent.required == {"genres": ["Drama"]}
     assert all("Drama" in genres(it.id) for it in dramatic.items)
+
+
+def test_non_refuses_only_a_value_named_outright() -> None:
+    # "non-fiction" asks for something; it must not refuse whatever "fiction" is close to.
+    intent = answer("a non-fiction comedy", output={"size": 3}).intent
+    assert intent is not None and intent.excluded == {}
 
 
 def test_what_stands_between_a_negation_and_its_object_is_skipped() -> None:

@@ -148,6 +148,11 @@ _NEG_PHRASES = (
     r"hold\s+off\s+on",
     r"free\s+of",
     r"rather\s+not\s+(?:have|see|watch|get)",
+    r"(?:i\s+|we\s+)?(?:hate|dislike|detest|loathe|can'?t\s+stand|cannot\s+stand)",
+    r"(?:i'?m\s+|i\s+am\s+|we'?re\s+)?(?:tired|sick)\s+of",
+    r"(?:don'?t|do\s+not)\s+(?:show|give|send|recommend|offer)\s+(?:me|us)",
+    r"other\s+than",
+    r"(?:isn'?t|is\s+not|aren'?t|are\s+not)",
 )
 _NEG_WORDS = (
     r"(?:"
@@ -182,6 +187,14 @@ _KEEP_OUT = re.compile(
     r"(?:\s+of\s+(?:it|this|that|there|the\s+\w+))?",
     re.IGNORECASE,
 )
+# Refusals after what they refuse: "horror is a no", "musicals are off the table".
+_REFUSED = re.compile(
+    r"\b(?P<word>[\w'-]+(?:\s+[\w'-]+)?)\s+(?:is|are)\s+(?:a\s+no(?:-go)?|off\s+the\s+table)\b"
+    r"|\b(?P<word2>[\w'-]+(?:\s+[\w'-]+)?)\s+not\s+welcome\b",
+    re.IGNORECASE,
+)
+# "a non-horror comedy": only a value named outright, since "non-fiction" asks for something.
+_NON = re.compile(r"\bnon-(?P<word>[a-z][\w]*)\b", re.IGNORECASE)
 # Words joined by hyphens read as one ("song-and-dance", "edge-of-your-seat").
 _COMPOUND = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b", re.IGNORECASE)
 _SUFFIX_FREE = re.compile(r"\b(?P<word>[a-z][\w-]*?)-free\b", re.IGNORECASE)
@@ -431,6 +444,11 @@ def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encod
             pos = more.end()
     for pattern in (_SUFFIX_FREE, _KEEP_OUT):
         for m in pattern.finditer(text):
+            spans.append((m.start(), m.end(), m.group("word")))
+    for m in _REFUSED.finditer(text):
+        spans.append((m.start(), m.end(), m.group("word") or m.group("word2")))
+    for m in _NON.finditer(text):
+        if vocab.exact(m.group("word")):
             spans.append((m.start(), m.end(), m.group("word")))
     for start, end, phrase in spans:
         matches = vocab.exact(phrase)
