@@ -195,6 +195,8 @@ _REFUSED = re.compile(
 )
 # "a non-horror comedy": only a value named outright, since "non-fiction" asks for something.
 _NON = re.compile(r"\bnon-(?P<word>[a-z][\w]*)\b", re.IGNORECASE)
+# Where a clause ends: two words on either side of it are not one phrase.
+_CLAUSE = re.compile(r"[,;:.!?()\[\]/]|\s-\s")
 # Words joined by hyphens read as one ("song-and-dance", "edge-of-your-seat").
 _COMPOUND = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b", re.IGNORECASE)
 _SUFFIX_FREE = re.compile(r"\b(?P<word>[a-z][\w-]*?)-free\b", re.IGNORECASE)
@@ -507,32 +509,49 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
     the result.
     """
     raw = tokens(text)
-    content = [
-        not w.isdigit()
-        and (w not in _STOP or (w in _GLUE_VERBS and i > 0 and raw[i - 1] in _ARTICLES))
-        for i, w in enumerate(raw)
-    ]
+    content = _content(raw)
     phrases = [m.group(0).lower() for m in _COMPOUND.finditer(text)]
-    phrases += [
-        f"{raw[i]} {raw[i + 1]}" for i in range(len(raw) - 1) if content[i] and content[i + 1]
-    ]
+    for clause in _CLAUSE.split(text):  # "witty, Michael Cera": no pair across the comma
+        ws = tokens(clause)
+        keep = _content(ws)
+        phrases += [f"{ws[i]} {ws[i + 1]}" for i in range(len(ws) - 1) if keep[i] and keep[i + 1]]
+    # One text at a time: single texts are served from the encoder's cache, and the words
+    # people use repeat far more than whole answers do.
+    readings: dict[str, _Match | None] = {}
+    for word in dict.fromkeys(w for w, keep in zip(raw, content, strict=True) if keep):
+        if not vocab.exact(word):  # a value named outright is parse_mentions' to take
+            vec = encoder.encode([word])[0]
+            readings[word] = vocab.implied(vec) or vocab.similar(vec, NEGATION_MIN_SIMILARITY)
     used: set[str] = set()
     for phrase in dict.fromkeys(phrases):
-        parts = set(tokens(phrase))
-        if parts & used or vocab.exact(phrase):
+        parts = tokens(phrase)
+        if used.intersection(parts) or vocab.exact(phrase):
             continue  # overlaps a phrase already read, or names a value: parse_mentions has it
-        # One phrase at a time: single texts are served from the encoder's cache, and the
-        # words people use repeat far more than whole answers do.
         hit = vocab.implied(encoder.encode([phrase])[0])
-        if hit is not None and _take(intent, hit, phrase):
-            used |= parts
-    for word in dict.fromkeys(w for w, keep in zip(raw, content, strict=True) if keep):
-        if word in used or vocab.exact(word):
-            continue  # read within a phrase, or named outright
-        vec = encoder.encode([word])[0]
-        hit = vocab.implied(vec) or vocab.similar(vec, NEGATION_MIN_SIMILARITY)
-        if hit is not None:
+        # A phrase is read as one unless one of its words alone says more: "real scares" only
+        # stands out for Horror, while "scares" alone implies it.
+        if hit is None or any(_strength(readings.get(w)) > _strength(hit) for w in parts):
+            continue
+        if _take(intent, hit, phrase):
+            used.update(parts)
+    for word, hit in readings.items():
+        if hit is not None and word not in used:
             _take(intent, hit, word)
+
+
+def _content(words: list[str]) -> list[bool]:
+    """Which words may carry a request on their own: not numbers, not glue, except a glue verb
+    after an article, which is a noun there ("a love story")."""
+    return [
+        not w.isdigit()
+        and (w not in _STOP or (w in _GLUE_VERBS and i > 0 and words[i - 1] in _ARTICLES))
+        for i, w in enumerate(words)
+    ]
+
+
+def _strength(hit: _Match | None) -> int:
+    """How firmly a reading binds: an implication (a requirement) over a preference."""
+    return 0 if hit is None else 2 if hit.how == "implied" else 1
 
 
 def _take(intent: Intent, hit: _Match, words: str) -> bool:
@@ -547,6 +566,11 @@ def _take(intent: Intent, hit: _Match, words: str) -> bool:
             vals.append(hit.value)
             intent.asked.setdefault(hit.attribute, []).append(hit.value)
             intent.notes.append(f"{hit.attribute} {hit.value} ({words})")
+        preferred = intent.preferred.get(hit.attribute, [])
+        if hit.value in preferred:  # required now: a preference for it would add nothing
+            preferred.remove(hit.value)
+            if not preferred:
+                del intent.preferred[hit.attribute]
         return True
     vals = intent.preferred.setdefault(hit.attribute, [])
     if hit.value not in vals and hit.value not in intent.required.get(hit.attribute, []):
