@@ -106,3 +106,11 @@ def test_the_baseline_survives_a_save_and_load(wordy: Catalog, tmp_path: Path) -
     before, after = wordy.categorical["genres"].baselines, loaded.categorical["genres"].baselines
     assert before is not None and after is not None
     np.testing.assert_array_equal(before, after)
+
+
+def test_a_word_that_says_more_than_its_phrase_is_read_alone(wordy: Catalog) -> None:
+    # "laugh" alone implies Comedy (a requirement); the compound as a whole would only lean to
+    # it, and must not weaken what its own word says.
+    intent = _read(wordy, "a laugh-out-loud movie")
+    assert intent.required == {"genres": ["Comedy"]} and intent.preferred == {}
+    assert intent.notes == ["genres Comedy (laugh)"]
