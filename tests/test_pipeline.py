@@ -327,3 +327,11 @@ def test_a_remembered_constraint_mask_is_shared_and_never_changed_by_a_request()
     action = {i for i, _t, _y, g, _p in FILMS if "Action" in g}
     assert {i.id for i in newcomer.items} <= action
     assert seen_by_a1 & action & {i.id for i in newcomer.items}
+
+
+def test_a_word_whose_name_match_is_a_tie_is_settled_by_the_catalog() -> None:
+    # "cartoon" is as close to the name Comedy as to Animation; the catalog's Animation items
+    # are closer to it, so that is the preference.
+    intent = answer("a cartoon", output={"size": 3}).intent
+    assert intent is not None
+    assert intent.preferred == {"genres": ["Animation"]}

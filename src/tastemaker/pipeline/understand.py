@@ -319,16 +319,28 @@ class Vocabulary:
         return None
 
     def similar(self, vector: FloatArray, min_similarity: float) -> _Match | None:
-        """The single attribute value closest to a phrase vector, if close enough."""
-        best: _Match | None = None
+        """The attribute value whose name is close enough to a phrase vector, if any.
+
+        When several names are ("cartoon" is as close to Comedy as to Animation), the one
+        whose items the phrase is also closest to wins (``catalog.closeness``): what the value
+        means in this catalog settles what its name leaves open.
+        """
+        best: tuple[float, _Match] | None = None
         for name, attr in self.catalog.categorical.items():
             if not attr.is_facet:
                 continue
             sims = attr.value_vectors @ vector
-            j = int(np.argmax(sims))
-            if sims[j] >= min_similarity and (best is None or sims[j] > best.similarity):
-                best = _Match(name, attr.values[j], "similar", float(sims[j]))
-        return best
+            close = np.flatnonzero(sims >= min_similarity)
+            if not len(close):
+                continue
+            rank = sims[close]
+            if attr.centroids is not None:
+                rank = closeness(attr, vector[None, :])[0][close]
+            j = int(close[int(np.argmax(rank))])
+            key = float(np.max(rank))
+            if best is None or key > best[0]:
+                best = (key, _Match(name, attr.values[j], "similar", float(sims[j])))
+        return None if best is None else best[1]
 
 
 def _top_two(scores: FloatArray, name: str, values: list[str]) -> list[tuple[float, str, str]]:
