@@ -31,13 +31,13 @@ from tastemaker.types import FloatArray, IndexArray
 
 FORMAT_VERSION = 3
 FACET_MAX = 256
+"""Attributes with at most this many values are *facets* (genres, moods, categories): they
+describe taste and can be asked for, so they get a dense item x value matrix for fast scoring.
+Attributes with more values (artists, authors) only serve filters and diversity caps."""
 # The catalog's words that say how close a typical word is to each value (``word_baselines``):
 # its most frequent ones, enough for a stable mean and spread and cheap to encode at fit.
 BASELINE_WORDS = 5000
 BASELINE_MIN_WORDS = 200
-"""Attributes with at most this many values are *facets* (genres, moods, categories): they
-describe taste and can be asked for, so they get a dense item x value matrix for fast scoring.
-Attributes with more values (artists, authors) only serve filters and diversity caps."""
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
