@@ -12,9 +12,9 @@ from scipy import sparse
 from pipeline_fixtures import film_catalog, film_events, film_spec, new_answer
 from tastemaker import learn
 from tastemaker.activity import BUCKET_SECONDS, Activity, covisitation, sequences
-from tastemaker.catalog import Catalog
+from tastemaker.catalog import Catalog, tokens
 from tastemaker.encoders import get_encoder
-from tastemaker.fit import EventData
+from tastemaker.fit import EventData, ItemData, build_catalog
 from tastemaker.pipeline import enrich, rank, runner
 from tastemaker.pipeline.rank import SIGNALS
 from tastemaker.pipeline.understand import stem
@@ -124,6 +124,32 @@ def test_related_words_never_name_the_value_itself() -> None:
         enc = get_encoder("static")
         sims = enc.encode(words) @ attr.value_vectors.T
         assert (np.argmax(sims, axis=1) == attr.values.index(value)).all()
+
+
+def test_an_item_is_described_by_nearby_words_never_its_own() -> None:
+    # Titles that share words, as a real catalog's do: the pool is the words in two or more.
+    pool = ["harbor", "desert", "midnight", "garden", "thunder", "winter", "castle", "river"]
+    items = [
+        ItemData(str(i), f"{a.title()} {b.title()}", "", {"genres": [g]}, None, True, None)
+        for i, (a, b, g) in enumerate(
+            (pool[i % 8], pool[(i * 3 + 1) % 8], ["Drama", "Comedy", "Horror"][i % 3])
+            for i in range(24)
+        )
+    ]
+    catalog = build_catalog("t", 1, items, [], get_encoder("static"), threads=1)
+    describe = learn.Describer(catalog, get_encoder("static"))
+    assert set(describe.words) == set(pool)
+    rng = np.random.default_rng(0)
+    for row in range(catalog.size):
+        word = describe(row, rng)
+        assert word is not None
+        own = {stem(t) for t in tokens(catalog.titles[row])}
+        own |= {stem(t) for v in catalog.categorical["genres"].values_of(row) for t in tokens(v)}
+        assert stem(word) not in own
+        # one of the nearest words the item's own do not include
+        sims = describe.vectors @ catalog.embeddings[row]  # type: ignore[operator]
+        others = [j for j in np.argsort(-sims) if stem(describe.words[j]) not in own]
+        assert describe.words.index(word) in others[: learn.DESCRIBED_WORDS]
 
 
 def _with_ranker(catalog: Catalog, ranker: dict[str, object]) -> Catalog:

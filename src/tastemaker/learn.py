@@ -61,6 +61,8 @@ TAG_ATTRIBUTES = frozenset({"tags", "tag", "keywords"})
 SYNONYM_SHARE = 0.5  # training prompts that name a value by a related word, not its name
 SYNONYM_WORDS = 5000  # most frequent catalog words considered as related words
 SYNONYMS_PER_VALUE = 3
+DESCRIBED_SHARE = 0.2  # training prompts that describe the item by a nearby word (tag-like)
+DESCRIBED_WORDS = 3
 _ONE = ("{a}", "something {a}", "{a} please", "in the mood for {a}")
 _TWO = ("{a} and {b}", "something {a} and {b}", "{a}, {b}")
 
@@ -94,6 +96,7 @@ def make_cases(
     max_cases: int = MAX_CASES,
     seed: int = SEED,
     related: dict[tuple[str, str], list[str]] | None = None,
+    describe: Describer | None = None,
 ) -> list[TrainingCase]:
     """Leave-latest-positives-out cases for a seeded sample of people with enough history.
 
@@ -139,11 +142,23 @@ def make_cases(
                 user_id=user,
                 target=row,
                 ts=target.ts,
-                prompt="" if empty else phrase(catalog, row, rng, related),
+                prompt="" if empty else phrase(catalog, row, rng, related, describe),
                 history=[] if cold else [e for e in by_user[user] if e.ts < target.ts],
             )
         )
     return cases
+
+
+def title_words(catalog: Catalog) -> list[str]:
+    """The catalog's frequent title words (in two titles or more, four letters or more, no glue),
+    most frequent first: the pool both kinds of indirect training prompt draw from."""
+    counts: dict[str, int] = {}
+    for title in catalog.titles:
+        for w in dict.fromkeys(tokens(title)):  # in order: ties then rank the same every run
+            if len(w) >= 4 and w.isalpha() and w not in STOPWORDS:
+                counts[w] = counts.get(w, 0) + 1
+    words = [w for w, c in sorted(counts.items(), key=lambda kv: -kv[1]) if c >= 2]
+    return words[:SYNONYM_WORDS]
 
 
 def related_words(catalog: Catalog, encoder: Encoder) -> dict[tuple[str, str], list[str]]:
@@ -156,13 +171,7 @@ def related_words(catalog: Catalog, encoder: Encoder) -> dict[tuple[str, str], l
     path, so some training prompts use these words instead. They come from the catalog's own
     titles and the encoder: no word list.
     """
-    counts: dict[str, int] = {}
-    for title in catalog.titles:
-        for w in dict.fromkeys(tokens(title)):  # in order: ties then rank the same every run
-            if len(w) >= 4 and w.isalpha() and w not in STOPWORDS:
-                counts[w] = counts.get(w, 0) + 1
-    words = [w for w, c in sorted(counts.items(), key=lambda kv: -kv[1]) if c >= 2]
-    words = words[:SYNONYM_WORDS]
+    words = title_words(catalog)
     out: dict[tuple[str, str], list[str]] = {}
     if not words:
         return out
@@ -186,14 +195,53 @@ def related_words(catalog: Catalog, encoder: Encoder) -> dict[tuple[str, str], l
     return out
 
 
+class Describer:
+    """Catalog words the encoder places nearest to one item, never the item's own words.
+
+    People also ask by what a thing is about ("a heist gone wrong", "life at sea"), as tags do; on a
+    catalog without tags the nearest of its own frequent words stand in for them, so that the
+    ranker learns how much the prompt's closeness to an item says when no value is named.
+    """
+
+    def __init__(self, catalog: Catalog, encoder: Encoder) -> None:
+        self.catalog = catalog
+        self.words = title_words(catalog)
+        self.stems = [stem(w) for w in self.words]
+        self.vectors = encoder.encode(self.words) if self.words else None
+
+    def __call__(self, row: int, rng: np.random.Generator) -> str | None:
+        """One of the ``DESCRIBED_WORDS`` words nearest to the item at ``row``, or None."""
+        if self.vectors is None:
+            return None
+        cat = self.catalog
+        own = {stem(t) for t in tokens(cat.titles[row])}
+        for attr in cat.categorical.values():
+            for v in attr.values_of(row):
+                own |= {stem(t) for t in tokens(v)}
+        sims = self.vectors @ cat.embeddings[row]
+        picked: list[str] = []
+        for i in np.argsort(-sims)[:20]:
+            if self.stems[int(i)] not in own:
+                picked.append(self.words[int(i)])
+            if len(picked) == DESCRIBED_WORDS:
+                break
+        return picked[int(rng.integers(len(picked)))] if picked else None
+
+
 def phrase(
     catalog: Catalog,
     row: int,
     rng: np.random.Generator,
     related: dict[tuple[str, str], list[str]] | None = None,
+    describe: Describer | None = None,
 ) -> str:
     """A short prompt from one or two of the item's own attribute values, lower-cased; with
-    ``related``, sometimes by a related word instead of the value's name."""
+    ``related``, sometimes by a related word instead of the value's name; with ``describe``,
+    sometimes by a word that describes the item itself rather than its values."""
+    if describe is not None and rng.random() < DESCRIBED_SHARE:
+        word = describe(row, rng)
+        if word:
+            return word
     sources = [
         (name, attr.values_of(row))
         for name, attr in catalog.categorical.items()
@@ -403,7 +451,10 @@ def train_ranker(
     say = progress or (lambda msg: log.info("learn %s: %s", catalog.workspace, msg))
     t0 = time.perf_counter()
     related = related_words(catalog, encoder)
-    cases = make_cases(catalog, events, max_cases=max_cases, seed=seed, related=related)
+    describe = Describer(catalog, encoder)
+    cases = make_cases(
+        catalog, events, max_cases=max_cases, seed=seed, related=related, describe=describe
+    )
     report: dict[str, Any] = {"weights": None, "active": False, "cases": len(cases)}
     if len(cases) < MIN_CASES:
         report["note"] = f"only {len(cases)} people with enough history; default weights kept"
