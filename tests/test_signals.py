@@ -115,7 +115,7 @@ def test_profile_keeps_the_latest_picks_newest_first() -> None:
 
 def test_related_words_never_name_the_value_itself() -> None:
     catalog = film_catalog()
-    related = learn.related_words(catalog, get_encoder("static"))
+    related = learn.related_words(catalog, learn.title_words(catalog, get_encoder("static")))
     for (name, value), words in related.items():
         attr = catalog.categorical[name]
         own = {stem(value.lower())}
@@ -137,7 +137,7 @@ def test_an_item_is_described_by_nearby_words_never_its_own() -> None:
         )
     ]
     catalog = build_catalog("t", 1, items, [], get_encoder("static"), threads=1)
-    describe = learn.Describer(catalog, get_encoder("static"))
+    describe = learn.Describer(catalog, learn.title_words(catalog, get_encoder("static")))
     assert set(describe.words) == set(pool)
     rng = np.random.default_rng(0)
     for row in range(catalog.size):
@@ -147,7 +147,7 @@ def test_an_item_is_described_by_nearby_words_never_its_own() -> None:
         own |= {stem(t) for v in catalog.categorical["genres"].values_of(row) for t in tokens(v)}
         assert stem(word) not in own
         # one of the nearest words the item's own do not include
-        sims = describe.vectors @ catalog.embeddings[row]  # type: ignore[operator]
+        sims = describe.vectors @ catalog.embeddings[row]
         others = [j for j in np.argsort(-sims) if stem(describe.words[j]) not in own]
         assert describe.words.index(word) in others[: learn.DESCRIBED_WORDS]
 

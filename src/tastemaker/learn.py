@@ -41,7 +41,7 @@ from tastemaker.experiences import ExperienceSpec, RankingWeights
 from tastemaker.fit import EventData, event_weight, learn_from_events
 from tastemaker.pipeline import capture, enrich, rank, retrieve, understand
 from tastemaker.pipeline.understand import STOPWORDS, stem
-from tastemaker.types import Answer, RequestContext
+from tastemaker.types import Answer, FloatArray, RequestContext
 
 log = logging.getLogger(__name__)
 
@@ -149,19 +149,28 @@ def make_cases(
     return cases
 
 
-def title_words(catalog: Catalog) -> list[str]:
-    """The catalog's frequent title words (in two titles or more, four letters or more, no glue),
-    most frequent first: the pool both kinds of indirect training prompt draw from."""
+@dataclass(frozen=True, slots=True)
+class TitleWords:
+    """The catalog's frequent title words and their vectors: the pool both kinds of indirect
+    training prompt draw from (``related_words``, ``Describer``), encoded once."""
+
+    words: list[str]
+    vectors: FloatArray | None  # (len(words), dim); None when there are no words
+
+
+def title_words(catalog: Catalog, encoder: Encoder) -> TitleWords:
+    """Words in two titles or more (four letters or more, no glue), most frequent first."""
     counts: dict[str, int] = {}
     for title in catalog.titles:
         for w in dict.fromkeys(tokens(title)):  # in order: ties then rank the same every run
             if len(w) >= 4 and w.isalpha() and w not in STOPWORDS:
                 counts[w] = counts.get(w, 0) + 1
     words = [w for w, c in sorted(counts.items(), key=lambda kv: -kv[1]) if c >= 2]
-    return words[:SYNONYM_WORDS]
+    words = words[:SYNONYM_WORDS]
+    return TitleWords(words, encoder.encode(words) if words else None)
 
 
-def related_words(catalog: Catalog, encoder: Encoder) -> dict[tuple[str, str], list[str]]:
+def related_words(catalog: Catalog, pool: TitleWords) -> dict[tuple[str, str], list[str]]:
     """For each facet value, catalog words the encoder places nearest to it ("laughs" for
     Comedy, "haunted" for Horror), never the value's own word.
 
@@ -171,11 +180,10 @@ def related_words(catalog: Catalog, encoder: Encoder) -> dict[tuple[str, str], l
     path, so some training prompts use these words instead. They come from the catalog's own
     titles and the encoder: no word list.
     """
-    words = title_words(catalog)
+    words, vecs = pool.words, pool.vectors
     out: dict[tuple[str, str], list[str]] = {}
-    if not words:
+    if vecs is None:
         return out
-    vecs = encoder.encode(words)
     for name, attr in catalog.categorical.items():
         if not attr.is_facet or len(attr.values) < 2:
             continue
@@ -203,11 +211,10 @@ class Describer:
     ranker learns how much the prompt's closeness to an item says when no value is named.
     """
 
-    def __init__(self, catalog: Catalog, encoder: Encoder) -> None:
+    def __init__(self, catalog: Catalog, pool: TitleWords) -> None:
         self.catalog = catalog
-        self.words = title_words(catalog)
+        self.words, self.vectors = pool.words, pool.vectors
         self.stems = [stem(w) for w in self.words]
-        self.vectors = encoder.encode(self.words) if self.words else None
 
     def __call__(self, row: int, rng: np.random.Generator) -> str | None:
         """One of the ``DESCRIBED_WORDS`` words nearest to the item at ``row``, or None."""
@@ -450,8 +457,9 @@ def train_ranker(
     """
     say = progress or (lambda msg: log.info("learn %s: %s", catalog.workspace, msg))
     t0 = time.perf_counter()
-    related = related_words(catalog, encoder)
-    describe = Describer(catalog, encoder)
+    pool = title_words(catalog, encoder)
+    related = related_words(catalog, pool)
+    describe = Describer(catalog, pool)
     cases = make_cases(
         catalog, events, max_cases=max_cases, seed=seed, related=related, describe=describe
     )
