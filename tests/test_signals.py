@@ -17,7 +17,7 @@ from tastemaker.encoders import get_encoder
 from tastemaker.fit import EventData, ItemData, build_catalog
 from tastemaker.pipeline import enrich, rank, runner
 from tastemaker.pipeline.rank import SIGNALS
-from tastemaker.pipeline.understand import stem
+from tastemaker.pipeline.vocabulary import stem
 from tastemaker.types import RequestContext
 
 WEEK = BUCKET_SECONDS

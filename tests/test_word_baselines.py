@@ -12,7 +12,8 @@ from tastemaker.catalog import BASELINE_MIN_WORDS, Catalog
 from tastemaker.encoders import get_encoder
 from tastemaker.encoders.static import StaticEncoder
 from tastemaker.fit import ItemData, build_catalog
-from tastemaker.pipeline.understand import Vocabulary, parse_negations, parse_words
+from tastemaker.pipeline.understand import parse_negations, parse_words
+from tastemaker.pipeline.vocabulary import Vocabulary
 from tastemaker.types import Intent
 
 GENRES = ["Action", "Comedy", "Drama", "Fantasy", "Horror", "Romance", "Sci-Fi", "Western", "War"]

@@ -209,9 +209,9 @@ def word_baselines(attr: CategoricalAttribute, word_vectors: FloatArray) -> Floa
     almost every word and others far from all of them, and that differs by encoder and by
     catalog. Measured against the catalog's own words, a word's closeness becomes a z-score:
     "cowboy" sits four deviations above the typical word's closeness to Western and less than
-    three above any other value, which is what "cowboy implies Western" means here
-    (``understand.Vocabulary.implied``). ``None`` below ``BASELINE_MIN_WORDS``: too few words
-    to say what is typical.
+    three above any other value, which is what "cowboy stands out for Western" means
+    (``pipeline.vocabulary.Vocabulary.implied``). ``None`` below ``BASELINE_MIN_WORDS``: too
+    few words to say what is typical.
     """
     if attr.centroids is None or len(word_vectors) < BASELINE_MIN_WORDS:
         return None

@@ -40,7 +40,7 @@ from tastemaker.encoders import Encoder
 from tastemaker.experiences import ExperienceSpec, RankingWeights
 from tastemaker.fit import EventData, event_weight, learn_from_events
 from tastemaker.pipeline import capture, enrich, rank, retrieve, understand
-from tastemaker.pipeline.understand import STOPWORDS, stem
+from tastemaker.pipeline.vocabulary import STOPWORDS, stem
 from tastemaker.types import Answer, FloatArray, RequestContext
 
 log = logging.getLogger(__name__)

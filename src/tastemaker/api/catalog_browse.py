@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from tastemaker.api.auth import AdminKey
 from tastemaker.api.routes import _ADMIN_ERRORS, get_engine, json_response
-from tastemaker.pipeline.understand import stem
+from tastemaker.pipeline.vocabulary import stem
 from tastemaker.store import ItemRecord
 
 router = APIRouter(prefix="/v1", tags=["data"])

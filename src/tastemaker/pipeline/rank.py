@@ -29,7 +29,7 @@ from tastemaker.catalog import Catalog, tokens
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.pipeline.constraints import hard_mask
 from tastemaker.pipeline.retrieve import attribute_score, intent_weights
-from tastemaker.pipeline.understand import stem
+from tastemaker.pipeline.vocabulary import stem
 from tastemaker.types import Answer, FloatArray, IndexArray, Intent, Profile
 
 SIGNALS = (

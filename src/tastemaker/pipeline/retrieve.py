@@ -22,7 +22,7 @@ from scipy import sparse
 from tastemaker.catalog import Catalog, CFModel, Memo, first_passing
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.pipeline.constraints import Mask, allowed
-from tastemaker.pipeline.understand import stem
+from tastemaker.pipeline.vocabulary import stem
 from tastemaker.types import Answer, Candidates, FloatArray, IndexArray, Intent
 
 SEMANTIC_K = 150

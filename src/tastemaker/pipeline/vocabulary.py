@@ -1,0 +1,281 @@
+"""The words of a request and the catalog's value vocabulary they are matched against.
+
+Understand reads a person's words; this module says which of them carry nothing on their own
+(``STOPWORDS``), how words are compared (``stem``, shared with lexical retrieval and the ranker),
+and which attribute value a word or phrase names, implies or stands out for (``Vocabulary``).
+The values are the catalog's own, with what its items and words say about them
+(``catalog.value_centroids``, ``catalog.word_baselines``): no word list per dataset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from tastemaker.catalog import Catalog, closeness, tokens
+from tastemaker.types import FloatArray
+
+# A word implies a value (and acts as naming it) when its mean similarity to the value's name and
+# to the value's items (``Vocabulary.implied``) reaches IMPLY_MIN_SIMILARITY and beats every other
+# value of every facet by IMPLY_MIN_MARGIN: far enough ahead that a second reading is unlikely.
+IMPLY_MIN_SIMILARITY = 0.30
+IMPLY_MIN_MARGIN = 0.20
+# A word stands out for a value (a preference; under a negation, an exclusion) when it is
+# IMPLY_MIN_Z standard deviations closer to it than the catalog's own words are on average
+# (``catalog.word_baselines``), rarer than one word in a thousand for a normal spread, and leads
+# every other value by IMPLY_MIN_Z_MARGIN of them.
+IMPLY_MIN_Z = 3.5
+IMPLY_MIN_Z_MARGIN = 1.5
+# Words that carry no request on their own.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "some",
+        "something",
+        "anything",
+        "any",
+        "me",
+        "my",
+        "i",
+        "we",
+        "us",
+        "our",
+        "for",
+        "of",
+        "to",
+        "with",
+        "in",
+        "on",
+        "at",
+        "by",
+        "from",
+        "and",
+        "or",
+        "but",
+        "please",
+        "want",
+        "need",
+        "like",
+        "would",
+        "love",
+        "looking",
+        "look",
+        "find",
+        "give",
+        "show",
+        "get",
+        "play",
+        "make",
+        "really",
+        "very",
+        "just",
+        "more",
+        "most",
+        "much",
+        "few",
+        "little",
+        "kind",
+        "sort",
+        "type",
+        "bit",
+        "lot",
+        "one",
+        "ones",
+        "stuff",
+        "things",
+        "thing",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "is",
+        "are",
+        "be",
+        "was",
+        "were",
+        "been",
+        "can",
+        "could",
+        "should",
+        "movie",
+        "movies",
+        "film",
+        "films",
+        "song",
+        "songs",
+        "track",
+        "tracks",
+        "music",
+        "item",
+        "items",
+    ]
+)
+
+
+@dataclass(slots=True)
+class Match:
+    """What a word or phrase was read as: an attribute value, and how firmly."""
+
+    attribute: str
+    value: str
+    how: str  # "exact" | "similar" | "implied" | "standout"
+    similarity: float
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> object:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Snowball stem of a lower-case word (shared with the lexical index)."""
+    s: str = _stemmer().stemWord(word.lower())  # type: ignore[attr-defined]
+    return s
+
+
+def _stems(phrase: str) -> tuple[str, ...]:
+    return tuple(stem(t) for t in tokens(phrase) if t not in STOPWORDS)
+
+
+class Vocabulary:
+    """Stemmed attribute values of a catalog, for matching phrases to values.
+
+    Built once per catalog snapshot and cached on it (``vocabulary_for``).
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.by_stems: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+        self.longest = 1
+        for name, attr in catalog.categorical.items():
+            # Near-unique attributes (titles, ids, artists) are not a vocabulary to ask for.
+            if not attr.is_facet:
+                continue
+            for value in attr.values:
+                key = _stems(value.replace("-", " "))
+                if not key:
+                    continue
+                self.by_stems.setdefault(key, []).append((name, value))
+                self.longest = max(self.longest, len(key))
+        self.catalog = catalog
+        self.year_attribute = _year_attribute(catalog)
+
+    def exact(self, phrase: str) -> list[Match]:
+        """Values whose stemmed name appears as a whole n-gram in the phrase."""
+        words = _stems(phrase.replace("-", " "))
+        found: list[Match] = []
+        for n in range(min(self.longest, len(words)), 0, -1):
+            for i in range(len(words) - n + 1):
+                for attr, value in self.by_stems.get(tuple(words[i : i + n]), []):
+                    if not any(m.value == value and m.attribute == attr for m in found):
+                        found.append(Match(attr, value, "exact", 1.0))
+        return found
+
+    def implied(self, vector: FloatArray) -> Match | None:
+        """The one value a word or short phrase clearly points to, if any.
+
+        Two views of a value are compared with the phrase: its name, and its centroid in the
+        catalog (the mean embedding of its items minus the catalog's mean,
+        ``catalog.value_centroids``), which carries the words the catalog's own titles and texts
+        use with that value. Their mean is the phrase's closeness to the value
+        (``catalog.closeness``). Two readings, tried in this order:
+
+        - ``implied``: the closeness is high (``IMPLY_MIN_SIMILARITY``) *and* no other value of
+          any facet comes near it (``IMPLY_MIN_MARGIN``): "dramatic" is Drama and nothing else,
+          "creepy" is Horror or Mystery, so only the first counts as naming the value;
+        - ``standout``: measured against the catalog's own words (``catalog.word_baselines``),
+          the phrase stands out for one value (``IMPLY_MIN_Z`` deviations above a typical word)
+          and for no other (``IMPLY_MIN_Z_MARGIN`` ahead of the runner-up). The encoder keeps
+          "cowboy" at a modest 0.32 from Western, but hardly any word of a film catalog is that
+          close to it. This reading is weaker evidence (it also sends "fairy tales" to Fantasy,
+          where a person's tagged fairy tale may not be), so callers treat it as a preference.
+
+        Costs one matrix-vector product per facet (values x dim), no pass over the items.
+        """
+        raw: list[tuple[float, str, str]] = []
+        standard: list[tuple[float, str, str]] = []
+        for name, attr in self.catalog.categorical.items():
+            if not attr.is_facet or attr.centroids is None:
+                continue
+            sims = closeness(attr, vector[None, :])[0]
+            raw.extend(_top_two(sims, name, attr.values))
+            if attr.baselines is not None:
+                z = (sims - attr.baselines[0]) / attr.baselines[1]
+                standard.extend(_top_two(z, name, attr.values))
+        for found, least, margin, how in (
+            (raw, IMPLY_MIN_SIMILARITY, IMPLY_MIN_MARGIN, "implied"),
+            (standard, IMPLY_MIN_Z, IMPLY_MIN_Z_MARGIN, "standout"),
+        ):
+            found.sort(reverse=True)
+            if not found or found[0][0] < least:
+                continue
+            if len(found) > 1 and found[0][0] - found[1][0] < margin:
+                continue
+            return Match(found[0][1], found[0][2], how, found[0][0])
+        return None
+
+    def similar(self, vector: FloatArray, min_similarity: float) -> Match | None:
+        """The attribute value whose name is close enough to a phrase vector, if any.
+
+        When several names are ("cartoon" is as close to Comedy as to Animation), the one
+        whose items the phrase is also closest to wins (``catalog.closeness``): what the value
+        means in this catalog settles what its name leaves open.
+        """
+        best: tuple[float, Match] | None = None
+        for name, attr in self.catalog.categorical.items():
+            if not attr.is_facet:
+                continue
+            sims = attr.value_vectors @ vector
+            close = np.flatnonzero(sims >= min_similarity)
+            if not len(close):
+                continue
+            rank = sims[close]
+            if attr.centroids is not None:
+                rank = closeness(attr, vector[None, :])[0][close]
+            j = int(close[int(np.argmax(rank))])
+            key = float(np.max(rank))
+            if best is None or key > best[0]:
+                best = (key, Match(name, attr.values[j], "similar", float(sims[j])))
+        return None if best is None else best[1]
+
+
+def _top_two(scores: FloatArray, name: str, values: list[str]) -> list[tuple[float, str, str]]:
+    """The two best-scoring values of one facet, as (score, facet, value)."""
+    order = np.argsort(-scores)[:2]
+    return [(float(scores[j]), name, values[int(j)]) for j in order]
+
+
+def _year_attribute(catalog: Catalog) -> str | None:
+    """The numeric attribute that holds years, recognised by its values, not its name."""
+    best = None
+    for name, col in catalog.numeric.items():
+        vals = col[~np.isnan(col)]
+        yearlike = len(vals) and 1800 <= float(np.median(vals)) <= 2100
+        if (
+            yearlike
+            and np.all(vals == np.round(vals))
+            and (best is None or name.lower() in ("year", "release_year"))
+        ):
+            best = name
+    return best
+
+
+_VOCABS: dict[int, Vocabulary] = {}
+
+
+def vocabulary_for(catalog: Catalog) -> Vocabulary:
+    key = id(catalog)
+    vocab = _VOCABS.get(key)
+    if vocab is None or vocab.catalog is not catalog:
+        if len(_VOCABS) > 16:
+            _VOCABS.clear()
+        vocab = _VOCABS[key] = Vocabulary(catalog)
+    return vocab
