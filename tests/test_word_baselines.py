@@ -115,3 +115,22 @@ def test_a_word_that_says_more_than_its_phrase_is_read_alone(wordy: Catalog) -> 
     intent = _read(wordy, "a laugh-out-loud movie")
     assert intent.required == {"genres": ["Comedy"]} and intent.preferred == {}
     assert intent.notes == ["genres Comedy (laugh)"]
+
+
+def test_a_standout_word_is_required_when_the_answer_sets_limits(wordy: Catalog) -> None:
+    # On its own "spaceships" only leans to Sci-Fi; next to a refusal the answer describes what
+    # must fit, so what its words stand out for is required as well.
+    vocab, encoder = Vocabulary(wordy), get_encoder("static")
+    intent = Intent(text="")
+    rest = parse_negations("a film with spaceships, no horror", intent, vocab, encoder)
+    parse_words(rest, intent, vocab, encoder)
+    assert intent.excluded == {"genres": ["Horror"]}
+    assert intent.required == {"genres": ["Sci-Fi"]} and intent.preferred == {}
+    assert _read(wordy, "a film with spaceships").required == {}
+
+
+def test_a_glue_verb_after_a_preposition_carries_the_request(wordy: Catalog) -> None:
+    # "love" glues "I'd love a laugh" together, but "falling in love" is about it.
+    assert _read(wordy, "falling in love").preferred == {"genres": ["Romance"]}
+    glued = _read(wordy, "I'd love a laugh")
+    assert glued.required == {"genres": ["Comedy"]} and glued.preferred == {}

@@ -19,6 +19,7 @@ out for a value only against the catalog's own words ("futuristic" -> Sci-Fi), b
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -32,9 +33,15 @@ from tastemaker.types import Answer, Intent
 # Similarity needed to map a negated phrase to an attribute value it does not spell out.
 NEGATION_MIN_SIMILARITY = 0.45
 # Stop words only as verbs that glue a request together ("I'd love a comedy", "play something");
-# after an article they are nouns that can carry one ("a love story", "a road play").
+# after an article or a preposition they are nouns that can carry one ("a love story", "a road
+# play", "falling in love", "a film about love").
 _GLUE_VERBS = frozenset(["love", "like", "play", "look", "kind", "sort", "type"])
 _ARTICLES = frozenset(["a", "an", "the", "some", "any"])
+_PREPOSITIONS = frozenset(["in", "about", "of", "into", "with", "without", "on", "for"])
+# Stop words that say what kind of item is asked for in a music catalog, but may stand out for a
+# value in a catalog of another kind ("burst into song" in a film catalog: Musical), which
+# ``Vocabulary.implied`` measures; such a reading only prefers, like a mere closeness.
+_KIND_NOUNS = frozenset(["song", "songs", "music"])
 # Longer phrases first: "not after laughs" must not read as "not" + "after laughs".
 _NEG_PHRASES = (
     r"(?:i'?m\s+|i\s+am\s+)?not\s+(?:after|into|in\s+the\s+mood\s+for|looking\s+for|up\s+for"
@@ -257,7 +264,8 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
     against the catalog's words ("futuristic" -> Sci-Fi), or a single word as close to a
     value as a negated phrase must be but with a rival reading ("creepy": Horror or Mystery),
     becomes a soft preference, which never filters: a wrong guess there costs ranking, never
-    the result.
+    the result. Unless the answer also sets limits (a year, a price, a refusal: parsed before
+    this): then it describes what must fit, and a standout reading is a requirement too.
     """
     raw = tokens(text)
     content = _content(raw)
@@ -273,6 +281,12 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
         if not vocab.exact(word):  # a value named outright is parse_mentions' to take
             vec = encoder.encode([word])[0]
             readings[word] = vocab.implied(vec) or vocab.similar(vec, NEGATION_MIN_SIMILARITY)
+    for word in dict.fromkeys(w for w in raw if w in _KIND_NOUNS and not vocab.exact(w)):
+        kind = vocab.implied(encoder.encode([word])[0])
+        readings[word] = None if kind is None else replace(kind, how="similar")
+    # An answer that sets limits ("..., from the 80s, no horror") asks for what fits them; what
+    # its words clearly stand out for is then part of that request, not a leaning.
+    limited = bool(intent.excluded or intent.numeric_min or intent.numeric_max)
     used: set[str] = set()
     for phrase in dict.fromkeys(phrases):
         parts = tokens(phrase)
@@ -283,21 +297,29 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
         # stands out for Horror, while "scares" alone implies it.
         if hit is None or any(_strength(readings.get(w)) > _strength(hit) for w in parts):
             continue
-        if _take(intent, hit, phrase):
+        if _take(intent, _firm(hit, limited), phrase):
             used.update(parts)
     for word, hit in readings.items():
         if hit is not None and word not in used:
-            _take(intent, hit, word)
+            _take(intent, _firm(hit, limited), word)
 
 
 def _content(words: list[str]) -> list[bool]:
     """Which words may carry a request on their own: not numbers, not glue, except a glue verb
-    after an article, which is a noun there ("a love story")."""
+    after an article or a preposition, which is a noun there ("a love story", "in love")."""
     return [
         not w.isdigit()
-        and (w not in STOPWORDS or (w in _GLUE_VERBS and i > 0 and words[i - 1] in _ARTICLES))
+        and (
+            w not in STOPWORDS
+            or (w in _GLUE_VERBS and i > 0 and words[i - 1] in _ARTICLES | _PREPOSITIONS)
+        )
         for i, w in enumerate(words)
     ]
+
+
+def _firm(hit: Match, limited: bool) -> Match:
+    """A standout reading of an answer that sets limits binds like an implication."""
+    return replace(hit, how="implied") if limited and hit.how == "standout" else hit
 
 
 def _strength(hit: Match | None) -> int:
