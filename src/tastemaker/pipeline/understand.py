@@ -12,7 +12,8 @@ Hard constraints (negations, explicit value mentions, numeric ranges) go to ``re
 "no love stories" -> not Romance) counts as naming it (``Vocabulary.implied``); a word merely
 close in meaning to a value ("creepy" -> Horror, but Mystery is close too), or one that stands
 out for a value only against the catalog's own words ("futuristic" -> Sci-Fi), becomes a soft
-``preferred`` value, and the semantic drift of the whole answer towards attribute values
+``preferred`` value (a standing-out word is required when the answer also sets limits: a year, a
+price, a refusal), and the semantic drift of the whole answer towards attribute values
 ("make me laugh" -> Comedy) is left to the rank stage as a soft signal.
 """
 
@@ -36,8 +37,9 @@ NEGATION_MIN_SIMILARITY = 0.45
 # after an article or a preposition they are nouns that can carry one ("a love story", "a road
 # play", "falling in love", "a film about love").
 _GLUE_VERBS = frozenset(["love", "like", "play", "look", "kind", "sort", "type"])
-_ARTICLES = frozenset(["a", "an", "the", "some", "any"])
-_PREPOSITIONS = frozenset(["in", "about", "of", "into", "with", "without", "on", "for"])
+_BEFORE_A_NOUN = frozenset(
+    ["a", "an", "the", "some", "any", "in", "about", "of", "into", "with", "without", "on", "for"]
+)
 # Stop words that say what kind of item is asked for in a music catalog, but may stand out for a
 # value in a catalog of another kind ("burst into song" in a film catalog: Musical), which
 # ``Vocabulary.implied`` measures; such a reading only prefers, like a mere closeness.
@@ -309,10 +311,7 @@ def _content(words: list[str]) -> list[bool]:
     after an article or a preposition, which is a noun there ("a love story", "in love")."""
     return [
         not w.isdigit()
-        and (
-            w not in STOPWORDS
-            or (w in _GLUE_VERBS and i > 0 and words[i - 1] in _ARTICLES | _PREPOSITIONS)
-        )
+        and (w not in STOPWORDS or (w in _GLUE_VERBS and i > 0 and words[i - 1] in _BEFORE_A_NOUN))
         for i, w in enumerate(words)
     ]
 
