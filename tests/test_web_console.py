@@ -33,9 +33,9 @@ def _signed_in(browser: Any, web: WebServers) -> Any:
 
 
 def _status(page: Any, text: str) -> None:
-    page.wait_for_function(
-        "t => document.getElementById('status').textContent.includes(t)", arg=text
-    )
+    # Locators, not wait_for_function: the console's CSP (script-src 'self') may refuse the string
+    # that wait_for_function evaluates in the page.
+    page.locator("#status", has_text=text).wait_for()
 
 
 def test_a_public_key_is_refused(browser: Any, web: WebServers) -> None:
@@ -43,7 +43,7 @@ def test_a_public_key_is_refused(browser: Any, web: WebServers) -> None:
     page.goto(f"{web.api}/console")
     page.fill("#admin-key", web.demo.public_key)
     page.click("#login button[type=submit]")
-    page.wait_for_function("document.getElementById('login-error').textContent.length > 0")
+    page.locator("#login-error", has_text="not accepted").wait_for()
     assert "not accepted" in page.inner_text("#login-error")
     assert page.is_hidden("#nav")
     page.close()
@@ -77,7 +77,9 @@ def test_create_preview_and_roll_back_an_experience(browser: Any, web: WebServer
     assert current.spec["name"] == "Made in the console"
 
     page.click("nav >> text=Audit log")
-    page.wait_for_selector("table td")
+    # The experience's history is a table too: wait for the audit log's own title before reading.
+    page.locator("#view-title", has_text="Audit log").wait_for()
+    page.locator("table td", has_text="rollback").first.wait_for()
     assert "rollback" in page.inner_text("table")
     assert page.errors == []
     page.close()
