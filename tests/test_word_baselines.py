@@ -13,7 +13,7 @@ from tastemaker.encoders import get_encoder
 from tastemaker.encoders.static import StaticEncoder
 from tastemaker.fit import ItemData, build_catalog
 from tastemaker.pipeline.understand import parse_negations, parse_words
-from tastemaker.pipeline.vocabulary import Vocabulary
+from tastemaker.pipeline.vocabulary import Match, Vocabulary
 from tastemaker.types import Intent
 
 GENRES = ["Action", "Comedy", "Drama", "Fantasy", "Horror", "Romance", "Sci-Fi", "Western", "War"]
@@ -29,7 +29,7 @@ def _plain_words(n: int) -> list[str]:
     return vocab[::step][:n]
 
 
-def _catalog(words_per_title: int, items: int) -> Catalog:
+def _catalog(words_per_title: int, items: int, extra: list[ItemData] | None = None) -> Catalog:
     words = _plain_words(items * words_per_title)
     rows = [
         ItemData(
@@ -43,7 +43,7 @@ def _catalog(words_per_title: int, items: int) -> Catalog:
         )
         for i in range(items)
     ]
-    return build_catalog("t", 1, rows, [], get_encoder("static"), threads=1)
+    return build_catalog("t", 1, rows + (extra or []), [], get_encoder("static"), threads=1)
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +134,34 @@ def test_a_glue_verb_after_a_preposition_carries_the_request(wordy: Catalog) -> 
     assert _read(wordy, "falling in love").preferred == {"genres": ["Romance"]}
     glued = _read(wordy, "I'd love a laugh")
     assert glued.required == {"genres": ["Comedy"]} and glued.preferred == {}
+
+
+def _titled(word: str, genres: list[str], n: int) -> list[ItemData]:
+    """``n`` items whose titles use ``word``, all with ``genres``."""
+    return [
+        ItemData(
+            id=f"{word}-{i}",
+            title=f"The {word.title()} {i}",
+            text="",
+            attributes={"genres": genres},
+            price=None,
+            available=True,
+            url=None,
+        )
+        for i in range(n)
+    ]
+
+
+def test_a_word_the_catalog_uses_for_other_values_is_not_read_as_one() -> None:
+    # The encoder puts "spaceships" near Sci-Fi. A catalog that names 25 romantic comedies
+    # after it uses the word otherwise, and that settles it; in one whose 25 such titles are
+    # science fiction, the word implies it.
+    against = _catalog(3, 400, _titled("spaceships", ["Comedy", "Romance"], 25))
+    assert "Sci-Fi" not in _read(against, "a film with spaceships").preferred.get("genres", [])
+    along = _catalog(3, 400, _titled("spaceships", ["Sci-Fi"], 25))
+    assert _read(along, "a film with spaceships").required == {"genres": ["Sci-Fi"]}
+    # Too few uses say nothing either way.
+    sci_fi = Match("genres", "Sci-Fi", "standout", 4.0)
+    assert Vocabulary(against).used_against("spaceships", sci_fi)
+    rare = _catalog(3, 400, _titled("spaceships", ["Comedy", "Romance"], 5))
+    assert not Vocabulary(rare).used_against("spaceships", sci_fi)

@@ -14,7 +14,9 @@ close in meaning to a value ("creepy" -> Horror, but Mystery is close too), or o
 out for a value only against the catalog's own words ("futuristic" -> Sci-Fi), becomes a soft
 ``preferred`` value (a standing-out word is required when the answer also sets limits: a year, a
 price, a refusal), and the semantic drift of the whole answer towards attribute values
-("make me laugh" -> Comedy) is left to the rank stage as a soft signal.
+("make me laugh" -> Comedy) is left to the rank stage as a soft signal. No reading of a word
+stands that the catalog's own use of it contradicts ("people" is near Children for the encoder;
+the catalog's many titles with "people" are not children's films: ``Vocabulary.used_against``).
 """
 
 from __future__ import annotations
@@ -282,7 +284,8 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
     for word in dict.fromkeys(w for w, keep in zip(raw, content, strict=True) if keep):
         if not vocab.exact(word):  # a value named outright is parse_mentions' to take
             vec = encoder.encode([word])[0]
-            readings[word] = vocab.implied(vec) or vocab.similar(vec, NEGATION_MIN_SIMILARITY)
+            hit = vocab.implied(vec) or vocab.similar(vec, NEGATION_MIN_SIMILARITY)
+            readings[word] = None if hit is None or vocab.used_against(word, hit) else hit
     for word in dict.fromkeys(w for w in raw if w in _KIND_NOUNS and not vocab.exact(w)):
         kind = vocab.implied(encoder.encode([word])[0])
         readings[word] = None if kind is None else replace(kind, how="similar")
@@ -298,6 +301,8 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
         # A phrase is read as one unless one of its words alone says more: "real scares" only
         # stands out for Horror, while "scares" alone implies it.
         if hit is None or any(_strength(readings.get(w)) > _strength(hit) for w in parts):
+            continue
+        if vocab.used_against(phrase, hit):
             continue
         if _take(intent, _firm(hit, limited), phrase):
             used.update(parts)

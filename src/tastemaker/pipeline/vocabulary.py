@@ -28,6 +28,10 @@ IMPLY_MIN_MARGIN = 0.20
 # every other value by IMPLY_MIN_Z_MARGIN of them.
 IMPLY_MIN_Z = 3.5
 IMPLY_MIN_Z_MARGIN = 1.5
+# A reading of a word is dropped when the catalog itself uses the word in at least
+# USAGE_MIN_ITEMS items (titles, texts) and those items have the value no more often than the
+# catalog's items at large (``Vocabulary.used_against``).
+USAGE_MIN_ITEMS = 20
 # Words that carry no request on their own.
 STOPWORDS = frozenset(
     [
@@ -221,6 +225,33 @@ class Vocabulary:
                 continue
             return Match(found[0][1], found[0][2], how, found[0][0])
         return None
+
+    def used_against(self, words: str, hit: Match) -> bool:
+        """Whether the catalog's own use of one of ``words`` speaks against reading them as
+        ``hit``.
+
+        The encoder knows words in general, the catalog knows how they are used in it. Its
+        words' vectors may put a common word near a value ("people" near Children in a film
+        catalog, from the family films' texts); but when the catalog's items that use the word
+        are plentiful (``USAGE_MIN_ITEMS``) and have the value no more often than any item,
+        the word does not mean that value here. Too few uses say nothing either way, so a word
+        the catalog rarely or never uses keeps what the encoder reads.
+        """
+        attr = self.catalog.categorical.get(hit.attribute)
+        j = None if attr is None else attr.index.get(hit.value.lower())
+        if attr is None or attr.dense is None or j is None or not self.catalog.size:
+            return False
+        share = float(attr.counts[j]) / self.catalog.size
+        for word in tokens(words):
+            if word in STOPWORDS:
+                continue
+            scores, _ = self.catalog.lexical_scores([stem(word)])
+            if scores is None:
+                continue
+            rows = np.flatnonzero(scores)
+            if len(rows) >= USAGE_MIN_ITEMS and float(attr.dense[rows, j].mean()) <= share:
+                return True
+        return False
 
     def similar(self, vector: FloatArray, min_similarity: float) -> Match | None:
         """The attribute value whose name is close enough to a phrase vector, if any.
