@@ -349,9 +349,9 @@ def _take(intent: Intent, hit: Match, words: str) -> bool:
             if not preferred:
                 del intent.preferred[hit.attribute]
         return True
-    vals = intent.preferred.setdefault(hit.attribute, [])
+    vals = intent.preferred.get(hit.attribute, [])
     if hit.value not in vals and hit.value not in intent.required.get(hit.attribute, []):
-        vals.append(hit.value)
+        intent.preferred[hit.attribute] = [*vals, hit.value]
         intent.notes.append(f"{hit.attribute} {hit.value}? ({words})")
     return True
 
