@@ -364,6 +364,16 @@ class Catalog:
         scores = np.asarray(self.lexical.get_scores(known), dtype=np.float32)
         return scores, known
 
+    def lexical_rows(self, term: str) -> IndexArray:
+        """Rows of the items whose indexed words include ``term`` (stemmed): one column of the
+        BM25 index read as it is, with no scoring of the whole catalog."""
+        column = self.lexical.vocab_dict.get(term)
+        if column is None:
+            return np.zeros(0, dtype=np.int32)
+        index = self.lexical.scores
+        start, end = int(index["indptr"][column]), int(index["indptr"][column + 1])
+        return np.asarray(index["indices"][start:end], dtype=np.int32)
+
     # -- persistence ------------------------------------------------------------------------
 
     def save(self, folder: Path) -> None:

@@ -245,10 +245,7 @@ class Vocabulary:
         for word in tokens(words):
             if word in STOPWORDS:
                 continue
-            scores, _ = self.catalog.lexical_scores([stem(word)])
-            if scores is None:
-                continue
-            rows = np.flatnonzero(scores)
+            rows = self.catalog.lexical_rows(stem(word))
             if len(rows) >= USAGE_MIN_ITEMS and float(attr.dense[rows, j].mean()) <= share:
                 return True
         return False
