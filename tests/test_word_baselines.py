@@ -160,8 +160,8 @@ def test_a_word_the_catalog_uses_for_other_values_is_not_read_as_one() -> None:
     assert "Sci-Fi" not in _read(against, "a film with spaceships").preferred.get("genres", [])
     along = _catalog(3, 400, _titled("spaceships", ["Sci-Fi"], 25))
     assert _read(along, "a film with spaceships").required == {"genres": ["Sci-Fi"]}
-    # Too few uses say nothing either way.
     sci_fi = Match("genres", "Sci-Fi", "standout", 4.0)
     assert Vocabulary(against).used_against("spaceships", sci_fi)
+    # Too few uses say nothing either way.
     rare = _catalog(3, 400, _titled("spaceships", ["Comedy", "Romance"], 5))
     assert not Vocabulary(rare).used_against("spaceships", sci_fi)
