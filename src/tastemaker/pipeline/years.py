@@ -12,6 +12,7 @@ a negated comparison flips ("nothing newer than 2005" is ``hi = 2005``).
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,16 @@ _NAMED_DECADES = re.compile(
     r"(?P<w>" + "|".join(_ONES) + r"|tens|teens)\b"
     r"|\b(?P<aughts>noughties|naughties|aughts|two[\s-]thousands)\b",
     re.IGNORECASE,
+)
+# "the year 2000" is 2000 ("before the year 2000"); Y2K is the year 2000 too
+_THE_YEAR = re.compile(r"\b(?:the\s+)?year\s+(?=(?:1[89]|20)\d\d\b)|\b(?P<y2k>y2k)\b", re.I)
+_ORDINALS = {"twentieth": 20, "twenty-first": 21, "twenty first": 21, "nineteenth": 19}
+_CENTURY = re.compile(
+    r"\b(?:the\s+)?(?:(?P<n>1[89]|2[01])(?:st|nd|rd|th)|(?P<word>"
+    + "|".join(_ORDINALS)
+    + r")|(?P<rel>this|current|present|last|previous|past)|(?P<rel2>turn\s+of\s+the))"
+    r"[\s-]+century\b",
+    re.I,
 )
 _TWO_DIGIT_YEAR = re.compile(r"(?<![\w'’])['’](?P<yy>\d\d)\b(?!['’]?s\b)")
 _TWO_DIGIT_DECADE = re.compile(r"(?<![\w'’])['’]?(?P<d>\d0)['’]?s\b")
@@ -95,9 +106,11 @@ _RANGE = re.compile(
     r"(?P<hi2>1[89]\d\d|20\d\d)\b",
     re.IGNORECASE,
 )
-# "early", "mid", "late", "first/second half of": the part of a decade (inclusive offsets)
+# "early", "mid", "late", "first/second half of": the part of a decade (inclusive offsets).
+# Early, mid and late are its thirds: the narrow reading, so that every item of the span is in
+# it however widely the person meant the word.
 _PARTS = {
-    "early": (0, 4), "mid": (3, 7), "middle": (3, 7), "late": (5, 9),
+    "early": (0, 3), "mid": (4, 6), "middle": (4, 6), "late": (7, 9),
     "first": (0, 4), "second": (5, 9), "latter": (5, 9), "last": (5, 9),
 }  # fmt: skip
 _DECADE = re.compile(
@@ -150,6 +163,7 @@ def normalise(text: str, century: Century) -> str:
             return f"{2000 + ones}s"
         return f"{century(ones)}s"
 
+    text = _THE_YEAR.sub(lambda m: "2000" if m.group("y2k") else "", text)
     text = _NAMED_DECADES.sub(decade, text)
     text = _TWO_DIGIT_DECADE.sub(lambda m: f"{century(int(m.group('d')))}s", text)
     return _TWO_DIGIT_YEAR.sub(
@@ -178,10 +192,24 @@ def _bound(m: re.Match[str], how: str) -> tuple[int | None, int | None]:
     return first, None
 
 
-def parse_years(text: str, century: Century) -> Years:
+def _century_span(m: re.Match[str], this_year: int) -> tuple[int, int]:
+    """The years of "the 20th century", "this century", "the turn of the century": as people
+    count them (1900-1999), not as calendars do (1901-2000)."""
+    if m.group("rel2"):
+        turn = this_year // 100 * 100
+        return turn - 2, turn + 2
+    if rel := m.group("rel"):
+        nth = this_year // 100 + (0 if rel.lower() in ("last", "previous", "past") else 1)
+    else:
+        nth = int(m.group("n")) if m.group("n") else _ORDINALS[m.group("word").lower()]
+    return (nth - 1) * 100, (nth - 1) * 100 + 99
+
+
+def parse_years(text: str, century: Century, this_year: int | None = None) -> Years:
     """The span of years ``text`` asks for; both bounds ``None`` when it names none.
 
     A contradiction ("after 2005 and before 1999") gives no span rather than an empty one.
+    ``this_year`` places "this century" and "the last century" (default: today's year).
     """
     text = normalise(text, century)
     lo: int | None = None
@@ -204,6 +232,9 @@ def parse_years(text: str, century: Century) -> Years:
         d = int(m.group("d"))
         first, last = _PARTS.get((m.group("part") or m.group("half") or "").lower(), (0, 9))
         return Years(d + first, d + last, _cut(text, *m.span()))
+    if m := _CENTURY.search(text):
+        first, last = _century_span(m, this_year or datetime.date.today().year)
+        return Years(first, last, _cut(text, *m.span()))
     if m := (_IN_YEAR.search(text) or _BARE_YEAR.search(text)):
         y = int(m.group("y"))
         return Years(y, y, _cut(text, *m.span()))
