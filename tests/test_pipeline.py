@@ -126,6 +126,24 @@ def test_what_stands_between_a_negation_and_its_object_is_skipped() -> None:
         assert intent.required == {"genres": ["Comedy"]}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a comedy, nothing with a ton of horror",
+        "a comedy, nothing that's trying to be a horror film",
+        "a comedy but nothing involving lots of horror",
+        "a comedy, not one about horror",
+    ],
+)
+def test_function_words_after_a_negation_do_not_end_its_scope(text: str) -> None:
+    # The refused word sat past the few words the negation reached, so it was read as asked for:
+    # "nothing that's trying to be funny" required comedies.
+    intent = answer(text, output={"size": 3}).intent
+    assert intent is not None
+    assert intent.excluded == {"genres": ["Horror"]}
+    assert intent.required == {"genres": ["Comedy"]}
+
+
 def test_a_glue_verb_after_an_article_is_a_noun_that_can_ask() -> None:
     # "love" glues "I'd love a comedy" together and asks for nothing; "a love story" asks.
     story = answer("a love story", output={"size": 3}).intent

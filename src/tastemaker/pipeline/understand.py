@@ -72,10 +72,17 @@ _NEG_WORDS = (
     + r"|but not|anything but|none of|rather than|instead of|don'?t want|do not want|nor)"
 )
 # What may stand between a negation and what it refuses: "not something made for children",
-# "nothing that's aimed at kids", "no more of the gore".
+# "nothing that's aimed at kids", "no more of the gore", "nothing with a ton of fighting",
+# "nothing that's trying to be funny", "nothing about a long journey". English function words
+# only: the refused phrase is what follows them.
 _NEG_FILLER = (
     r"(?:\s+(?:a|an|the|any|more|too|too much|much|of the|something|anything|stuff|one|ones"
-    r"|(?:(?:that|which)(?:'s|\s+is|\s+was)?\s+)?(?:made|meant|aimed|intended)\s+(?:for|at)"
+    r"|(?:(?:that|which)(?:'s|’s|\s+is|\s+was)?\s+)?(?:made|meant|aimed|intended)\s+(?:for|at)"
+    r"|(?:that|which|who)(?:'s|’s|\s+is|\s+are|\s+was|\s+has|\s+have)?"
+    r"|(?:trying|tries|meant|supposed)\s+to\s+be"
+    r"|with|about|involving|featuring|containing|including|having|where"
+    r"|(?:ton|tons|lot|lots|load|loads|bunch|plenty)\s+of|full\s+of|heavy\s+on"
+    r"|overly|very|really|super|so|all|many"
     r"|for))*"
 )
 _NEG = re.compile(
