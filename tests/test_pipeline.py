@@ -144,6 +144,35 @@ def test_function_words_after_a_negation_do_not_end_its_scope(text: str) -> None
     assert intent.required == {"genres": ["Comedy"]}
 
 
+def test_a_misspelt_value_name_reads_as_the_name() -> None:
+    # Typos are outside the encoder's vocabulary: cut into pieces, "thriler" landed near IMAX.
+    a = answer("a thriler from the 90s, no horor", output={"size": 2})
+    intent = a.intent
+    assert intent is not None
+    assert intent.required == {"genres": ["Thriller"]}
+    assert intent.excluded == {"genres": ["Horror"]}
+    assert "read 'thriler' as Thriller" in intent.notes
+    assert all("Thriller" in genres(it.id) and "Horror" not in genres(it.id) for it in a.items)
+
+
+def test_only_a_word_of_no_vocabulary_is_respelt() -> None:
+    from tastemaker.pipeline.vocabulary import vocabulary_for
+
+    vocab = vocabulary_for(film_catalog())
+
+    def unknown(word: str) -> bool | None:
+        return False
+
+    # one edit from one name: read as it
+    assert vocab.respell("a musicel", unknown) == ("a musical", [("musicel", "Musical")])
+    # a word the encoder knows ("mastery" is one edit from "mystery") stays, and so does one
+    # when the encoder cannot tell
+    assert vocab.respell("a dramas", lambda w: w == "dramas") == ("a dramas", [])
+    assert vocab.respell("a thriler", lambda w: None) == ("a thriler", [])
+    # too short a word for one edit to say much
+    assert vocab.respell("a wsr", unknown) == ("a wsr", [])
+
+
 def test_a_glue_verb_after_an_article_is_a_noun_that_can_ask() -> None:
     # "love" glues "I'd love a comedy" together and asks for nothing; "a love story" asks.
     story = answer("a love story", output={"size": 3}).intent

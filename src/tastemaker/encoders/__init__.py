@@ -32,6 +32,7 @@ __all__ = [
     "Encoder",
     "EncoderUnavailable",
     "get_encoder",
+    "knows_word",
 ]
 
 ENCODER_NAMES = ("static", "minilm")
@@ -51,6 +52,17 @@ class Encoder(Protocol):
     def encode(self, texts: Sequence[str]) -> FloatArray:
         """Return a C-contiguous float32 array of shape ``(len(texts), dim)``."""
         ...
+
+
+def knows_word(encoder: Encoder, word: str) -> bool | None:
+    """Whether ``encoder`` has ``word`` (lower case) as a whole-word token of its vocabulary:
+    a word of the language, not a misspelling cut into pieces. None when the encoder cannot
+    tell: ``knows`` is optional, so an encoder a caller hands in needs only ``encode``."""
+    knows = getattr(encoder, "knows", None)
+    if knows is None:
+        return None
+    known: bool | None = knows(word)
+    return known
 
 
 class EncoderUnavailable(TastemakerError, ImportError):
@@ -100,6 +112,12 @@ class CachedEncoder:
                     self._cache.popitem(last=False)
         # Callers own what they get back (and may normalise in place); a 1 KB copy is ~1 µs.
         return row.copy()
+
+    def knows(self, word: str) -> bool | None:
+        """Whether the inner encoder has ``word`` as a whole-word token; None when it cannot
+        tell (an encoder without ``knows``)."""
+        knows = getattr(self.inner, "knows", None)
+        return None if knows is None else bool(knows(word))
 
     def cache_clear(self) -> None:
         """Forget every cached vector (tests and benchmarks use it to measure cold encodes)."""

@@ -85,6 +85,10 @@ class MiniLMEncoder:
         # torch modules are not documented as safe for concurrent forward passes.
         self._lock = threading.Lock()
 
+    def knows(self, word: str) -> bool:
+        """Whether ``word`` (lower case) is one of the model's whole-word tokens."""
+        return word in self.model.tokenizer.get_vocab()
+
     def encode(self, texts: Sequence[str]) -> FloatArray:
         """Encode ``texts`` into unit-norm rows (all-zero for an empty or blank text)."""
         if isinstance(texts, str):

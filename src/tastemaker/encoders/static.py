@@ -60,6 +60,11 @@ class StaticEncoder:
         )
         return _unit_rows(np.ascontiguousarray(out, dtype=np.float32))
 
+    def knows(self, word: str) -> bool:
+        """Whether ``word`` (lower case) is one of the model's whole-word tokens: a word of the
+        language it was trained on, as opposed to a misspelling it can only cut into pieces."""
+        return self._tokenizer.token_to_id(word) is not None
+
     def _encode_one(self, text: str) -> FloatArray:
         """One text without model2vec's batching machinery: about half the latency."""
         if self._max_chars is not None:

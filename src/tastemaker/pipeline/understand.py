@@ -27,7 +27,7 @@ from dataclasses import replace
 import numpy as np
 
 from tastemaker.catalog import Catalog, tokens
-from tastemaker.encoders import Encoder
+from tastemaker.encoders import Encoder, knows_word
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.pipeline.vocabulary import STOPWORDS, Match, Vocabulary, vocabulary_for
 from tastemaker.pipeline.years import parse_years
@@ -382,6 +382,8 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog, encoder: Encoder
     text = answer.captured.text
     if text:
         vocab = vocabulary_for(catalog)
+        text, fixes = vocab.respell(text, lambda word: knows_word(encoder, word))
+        intent.notes.extend(f"read {word!r} as {value}" for word, value in fixes)
         rest = parse_numeric(text, intent, catalog, bundle=spec.output.kind == "bundle")
         rest = parse_negations(rest, intent, vocab, encoder)
         parse_mentions(rest, intent, vocab)

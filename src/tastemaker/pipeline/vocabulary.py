@@ -9,10 +9,14 @@ The values are the catalog's own, with what its items and words say about them
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from tastemaker.catalog import Catalog, closeness, tokens
 from tastemaker.types import FloatArray
@@ -32,6 +36,12 @@ IMPLY_MIN_Z_MARGIN = 1.5
 # USAGE_MIN_ITEMS items (titles, texts) and those items have the value no more often than the
 # catalog's items at large (``Vocabulary.used_against``).
 USAGE_MIN_ITEMS = 20
+# A word is read as a misspelt value name (``Vocabulary.respell``) when it has at least
+# RESPELL_MIN_LETTERS letters and lies within one edit (two from RESPELL_TWO_EDITS letters on) of
+# exactly one value's name.
+RESPELL_MIN_LETTERS = 5
+RESPELL_TWO_EDITS = 9
+_LONG_WORD = re.compile(rf"\b[^\W\d_]{{{RESPELL_MIN_LETTERS},}}\b")
 # Words that carry no request on their own.
 STOPWORDS = frozenset(
     [
@@ -158,6 +168,7 @@ class Vocabulary:
 
     def __init__(self, catalog: Catalog) -> None:
         self.by_stems: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+        self.spellings: dict[str, set[tuple[str, str]]] = {}
         self.longest = 1
         for name, attr in catalog.categorical.items():
             # Near-unique attributes (titles, ids, artists) are not a vocabulary to ask for.
@@ -169,6 +180,11 @@ class Vocabulary:
                     continue
                 self.by_stems.setdefault(key, []).append((name, value))
                 self.longest = max(self.longest, len(key))
+                # "sci-fi" is also typed "scifi"; a name of several words is never one typo
+                for form in {value.lower(), re.sub(r"[\s-]", "", value.lower())}:
+                    if form.isalpha():
+                        self.spellings.setdefault(form, set()).add((name, value))
+        self.spelling_forms = list(self.spellings)
         self.catalog = catalog
         self.year_attribute = _year_attribute(catalog)
 
@@ -182,6 +198,43 @@ class Vocabulary:
                     if not any(m.value == value and m.attribute == attr for m in found):
                         found.append(Match(attr, value, "exact", 1.0))
         return found
+
+    def respell(
+        self, text: str, knows: Callable[[str], bool | None]
+    ) -> tuple[str, list[tuple[str, str]]]:
+        """``text`` with misspelt value names written right ("a thriler" -> "a thriller"), and
+        the (word, value) pairs it changed.
+
+        A typo is outside every vocabulary, so the encoder can only cut it into pieces and
+        place it by chance ("thriler" lands near IMAX). A word is taken for a value's name
+        when it is one edit from that name and no other (two edits for long words), *and*
+        nothing says it is a word of its own: the encoder does not know it (``knows``: its
+        whole-word tokens, i.e. the language it was trained on; None, it cannot tell, changes
+        nothing) and the catalog's items never use it (a title's made-up name stays).
+        """
+        fixes: list[tuple[str, str]] = []
+
+        def fix(m: re.Match[str]) -> str:
+            word = m.group(0)
+            low = word.lower()
+            if low in self.spellings or knows(low) is not False or self._uses(low):
+                return word
+            limit = 1 if len(low) < RESPELL_TWO_EDITS else 2
+            near = process.extract(
+                low, self.spelling_forms, scorer=OSA.distance, score_cutoff=limit, limit=None
+            )
+            values = {v for form, _, _ in near for v in self.spellings[form]}
+            if len(values) != 1:
+                return word
+            value = next(iter(values))[1]
+            fixes.append((word, value))
+            return value.lower()
+
+        return _LONG_WORD.sub(fix, text), fixes
+
+    def _uses(self, word: str) -> bool:
+        """Whether any of the catalog's items has ``word`` among its indexed words."""
+        return len(self.catalog.lexical_rows(stem(word))) > 0
 
     def implied(self, vector: FloatArray) -> Match | None:
         """The one value a word or short phrase clearly points to, if any.
