@@ -102,6 +102,15 @@ def first_passing(order: IndexArray, mask: npt.NDArray[np.bool_] | None, k: int)
     return np.concatenate(found)[:k].astype(np.int32)
 
 
+def gather(matrix: FloatArray, rows: IndexArray) -> FloatArray:
+    """``matrix[rows]``, the request path's way: ``np.take`` copies the rows without fancy
+    indexing's general machinery, which for the few hundred candidates of an answer costs
+    about twice as much on 64-wide factor rows and four times on a facet's narrow ones
+    (measured at 100k items; the result is the same)."""
+    out: FloatArray = np.take(matrix, rows, axis=0)
+    return out
+
+
 def tokens(text: str) -> list[str]:
     """Lower-case word tokens; the one tokenizer shared by lexical retrieval and understanding."""
     return _TOKEN.findall(text.lower())
@@ -143,15 +152,16 @@ class CategoricalAttribute:
         # Multiplied and summed by NumPy, not through BLAS: OpenBLAS's float32 mat-vec kernels
         # can read past a short vector (a facet has a handful of values) and raise the "invalid
         # value" flag from lanes they then discard; NumPy turns that flag into a RuntimeWarning
-        # for a correct result (seen once in CI, on a 5-value facet).
-        out: FloatArray = (self.dense[rows] * weights).sum(axis=1)
+        # for a correct result (seen once in CI, on a 5-value facet). ``einsum`` multiplies and
+        # sums in one loop of its own, without the temporary that ``(x * w).sum(axis=1)`` makes.
+        out: FloatArray = np.einsum("ij,j->i", gather(self.dense, rows), weights)
         return out
 
     def totals(self, rows: IndexArray, weights: FloatArray) -> FloatArray:
         """Per value, the sum of ``weights`` (one per row) over the ``rows`` having it (facets
         only; by NumPy, as :meth:`score`)."""
         assert self.dense is not None
-        out: FloatArray = (self.dense[rows] * weights[:, None]).sum(axis=0)
+        out: FloatArray = np.einsum("ij,i->j", gather(self.dense, rows), weights)
         return out
 
     def has_any(self, columns: list[int], n_items: int) -> npt.NDArray[np.bool_]:
@@ -264,7 +274,7 @@ class CFModel:
         """
         if len(rows) == 0:
             return None
-        y = self.item_factors[rows]
+        y = gather(self.item_factors, rows)
         conf = (self.alpha * weights).astype(np.float32)
         a = self._base + (y.T * conf) @ y
         b = ((1.0 + conf) @ y).astype(np.float32)

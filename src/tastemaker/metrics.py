@@ -91,7 +91,7 @@ def observe_answer(answer: Answer, engine: Engine, kind: str = "answer") -> None
         if answer.review:
             REVIEW_FLAGS.inc()
         for name, depth in engine.buffer_depths().items():
-            BUFFERED.labels(name).set(depth)
+            _child(BUFFERED, name).set(depth)
     except Exception:
         log.warning("could not record answer metrics", exc_info=True)
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tastemaker.catalog import Catalog
+from tastemaker.catalog import Catalog, gather
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.pipeline.rank import reasons
 from tastemaker.types import Answer, FloatArray, IndexArray, ResultItem
@@ -115,7 +115,7 @@ def _greedy(
     outside ``pool`` would have had to beat). The arguments are copied, not changed.
     """
     chosen, used = list(chosen), dict(used)
-    emb = catalog.embeddings[cand_rows[pool]]
+    emb = gather(catalog.embeddings, cand_rows[pool])
     max_sim: FloatArray = np.full(len(pool), -1.0, dtype=np.float32)
     if chosen:
         max_sim = (emb @ catalog.embeddings[cand_rows[chosen]].T).max(axis=1)
@@ -158,7 +158,7 @@ def playlist_order(catalog: Catalog, rows: list[int], keep_first: int) -> list[i
     """Nearest-neighbour chain from the first item, so consecutive items flow into each other."""
     if len(rows) <= keep_first + 2:
         return rows
-    emb = catalog.embeddings[rows]
+    emb = gather(catalog.embeddings, np.asarray(rows))
     sims = emb @ emb.T  # every pair once: the chain then only reads this small matrix
     start = max(keep_first, 1)
     order = list(range(start))

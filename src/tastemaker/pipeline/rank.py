@@ -25,7 +25,7 @@ from typing import cast
 
 import numpy as np
 
-from tastemaker.catalog import Catalog, tokens
+from tastemaker.catalog import Catalog, gather, tokens
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.pipeline.constraints import hard_mask
 from tastemaker.pipeline.retrieve import attribute_score, intent_weights
@@ -96,7 +96,7 @@ def prompt_history_seeds(
     hist = profile.history
     match = scale(attribute_score(catalog, hist, iw)) if iw else np.zeros(len(hist), np.float32)
     if intent.vector is not None:
-        match = match + scale(catalog.embeddings[hist] @ intent.vector)
+        match = match + scale(gather(catalog.embeddings, hist) @ intent.vector)
     fit = match * (profile.history_weights / max(float(profile.history_weights.max()), 1e-9))
     order = np.argsort(-fit)[:PROMPT_SEEDS]
     order = order[fit[order] > 0]
@@ -111,7 +111,8 @@ def _prompt_history(
     seed_rows, w = seeds
     if catalog.cf is None or len(seed_rows) == 0:
         return np.zeros(len(rows), dtype=np.float32)
-    sims = catalog.cf.unit_factors[rows] @ catalog.cf.unit_factors[seed_rows].T
+    unit = catalog.cf.unit_factors
+    sims = gather(unit, rows) @ gather(unit, seed_rows).T
     out: FloatArray = (sims @ w / w.sum()).astype(np.float32)
     return out
 
@@ -350,7 +351,7 @@ def _best_values(
     for name, w in weights.items():
         attr = catalog.categorical[name]
         assert attr.dense is not None  # weights are only ever given to facets
-        held = attr.dense[rows] * w  # 0 where the item lacks the value
+        held = gather(attr.dense, rows) * w  # 0 where the item lacks the value
         cols = np.argmax(held, axis=1)
         top = held[np.arange(len(rows)), cols].tolist()
         for i, (j, v) in enumerate(zip(cols.tolist(), top, strict=True)):

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from tastemaker.catalog import Catalog, CFModel, Memo, first_passing
+from tastemaker.catalog import Catalog, CFModel, Memo, first_passing, gather
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.pipeline.constraints import Mask, allowed
 from tastemaker.pipeline.vocabulary import stem
@@ -156,7 +156,7 @@ def _focused(
             rows, scores = head[fits], (block @ user_vec)[fits]
             return _top(scores, FOCUS_K, rows), ((rows, scores) if whole else None)
         rows = first_passing(order, mask, CF_EXACT_MAX)
-        return _top(cf.item_factors[rows] @ user_vec, FOCUS_K, rows), None
+        return _top(gather(cf.item_factors, rows) @ user_vec, FOCUS_K, rows), None
     rows = first_passing(order, mask, CF_EXACT_MAX)
     if trend is not None and trend[rows].any():
         return _top(trend[rows], FOCUS_K, rows), None
@@ -247,7 +247,7 @@ def recent_similarity(cf: CFModel, rows: IndexArray, recent: IndexArray) -> Floa
         return np.zeros(len(rows), dtype=np.float32)
     seeds = recent[:RECENT_SEEDS]
     w = RECENT_DECAY ** np.arange(len(seeds), dtype=np.float32)
-    sims = cf.unit_factors[rows] @ cf.unit_factors[seeds].T
+    sims = gather(cf.unit_factors, rows) @ gather(cf.unit_factors, seeds).T
     out: FloatArray = ((sims @ w) / w.sum()).astype(np.float32)
     return out
 
@@ -309,7 +309,7 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
             seeds = np.concatenate([profile.history[:CF_SEEDS], profile.recent[:RECENT_SEEDS]])
             near = cf.neighbours[seeds].ravel()
             near = distinct(near[near >= 0])
-            pools.append(_top(cf.item_factors[near] @ user_vec, CF_K, near))
+            pools.append(_top(gather(cf.item_factors, near) @ user_vec, CF_K, near))
     scored: Scored | None = None
     if mask is not None and int(np.count_nonzero(mask)) < catalog.size // 2:
         # Only a selective mask needs its own pool: a loose one (e.g. "not already seen")
@@ -335,11 +335,11 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     features: dict[str, FloatArray] = {
         "semantic": zeros
         if intent.vector is None
-        else (catalog.embeddings[rows] @ intent.vector).astype(np.float32),
+        else (gather(catalog.embeddings, rows) @ intent.vector).astype(np.float32),
         "lexical": hits.lexical(rows),
         "cf": zeros
         if cf is None or user_vec is None
-        else (cf.item_factors[rows] @ user_vec).astype(np.float32),
+        else (gather(cf.item_factors, rows) @ user_vec).astype(np.float32),
         "recent": zeros
         if cf is None or user_vec is None
         else recent_similarity(cf, rows, profile.recent),
