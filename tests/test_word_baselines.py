@@ -165,3 +165,13 @@ def test_a_word_the_catalog_uses_for_other_values_is_not_read_as_one() -> None:
     # Too few uses say nothing either way.
     rare = _catalog(3, 400, _titled("spaceships", ["Comedy", "Romance"], 5))
     assert not Vocabulary(rare).used_against("spaceships", sci_fi)
+
+
+def test_pronouns_and_auxiliaries_carry_no_request() -> None:
+    # "I am your father" (a real tag) once read "am your" as a pair, placed by the encoder next
+    # to IMAX, and required it.
+    from tastemaker.catalog import tokens
+    from tastemaker.pipeline.understand import _content
+
+    words = tokens("I am your father, what if they do")
+    assert [w for w, keep in zip(words, _content(words), strict=True) if keep] == ["father"]
