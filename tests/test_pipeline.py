@@ -165,6 +165,15 @@ def test_only_a_word_of_no_vocabulary_is_respelt() -> None:
 
     # one edit from one name: read as it
     assert vocab.respell("a musicel", unknown) == ("a musical", [("musicel", "Musical")])
+    assert vocab.respell("a sci-fy movie", lambda w: w != "fy") == (
+        "a sci-fi movie",
+        [("sci-fy", "Sci-Fi")],
+    )
+    # a hyphenated phrase of known words is no typo, nor a name with its hyphen left out
+    assert vocab.respell("wes-tern", lambda w: w in ("wes", "tern")) == ("wes-tern", [])
+    assert vocab.respell("wes-tern", unknown) == ("wes-tern", [])  # "western" itself: kept
+    assert vocab.respell("wes-tren", unknown) == ("western", [("wes-tren", "Western")])
+    assert vocab.respell("scifi", unknown) == ("scifi", [])
     # a word the encoder knows ("mastery" is one edit from "mystery") stays, and so does one
     # when the encoder cannot tell
     assert vocab.respell("a dramas", lambda w: w == "dramas") == ("a dramas", [])

@@ -41,7 +41,7 @@ USAGE_MIN_ITEMS = 20
 # exactly one value's name.
 RESPELL_MIN_LETTERS = 5
 RESPELL_TWO_EDITS = 9
-_LONG_WORD = re.compile(rf"\b[^\W\d_]{{{RESPELL_MIN_LETTERS},}}\b")
+_WORD = re.compile(r"\b[^\W\d_]+(?:-[^\W\d_]+)*\b")  # hyphenated words as one: "sci-fy"
 # Words that carry no request on their own.
 STOPWORDS = frozenset(
     [
@@ -254,8 +254,11 @@ class Vocabulary:
 
         def fix(m: re.Match[str]) -> str:
             word = m.group(0)
-            low = word.lower()
-            if low in self.spellings or knows(low) is not False or self._uses(low):
+            low = word.lower().replace("-", "")
+            if len(low) < RESPELL_MIN_LETTERS or low in self.spellings:
+                return word
+            parts = word.lower().split("-")
+            if all(knows(p) is not False or self._uses(p) for p in parts):
                 return word
             limit = 1 if len(low) < RESPELL_TWO_EDITS else 2
             near = process.extract(
@@ -268,7 +271,7 @@ class Vocabulary:
             fixes.append((word, value))
             return value.lower()
 
-        return _LONG_WORD.sub(fix, text), fixes
+        return _WORD.sub(fix, text), fixes
 
     def _uses(self, word: str) -> bool:
         """Whether any of the catalog's items has ``word`` among its indexed words."""
