@@ -1,7 +1,8 @@
 """The English grammar of years: which span of years a phrase asks for.
 
 People write the same span many ways: "from the 90s", "in the nineties", "the late '90s",
-"1995 or later", "no newer than 2005", "nothing released before 1980", "pre-1970", "'98". This is
+"1995 or later", "no newer than 2005", "nothing released before 1980", "pre-1970", "'98",
+"before the year 2000", "from the 20th century", "made this century". This is
 the grammar of the language, not of one catalog, so it is written out here once; the catalog only
 decides which century a two-digit year or decade means (``century``). Understand calls
 :func:`parse_years` and cuts the spans it returns from the words it embeds.
