@@ -144,6 +144,30 @@ def test_function_words_after_a_negation_do_not_end_its_scope(text: str) -> None
     assert intent.required == {"genres": ["Comedy"]}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a comedy, horror? no thanks",
+        "a comedy - horror - no thanks",
+        "a comedy, I'm done with horror",
+        "I'll pass on horror, a comedy",
+        "a comedy; horror is not for me",
+    ],
+)
+def test_a_refusal_in_other_constructions_excludes(text: str) -> None:
+    intent = answer(text, output={"size": 3}).intent
+    assert intent is not None
+    assert intent.excluded == {"genres": ["Horror"]}
+    assert intent.required == {"genres": ["Comedy"]}
+
+
+def test_no_thanks_to_a_value_is_not_a_refusal_of_what_comes_before() -> None:
+    intent = answer("a comedy no thanks to horror", output={"size": 3}).intent
+    assert intent is not None
+    assert intent.required == {"genres": ["Comedy"]}
+    assert "Comedy" not in intent.excluded.get("genres", [])
+
+
 def test_a_misspelt_value_name_reads_as_the_name() -> None:
     # Typos are outside the encoder's vocabulary: cut into pieces, "thriler" landed near IMAX.
     a = answer("a thriler from the 90s, no horor", output={"size": 2})

@@ -61,6 +61,8 @@ _NEG_PHRASES = (
     r"rather\s+not\s+(?:have|see|watch|get)",
     r"(?:i\s+|we\s+)?(?:hate|dislike|detest|loathe|can'?t\s+stand|cannot\s+stand)",
     r"(?:i'?m\s+|i\s+am\s+|we'?re\s+)?(?:tired|sick)\s+of",
+    r"(?:i'?m\s+|i\s+am\s+|we'?re\s+)(?:done|over|finished)\s+with",
+    r"(?:(?:i'?ll|we'?ll|i'?d|we'?d)\s+)?(?:(?:a\s+)?hard\s+)?pass\s+on",
     r"(?:don'?t|do\s+not)\s+(?:show|give|send|recommend|offer)\s+(?:me|us)",
     r"other\s+than",
     r"(?:isn'?t|is\s+not|aren'?t|are\s+not)",
@@ -105,10 +107,13 @@ _KEEP_OUT = re.compile(
     r"(?:\s+of\s+(?:it|this|that|there|the\s+\w+))?",
     re.IGNORECASE,
 )
-# Refusals after what they refuse: "horror is a no", "musicals are off the table".
+# Refusals after what they refuse: "horror is a no", "musicals are off the table", "horror?
+# no thanks", "westerns are not for me".
 _REFUSED = re.compile(
-    r"\b(?P<word>[\w'-]+(?:\s+[\w'-]+)?)\s+(?:is|are)\s+(?:a\s+no(?:-go)?|off\s+the\s+table)\b"
-    r"|\b(?P<word2>[\w'-]+(?:\s+[\w'-]+)?)\s+not\s+welcome\b",
+    r"\b(?P<word>[\w'-]+(?:\s+[\w'-]+)?)\s+(?:is|are)\s+(?:a\s+no(?:-go)?|off\s+the\s+table"
+    r"|not\s+for\s+me|a\s+(?:hard\s+)?pass)\b"
+    r"|\b(?P<word2>[\w'-]+(?:\s+[\w'-]+)?)\s+not\s+welcome\b"
+    r"|\b(?P<word3>[\w'-]+(?:\s+[\w'-]+)?)\s*(?:[?!:]|\s-)\s*no\s+thanks?\b(?!\s+to\b)",
     re.IGNORECASE,
 )
 # "a non-horror comedy": only a value named outright, since "non-fiction" asks for something.
@@ -217,7 +222,7 @@ def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encod
         for m in pattern.finditer(text):
             spans.append((m.start(), m.end(), m.group("word")))
     for m in _REFUSED.finditer(text):
-        spans.append((m.start(), m.end(), m.group("word") or m.group("word2")))
+        spans.append((m.start(), m.end(), m.group("word") or m.group("word2") or m.group("word3")))
     for m in _NON.finditer(text):
         if vocab.exact(m.group("word")):
             spans.append((m.start(), m.end(), m.group("word")))
