@@ -35,6 +35,17 @@ def century(decade: int) -> int:
         ("made this century", (2000, 2099)),
         ("something from the last century", (1900, 1999)),
         ("around the turn of the century", (1998, 2002)),
+        ("at the turn of the millennium", (1998, 2002)),
+        # two decades or two years joined: the span from the first to the last
+        ("from the 80s and 90s", (1980, 1999)),
+        ("sometime in the sixties or seventies", (1960, 1979)),
+        ("from the 80s to the 90s", (1980, 1999)),
+        ("the 2000s or 2010s", (2000, 2019)),
+        ("made in 1995 or 1996", (1995, 1996)),
+        # counted back from now (2026 in these cases)
+        ("from the last decade", (2016, 2026)),
+        ("made in the past five years", (2021, 2026)),
+        ("the last 3 years", (2023, 2026)),
         # single years, four digits or two
         ("a drama from 1994", (1994, 1994)),
         ("a white-knuckle ride that came out in '98", (1998, 1998)),
@@ -66,6 +77,8 @@ def century(decade: int) -> int:
         ("nothing released before 2005", (2005, None)),
         ("Nothing older than 1995.", (1995, None)),
         ("no older than 1985", (1985, None)),
+        ("no older than the 90s", (1990, None)),
+        ("nothing before the 80s", (1980, None)),
         # decades compared
         ("before the 90s", (None, 1989)),
         ("after the 80s", (1990, None)),
@@ -83,7 +96,13 @@ def test_a_span_of_years_in_its_many_forms(text: str, span: tuple[int | None, in
 
 
 def test_no_year_and_a_contradiction_give_no_span() -> None:
-    for text in ("something funny", "a movie for teens", "made after 2005 and before 1999"):
+    for text in (
+        "something funny",
+        "a movie for teens",
+        "made after 2005 and before 1999",
+        "a hit of recent years",  # no count: no span
+        "over the past decades",
+    ):
         got = parse_years(text, century)
         assert (got.lo, got.hi) == (None, None)
 

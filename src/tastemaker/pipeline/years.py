@@ -37,7 +37,7 @@ _CENTURY = re.compile(
     r"\b(?:the\s+)?(?:(?P<n>1[89]|2[01])(?:st|nd|rd|th)|(?P<word>"
     + "|".join(_ORDINALS)
     + r")|(?P<rel>this|current|present|last|previous|past)|(?P<rel2>turn\s+of\s+the))"
-    r"[\s-]+century\b",
+    r"[\s-]+(?:century|millenn?ium)\b",
     re.I,
 )
 _TWO_DIGIT_YEAR = re.compile(r"(?<![\w'’])['’](?P<yy>\d\d)\b(?!['’]?s\b)")
@@ -48,15 +48,16 @@ _VERB = (
     r"(?:(?:was|were|been|got)\s+)?"
     r"(?:made|released|filmed|produced|shot|came\s+out|out|dated|dating)\s+"
 )
+_THE = r"(?:the\s+)?"
 _NEGATED = r"(?:no|not|nothing|never|none)\s+(?:(?:that\s+)?" + _VERB + r")?"
 
 # (pattern, bound): "lt" before, "le" no later than, "gt" after, "ge" no earlier than.
 # Negated and two-sided forms come first so that "no later than" is not read as "later than".
 _COMPARISONS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(rf"\b{_NEGATED}(?:later|newer|more\s+recent)\s+than\s+{_Y}", re.I), "le"),
-    (re.compile(rf"\b{_NEGATED}(?:after|since|post-?)\s*{_Y}", re.I), "le"),
-    (re.compile(rf"\b{_NEGATED}(?:earlier|older)\s+than\s+{_Y}", re.I), "ge"),
-    (re.compile(rf"\b{_NEGATED}(?:before|prior\s+to|pre-?)\s*{_Y}", re.I), "ge"),
+    (re.compile(rf"\b{_NEGATED}(?:later|newer|more\s+recent)\s+than\s+{_THE}{_Y}", re.I), "le"),
+    (re.compile(rf"\b{_NEGATED}(?:after|since|post-?)\s*{_THE}{_Y}", re.I), "le"),
+    (re.compile(rf"\b{_NEGATED}(?:earlier|older)\s+than\s+{_THE}{_Y}", re.I), "ge"),
+    (re.compile(rf"\b{_NEGATED}(?:before|prior\s+to|pre-?)\s*{_THE}{_Y}", re.I), "ge"),
     (
         re.compile(
             rf"\b{_Y}\s*(?:,\s*)?(?:or|and)\s+(?:earlier|before|older|prior)\b{_NO_YEAR_NEXT}", re.I
@@ -105,6 +106,25 @@ _RANGE = re.compile(
     r"(?P<hi>1[89]\d\d|20\d\d)\b"
     r"|\b(?P<lo2>1[89]\d\d|20\d\d)\s?(?:-|–|\s(?:to|through|thru|till|until)\s)\s?"
     r"(?P<hi2>1[89]\d\d|20\d\d)\b",
+    re.IGNORECASE,
+)
+# Two decades or two years joined: "the 80s and 90s", "from the 80s to the 90s", "60s or 70s",
+# "1995 or 1996": the span from the first to the last.
+_JOINED = re.compile(
+    r"\b(?P<a>(?:1[89]|20)\d\d)(?P<as>['’]?s)?\s*(?:,\s*)?(?:and|or|to|through|thru|till|until|-|–|/)"
+    r"\s*(?:the\s+)?(?P<b>(?:1[89]|20)\d\d)(?P<bs>['’]?s)?\b",
+    re.IGNORECASE,
+)
+# "the last decade", "the past five years": counted back from this year.
+_NUMBERS = {
+    "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "few": 3,
+    "couple of": 2,
+}  # fmt: skip
+_RECENT = re.compile(
+    r"\b(?:the\s+)?(?:last|past|previous)\s+(?:(?P<n>\d{1,2}|"
+    + "|".join(_NUMBERS)
+    + r")\s+(?P<units>years|decades)|(?P<unit>year|decade))\b",
     re.IGNORECASE,
 )
 # "early", "mid", "late", "first/second half of": the part of a decade (inclusive offsets).
@@ -219,6 +239,19 @@ def parse_years(text: str, century: Century, this_year: int | None = None) -> Ye
         # A span written backwards ("2005 to 1999") means the same years.
         ends = sorted((int(m.group("lo") or m.group("lo2")), int(m.group("hi") or m.group("hi2"))))
         return Years(ends[0], ends[1], _cut(text, *m.span()))
+    if (m := _JOINED.search(text)) and (m.group("as") or not m.group("bs")):
+        a, b = int(m.group("a")), int(m.group("b"))
+        # "the 80s and 90s": a decade runs to its ninth year; "1995 or 1996": years as they are
+        first, last = min(a, b), max(a, b) + (9 if m.group("as") or m.group("bs") else 0)
+        if last - first < 50:
+            return Years(first, last, _cut(text, *m.span()))
+    if m := _RECENT.search(text):
+        now = this_year or datetime.date.today().year
+        n = m.group("n")
+        count = 1 if n is None else int(n) if n.isdigit() else _NUMBERS[n.lower()]
+        unit = (m.group("units") or m.group("unit")).lower()
+        years = count * (10 if unit.startswith("decade") else 1)
+        return Years(now - years, now, _cut(text, *m.span()))
     for pattern, how in _COMPARISONS:
         while (m := pattern.search(text)) is not None:
             a, b = _bound(m, how)
