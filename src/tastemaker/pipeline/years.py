@@ -239,10 +239,10 @@ def parse_years(text: str, century: Century, this_year: int | None = None) -> Ye
         # A span written backwards ("2005 to 1999") means the same years.
         ends = sorted((int(m.group("lo") or m.group("lo2")), int(m.group("hi") or m.group("hi2"))))
         return Years(ends[0], ends[1], _cut(text, *m.span()))
-    if (m := _JOINED.search(text)) and (m.group("as") or not m.group("bs")):
-        a, b = int(m.group("a")), int(m.group("b"))
+    if (m := _JOINED.search(text)) and bool(m.group("as")) == bool(m.group("bs")):
+        ends = sorted((int(m.group("a")), int(m.group("b"))))
         # "the 80s and 90s": a decade runs to its ninth year; "1995 or 1996": years as they are
-        first, last = min(a, b), max(a, b) + (9 if m.group("as") or m.group("bs") else 0)
+        first, last = ends[0], ends[1] + (9 if m.group("as") else 0)
         if last - first < 50:
             return Years(first, last, _cut(text, *m.span()))
     if m := _RECENT.search(text):
