@@ -166,3 +166,16 @@ def test_static_encoder_agrees_with_its_minilm_teacher(static: CachedEncoder) ->
     iu = np.triu_indices(len(SENTENCES), 1)
     corr = np.corrcoef((teacher @ teacher.T)[iu], (student @ student.T)[iu])[0, 1]
     assert corr > 0.7
+
+
+def test_the_static_encoder_knows_words_not_their_misspellings(static: CachedEncoder) -> None:
+    assert static.knows("thriller") is True
+    assert static.knows("thriler") is False
+
+
+@pytest.mark.minilm
+@pytest.mark.skipif(not HAS_MINILM, reason="needs the minilm extra")
+def test_minilm_knows_words_not_their_misspellings() -> None:
+    enc = get_encoder("minilm")
+    assert enc.knows("thriller") is True
+    assert enc.knows("thriler") is False

@@ -84,10 +84,13 @@ class MiniLMEncoder:
         self.batch_size = batch_size
         # torch modules are not documented as safe for concurrent forward passes.
         self._lock = threading.Lock()
+        self._vocab: frozenset[str] | None = None
 
     def knows(self, word: str) -> bool:
         """Whether ``word`` (lower case) is one of the model's whole-word tokens."""
-        return word in self.model.tokenizer.get_vocab()
+        if self._vocab is None:  # the tokenizer builds a new dict on every ``get_vocab()``
+            self._vocab = frozenset(self.model.tokenizer.get_vocab())
+        return word in self._vocab
 
     def encode(self, texts: Sequence[str]) -> FloatArray:
         """Encode ``texts`` into unit-norm rows (all-zero for an empty or blank text)."""
