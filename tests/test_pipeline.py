@@ -157,6 +157,18 @@ def test_no_thanks_to_a_value_is_not_a_refusal_of_what_comes_before() -> None:
     assert "Comedy" not in intent.excluded.get("genres", [])
 
 
+def test_a_close_word_is_required_when_the_answer_sets_limits() -> None:
+    # "cartoon" is close to Animation and to Comedy: alone it only leans; with a year the
+    # person describes what must fit, as with a word that stands out.
+    alone = answer("a cartoon", output={"size": 2}).intent
+    assert alone is not None
+    assert alone.required == {} and alone.preferred == {"genres": ["Animation"]}
+    limited = answer("a cartoon from the 90s", output={"size": 2})
+    assert limited.intent is not None
+    assert limited.intent.required == {"genres": ["Animation"]}
+    assert all("Animation" in genres(it.id) for it in limited.items)
+
+
 def test_a_misspelt_value_name_reads_as_the_name() -> None:
     # Typos are outside the encoder's vocabulary: cut into pieces, "thriler" landed near IMAX.
     a = answer("a thriler from the 90s, no horor", output={"size": 2})

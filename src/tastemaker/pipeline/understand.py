@@ -12,7 +12,7 @@ Hard constraints (negations, explicit value mentions, numeric ranges) go to ``re
 "no love stories" -> not Romance) counts as naming it (``Vocabulary.implied``); a word merely
 close in meaning to a value ("creepy" -> Horror, but Mystery is close too), or one that stands
 out for a value only against the catalog's own words ("futuristic" -> Sci-Fi), becomes a soft
-``preferred`` value (a standing-out word is required when the answer also sets limits: a year, a
+``preferred`` value (such a word is required when the answer also sets limits: a year, a
 price, a refusal), and the semantic drift of the whole answer towards attribute values
 ("make me laugh" -> Comedy) is left to the rank stage as a soft signal. No reading of a word
 stands that the catalog's own use of it contradicts ("people" is near Children for the encoder;
@@ -281,7 +281,8 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
     value as a negated phrase must be but with a rival reading ("creepy": Horror or Mystery),
     becomes a soft preference, which never filters: a wrong guess there costs ranking, never
     the result. Unless the answer also sets limits (a year, a price, a refusal: parsed before
-    this): then it describes what must fit, and a standout reading is a requirement too.
+    this): then it describes what must fit, and a standout or close reading is a requirement
+    too ("a cartoon from the 90s" asks for 90s animation; "a cartoon" only leans to it).
     """
     raw = tokens(text)
     content = _content(raw)
@@ -300,7 +301,7 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
             readings[word] = None if hit is None or vocab.used_against(word, hit) else hit
     for word in dict.fromkeys(w for w in raw if w in _KIND_NOUNS and not vocab.exact(w)):
         kind = vocab.implied(encoder.encode([word])[0])
-        readings[word] = None if kind is None else replace(kind, how="similar")
+        readings[word] = None if kind is None else replace(kind, how="kind")
     # An answer that sets limits ("..., from the 80s, no horror") asks for what fits them; what
     # its words clearly stand out for is then part of that request, not a leaning.
     limited = bool(intent.excluded or intent.numeric_min or intent.numeric_max)
@@ -334,8 +335,10 @@ def _content(words: list[str]) -> list[bool]:
 
 
 def _firm(hit: Match, limited: bool) -> Match:
-    """A standout reading of an answer that sets limits binds like an implication."""
-    return replace(hit, how="implied") if limited and hit.how == "standout" else hit
+    """A standout or close reading of an answer that sets limits binds like an implication
+    (a kind noun's reading never binds: "songs" in a film catalog only leans to Musical)."""
+    firm = limited and hit.how in ("standout", "similar")
+    return replace(hit, how="implied") if firm else hit
 
 
 def _strength(hit: Match | None) -> int:
