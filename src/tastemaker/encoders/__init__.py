@@ -114,10 +114,8 @@ class CachedEncoder:
         return row.copy()
 
     def knows(self, word: str) -> bool | None:
-        """Whether the inner encoder has ``word`` as a whole-word token; None when it cannot
-        tell (an encoder without ``knows``)."""
-        knows = getattr(self.inner, "knows", None)
-        return None if knows is None else bool(knows(word))
+        """The inner encoder's :func:`knows_word`."""
+        return knows_word(self.inner, word)
 
     def cache_clear(self) -> None:
         """Forget every cached vector (tests and benchmarks use it to measure cold encodes)."""

@@ -176,7 +176,7 @@ class Match:
 
     attribute: str
     value: str
-    how: str  # "exact" | "similar" | "implied" | "standout"
+    how: str  # "exact" | "similar" | "implied" | "standout" | "kind" (a kind noun's: never binds)
     similarity: float
 
 
