@@ -139,6 +139,12 @@ def test_what_stands_between_a_negation_and_its_object_is_skipped() -> None:
         "a comedy, I'm done with horror",
         "I'll pass on horror, a comedy",
         "a comedy; horror is not for me",
+        "a comedy, I can't do horror",
+        "a comedy, but I cannot handle horror",
+        # what the refusal is about stands after a clause of its own, or last in its phrase
+        "a comedy, nothing that'll give me a horror",
+        "a comedy, nothing that will be horror",
+        "a comedy, keep the nasty horror bits out",
     ],
 )
 def test_a_refusal_reaches_its_object_whatever_the_construction(text: str) -> None:
@@ -180,6 +186,25 @@ def test_a_misspelt_value_name_reads_as_the_name() -> None:
     assert all("Thriller" in genres(it.id) and "Horror" not in genres(it.id) for it in a.items)
 
 
+def test_a_negation_reaches_the_head_of_its_phrase() -> None:
+    # "jump" reads as nothing; the phrase's last word, its head, is what is refused.
+    intent = answer("a comedy, no jump scares", output={"size": 3}).intent
+    assert intent is not None
+    assert intent.excluded == {"genres": ["Horror"]}
+    assert intent.required == {"genres": ["Comedy"]}
+
+
+def test_a_shortened_name_or_its_initials_read_as_the_name() -> None:
+    a = answer("some SF from the 90s, no anim", output={"size": 2})
+    intent = a.intent
+    assert intent is not None
+    assert intent.required == {"genres": ["Sci-Fi"]}
+    assert intent.excluded == {"genres": ["Animation"]}
+    assert "read 'SF' as Sci-Fi" in intent.notes
+    assert all("Sci-Fi" in genres(it.id) for it in a.items)
+    assert not any("Animation" in genres(it.id) for it in a.items)
+
+
 def test_only_a_word_of_no_vocabulary_is_respelt() -> None:
     from tastemaker.pipeline.vocabulary import vocabulary_for
 
@@ -205,6 +230,13 @@ def test_only_a_word_of_no_vocabulary_is_respelt() -> None:
     assert vocab.respell("a thriler", lambda w: None) == ("a thriler", [])
     # too short a word for one edit to say much
     assert vocab.respell("a wsr", unknown) == ("a wsr", [])
+    # the start of one name only, and not a word of its own
+    assert vocab.respell("a horr", unknown) == ("a horror", [("horr", "Horror")])
+    assert vocab.respell("a horr", lambda w: w == "horr") == ("a horr", [])
+    assert vocab.respell("a dram", unknown) == ("a drama", [("dram", "Drama")])
+    assert vocab.respell("a hor", unknown) == ("a hor", [])  # three letters say too little
+    # initials stand for a name of several words ("SF"), whatever the encoder knows
+    assert vocab.respell("some sf", lambda w: True) == ("some sci-fi", [("sf", "Sci-Fi")])
 
 
 def test_a_glue_verb_after_an_article_is_a_noun_that_can_ask() -> None:

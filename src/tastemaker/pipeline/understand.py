@@ -60,6 +60,7 @@ _NEG_PHRASES = (
     r"free\s+of",
     r"rather\s+not\s+(?:have|see|watch|get)",
     r"(?:i\s+|we\s+)?(?:hate|dislike|detest|loathe|can'?t\s+stand|cannot\s+stand)",
+    r"(?:i\s+|we\s+)?(?:can'?t|cannot|could\s?n'?t)\s+(?:do|handle|take|deal\s+with|bear|face)",
     r"(?:i'?m\s+|i\s+am\s+|we'?re\s+)?(?:tired|sick)\s+of",
     r"(?:i'?m\s+|i\s+am\s+|we'?re\s+)(?:done|over|finished)\s+with",
     r"(?:(?:i'?ll|we'?ll|i'?d|we'?d)\s+)?(?:(?:a\s+)?hard\s+)?pass\s+on",
@@ -81,6 +82,8 @@ _NEG_FILLER = (
     r"(?:\s+(?:a|an|the|any|more|too|too much|much|of the|something|anything|stuff|one|ones"
     r"|(?:(?:that|which)(?:'s|’s|\s+is|\s+was)?\s+)?(?:made|meant|aimed|intended)\s+(?:for|at)"
     r"|(?:that|which|who)(?:'s|’s|\s+is|\s+are|\s+was|\s+has|\s+have)?"
+    r"|(?:that|which|who)(?:'ll|’ll|'d|’d|\s+will|\s+would|\s+might|\s+could)"
+    r"(?:\s+(?:give|make|get|leave|keep|have|send)\s+(?:me|us|you|them))?"
     r"|(?:trying|tries|meant|supposed)\s+to\s+be"
     r"|with|about|involving|featuring|containing|including|having|where"
     r"|(?:ton|tons|lot|lots|load|loads|bunch|plenty)\s+of|full\s+of|heavy\s+on"
@@ -103,7 +106,7 @@ _NEG_MORE = re.compile(
 )
 # "keep crime out of it": the negated phrase sits inside the construction.
 _KEEP_OUT = re.compile(
-    r"\bkeep\s+(?:the\s+|any\s+|all\s+)?(?P<word>[\w'-]+(?:\s+[\w'-]+)?)\s+out\b"
+    r"\bkeep\s+(?:the\s+|any\s+|all\s+)?(?P<word>[\w'-]+(?:\s+[\w'-]+){0,2})\s+out\b"
     r"(?:\s+of\s+(?:it|this|that|there|the\s+\w+))?",
     re.IGNORECASE,
 )
@@ -229,13 +232,16 @@ def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encod
     for start, end, phrase in spans:
         matches = vocab.exact(phrase)
         if not matches:
-            # Try the phrase and its first word alone ("horror films please" -> "horror",
-            # "love stories" -> "love"): a value close in name, or one the words imply. After
-            # a negation the first word is what is negated even when it is a word that glues
-            # requests elsewhere ("I'd love a..." but "no love stories").
+            # Try the phrase, then its words alone, first one first ("horror films please" ->
+            # "horror", "love stories" -> "love"), then the others ("jump scares" -> "scares":
+            # the head of an English noun phrase comes last): a value close in name, or one the
+            # words imply. After a negation the first word is what is negated even when it is a
+            # word that glues requests elsewhere ("I'd love a..." but "no love stories", "keep
+            # the sappy love plots out").
             raw = tokens(phrase)
             words = [w for w in raw if w not in STOPWORDS]
-            for candidate in dict.fromkeys([" ".join(words), *(words[:1]), *(raw[:1])]):
+            nouns = [w for w in raw if w not in STOPWORDS or w in _GLUE_VERBS]
+            for candidate in dict.fromkeys([" ".join(words), *(words[:1]), *(raw[:1]), *nouns]):
                 if not candidate:
                     continue
                 vec = encoder.encode([candidate])[0]

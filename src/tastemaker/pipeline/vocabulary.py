@@ -41,6 +41,9 @@ USAGE_MIN_ITEMS = 20
 # exactly one value's name.
 RESPELL_MIN_LETTERS = 5
 RESPELL_TWO_EDITS = 9
+# A word is read as a value's name cut short ("docu", "anim") when it has at least
+# SHORTENED_MIN_LETTERS letters and begins exactly one value's name.
+SHORTENED_MIN_LETTERS = 4
 _WORD = re.compile(r"\b[^\W\d_]+(?:-[^\W\d_]+)*\b")  # hyphenated words as one: "sci-fy"
 # Words that carry no request on their own.
 STOPWORDS = frozenset(
@@ -224,6 +227,15 @@ class Vocabulary:
                         self.spellings.setdefault(form, set()).add((name, value))
         self.spelling_forms = list(self.spellings)
         self.catalog = catalog
+        # "SF" for Sci-Fi, "EDM" for Electronic Dance Music: a name of several words is also
+        # written with its initials, unless the catalog's items use those letters themselves.
+        self.initials: dict[str, set[tuple[str, str]]] = {}
+        for pairs in self.by_stems.values():
+            for name, value in pairs:
+                words = [w for w in re.split(r"[\s-]+", value.lower()) if w not in STOPWORDS]
+                short = "".join(w[0] for w in words if w)
+                if len(words) > 1 and short not in STOPWORDS and not self._uses(short):
+                    self.initials.setdefault(short, set()).add((name, value))
         self.year_attribute = _year_attribute(catalog)
 
     def exact(self, phrase: str) -> list[Match]:
@@ -240,31 +252,48 @@ class Vocabulary:
     def respell(
         self, text: str, knows: Callable[[str], bool | None]
     ) -> tuple[str, list[tuple[str, str]]]:
-        """``text`` with misspelt value names written right ("a thriler" -> "a thriller"), and
-        the (word, value) pairs it changed.
+        """``text`` with misspelt or shortened value names written out ("a thriler" -> "a
+        thriller", "some SF" -> "some sci-fi", "a docu" -> "a documentary"), and the (word,
+        value) pairs it changed.
 
         A typo is outside every vocabulary, so the encoder can only cut it into pieces and
         place it by chance ("thriler" lands near IMAX). A word is taken for a value's name
         when it is one edit from that name and no other (two edits for long words), *and*
         nothing says it is a word of its own: the encoder does not know it (``knows``: its
         whole-word tokens, i.e. the language it was trained on; None, it cannot tell, changes
-        nothing) and the catalog's items never use it (a title's made-up name stays).
+        nothing) and the catalog's items never use it (a title's made-up name stays). The
+        same holds for a shortening: the start of exactly one name, of at least
+        ``SHORTENED_MIN_LETTERS`` letters. Initials ("SF") are read as the one name of several
+        words they stand for (``initials``), since the catalog does not use them.
         """
         fixes: list[tuple[str, str]] = []
 
         def fix(m: re.Match[str]) -> str:
             word = m.group(0)
             low = word.lower().replace("-", "")
-            if len(low) < RESPELL_MIN_LETTERS or low in self.spellings:
-                return word
-            parts = word.lower().split("-")
-            if all(knows(p) is not False or self._uses(p) for p in parts):
-                return word
-            limit = 1 if len(low) < RESPELL_TWO_EDITS else 2
-            near = process.extract(
-                low, self.spelling_forms, scorer=OSA.distance, score_cutoff=limit, limit=None
-            )
-            values = {v for form, _, _ in near for v in self.spellings[form]}
+            values = self.initials.get(low, set())
+            if len(values) != 1:
+                if len(low) < SHORTENED_MIN_LETTERS or low in self.spellings:
+                    return word
+                parts = word.lower().split("-")
+                if all(knows(p) is not False or self._uses(p) for p in parts):
+                    return word
+                values = {
+                    v
+                    for form in self.spelling_forms
+                    if form.startswith(low)
+                    for v in self.spellings[form]
+                }
+                if len(values) != 1 and len(low) >= RESPELL_MIN_LETTERS:
+                    limit = 1 if len(low) < RESPELL_TWO_EDITS else 2
+                    near = process.extract(
+                        low,
+                        self.spelling_forms,
+                        scorer=OSA.distance,
+                        score_cutoff=limit,
+                        limit=None,
+                    )
+                    values = {v for form, _, _ in near for v in self.spellings[form]}
             if len(values) != 1:
                 return word
             value = next(iter(values))[1]
