@@ -145,6 +145,7 @@ def test_what_stands_between_a_negation_and_its_object_is_skipped() -> None:
         "a comedy, nothing that'll give me a horror",
         "a comedy, nothing that will be horror",
         "a comedy, keep the nasty horror bits out",
+        "a comedy, no movies with horror in them",
     ],
 )
 def test_a_refusal_reaches_its_object_whatever_the_construction(text: str) -> None:
@@ -192,6 +193,11 @@ def test_a_negation_reaches_the_head_of_its_phrase() -> None:
     assert intent is not None
     assert intent.excluded == {"genres": ["Horror"]}
     assert intent.required == {"genres": ["Comedy"]}
+    # a word for an item is never what is refused, whatever value its name is near
+    for text in ("a comedy, no movies", "a comedy, no films please"):
+        intent = answer(text, output={"size": 3}).intent
+        assert intent is not None
+        assert intent.excluded == {} and intent.required == {"genres": ["Comedy"]}
 
 
 def test_a_shortened_name_or_its_initials_read_as_the_name() -> None:

@@ -76,8 +76,9 @@ _NEG_WORDS = (
 )
 # What may stand between a negation and what it refuses: "not something made for children",
 # "nothing that's aimed at kids", "no more of the gore", "nothing with a ton of fighting",
-# "nothing that's trying to be funny", "nothing about a long journey". English function words
-# only: the refused phrase is what follows them.
+# "nothing that's trying to be funny", "nothing about a long journey", "no movies with talking
+# animals". English function words and the words for an item only: the refused phrase is what
+# follows them.
 _NEG_FILLER = (
     r"(?:\s+(?:a|an|the|any|more|too|too much|much|of the|something|anything|stuff|one|ones"
     r"|(?:(?:that|which)(?:'s|’s|\s+is|\s+was)?\s+)?(?:made|meant|aimed|intended)\s+(?:for|at)"
@@ -86,6 +87,8 @@ _NEG_FILLER = (
     r"(?:\s+(?:give|make|get|leave|keep|have|send)\s+(?:me|us|you|them))?"
     r"|(?:trying|tries|meant|supposed)\s+to\s+be"
     r"|with|about|involving|featuring|containing|including|having|where"
+    r"|(?:movies?|films?|shows?|songs?|tracks?|items?|things?)"
+    r"(?=\s+(?:with|about|that|which|where|involving|featuring|containing|including)\b)"
     r"|(?:ton|tons|lot|lots|load|loads|bunch|plenty)\s+of|full\s+of|heavy\s+on"
     r"|overly|very|really|super|so|all|many"
     r"|for))*"
@@ -233,15 +236,15 @@ def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encod
         matches = vocab.exact(phrase)
         if not matches:
             # Try the phrase, then its words alone, first one first ("horror films please" ->
-            # "horror", "love stories" -> "love"), then the others ("jump scares" -> "scares":
-            # the head of an English noun phrase comes last): a value close in name, or one the
-            # words imply. After a negation the first word is what is negated even when it is a
-            # word that glues requests elsewhere ("I'd love a..." but "no love stories", "keep
-            # the sappy love plots out").
+            # "horror"), then the others ("jump scares" -> "scares": the head of an English noun
+            # phrase comes last): a value close in name, or one the words imply. After a
+            # negation a word that glues requests elsewhere is one that may be refused ("I'd
+            # love a..." but "no love stories", "keep the sappy love plots out"); a word for an
+            # item never is ("no movies" is near Comedy's name).
             raw = tokens(phrase)
             words = [w for w in raw if w not in STOPWORDS]
             nouns = [w for w in raw if w not in STOPWORDS or w in _GLUE_VERBS]
-            for candidate in dict.fromkeys([" ".join(words), *(words[:1]), *(raw[:1]), *nouns]):
+            for candidate in dict.fromkeys([" ".join(words), *(words[:1]), *nouns]):
                 if not candidate:
                     continue
                 vec = encoder.encode([candidate])[0]
