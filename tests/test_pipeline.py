@@ -146,6 +146,9 @@ def test_what_stands_between_a_negation_and_its_object_is_skipped() -> None:
         "a comedy, nothing that will be horror",
         "a comedy, keep the nasty horror bits out",
         "a comedy, no movies with horror in them",
+        "I don't really like horror, a comedy",
+        "a comedy; I'm not big on horror",
+        "not another horror film, a comedy",
     ],
 )
 def test_a_refusal_reaches_its_object_whatever_the_construction(text: str) -> None:

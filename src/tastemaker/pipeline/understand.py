@@ -65,6 +65,9 @@ _NEG_PHRASES = (
     r"(?:i'?m\s+|i\s+am\s+|we'?re\s+)(?:done|over|finished)\s+with",
     r"(?:(?:i'?ll|we'?ll|i'?d|we'?d)\s+)?(?:(?:a\s+)?hard\s+)?pass\s+on",
     r"(?:don'?t|do\s+not)\s+(?:show|give|send|recommend|offer)\s+(?:me|us)",
+    r"(?:don'?t|do\s+not|doesn'?t|does\s+not|never)\s+(?:really\s+|much\s+|particularly\s+|really\s+much\s+)?"
+    r"(?:like|love|enjoy|care\s+for|dig|fancy|go\s+for)",
+    r"not\s+(?:big|keen|crazy|wild|mad)\s+(?:on|about)",
     r"other\s+than",
     r"(?:isn'?t|is\s+not|aren'?t|are\s+not)",
 )
@@ -81,6 +84,7 @@ _NEG_WORDS = (
 # follows them.
 _NEG_FILLER = (
     r"(?:\s+(?:a|an|the|any|more|too|too much|much|of the|something|anything|stuff|one|ones"
+    r"|another|other"
     r"|(?:(?:that|which)(?:'s|’s|\s+is|\s+was)?\s+)?(?:made|meant|aimed|intended)\s+(?:for|at)"
     r"|(?:that|which|who)(?:'s|’s|\s+is|\s+are|\s+was|\s+has|\s+have)?"
     r"|(?:that|which|who)(?:'ll|’ll|'d|’d|\s+will|\s+would|\s+might|\s+could)"
