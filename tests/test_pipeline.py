@@ -179,15 +179,25 @@ def test_a_close_word_is_required_when_the_answer_sets_limits() -> None:
     assert all("Animation" in genres(it.id) for it in limited.items)
 
 
-def test_a_misspelt_value_name_reads_as_the_name() -> None:
-    # Typos are outside the encoder's vocabulary: cut into pieces, "thriler" landed near IMAX.
-    a = answer("a thriler from the 90s, no horor", output={"size": 2})
+@pytest.mark.parametrize(
+    ("text", "wanted", "refused", "note"),
+    [
+        # Typos are outside the encoder's vocabulary: cut into pieces, "thriler" landed near IMAX.
+        ("a thriler from the 90s, no horor", "Thriller", "Horror", "read 'thriler' as Thriller"),
+        # a name cut short, and the initials of a name of several words
+        ("some SF from the 90s, no anim", "Sci-Fi", "Animation", "read 'SF' as Sci-Fi"),
+    ],
+)
+def test_a_misspelt_or_shortened_value_name_reads_as_the_name(
+    text: str, wanted: str, refused: str, note: str
+) -> None:
+    a = answer(text, output={"size": 2})
     intent = a.intent
     assert intent is not None
-    assert intent.required == {"genres": ["Thriller"]}
-    assert intent.excluded == {"genres": ["Horror"]}
-    assert "read 'thriler' as Thriller" in intent.notes
-    assert all("Thriller" in genres(it.id) and "Horror" not in genres(it.id) for it in a.items)
+    assert intent.required == {"genres": [wanted]}
+    assert intent.excluded == {"genres": [refused]}
+    assert note in intent.notes
+    assert all(wanted in genres(it.id) and refused not in genres(it.id) for it in a.items)
 
 
 def test_a_negation_reaches_the_head_of_its_phrase() -> None:
@@ -201,17 +211,6 @@ def test_a_negation_reaches_the_head_of_its_phrase() -> None:
         intent = answer(text, output={"size": 3}).intent
         assert intent is not None
         assert intent.excluded == {} and intent.required == {"genres": ["Comedy"]}
-
-
-def test_a_shortened_name_or_its_initials_read_as_the_name() -> None:
-    a = answer("some SF from the 90s, no anim", output={"size": 2})
-    intent = a.intent
-    assert intent is not None
-    assert intent.required == {"genres": ["Sci-Fi"]}
-    assert intent.excluded == {"genres": ["Animation"]}
-    assert "read 'SF' as Sci-Fi" in intent.notes
-    assert all("Sci-Fi" in genres(it.id) for it in a.items)
-    assert not any("Animation" in genres(it.id) for it in a.items)
 
 
 def test_only_a_word_of_no_vocabulary_is_respelt() -> None:
