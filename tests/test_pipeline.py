@@ -236,6 +236,8 @@ def test_only_a_word_of_no_vocabulary_is_respelt() -> None:
     # when the encoder cannot tell
     assert vocab.respell("a dramas", lambda w: w == "dramas") == ("a dramas", [])
     assert vocab.respell("a thriler", lambda w: None) == ("a thriler", [])
+    # another word that differs in its first letter only
+    assert vocab.respell("a bomedy", unknown) == ("a bomedy", [])
     # too short a word for one edit to say much
     assert vocab.respell("a wsr", unknown) == ("a wsr", [])
     # the start of one name only, and not a word of its own

@@ -258,7 +258,8 @@ class Vocabulary:
 
         A typo is outside every vocabulary, so the encoder can only cut it into pieces and
         place it by chance ("thriler" lands near IMAX). A word is taken for a value's name
-        when it is one edit from that name and no other (two edits for long words), *and*
+        when it is one edit from that name and no other (two edits for long words), with the
+        same first letter, *and*
         nothing says it is a word of its own: the encoder does not know it (``knows``: its
         whole-word tokens, i.e. the language it was trained on; None, it cannot tell, changes
         nothing) and the catalog's items never use it (a title's made-up name stays). The
@@ -293,7 +294,11 @@ class Vocabulary:
                         score_cutoff=limit,
                         limit=None,
                     )
-                    values = {v for form, _, _ in near for v in self.spellings[form]}
+                    # A slip of the hand seldom hits the first letter; another word often
+                    # differs there only ("sappy" is not "happy").
+                    values = {
+                        v for form, _, _ in near if form[0] == low[0] for v in self.spellings[form]
+                    }
             if len(values) != 1:
                 return word
             value = next(iter(values))[1]
