@@ -294,7 +294,7 @@ def test_text_caches_forget_answer_words_after_an_erasure_anywhere(
     engine: Engine, workspace: WorkspaceRecord, encoder: Encoder
 ) -> None:
     from tastemaker.encoders import CachedEncoder
-    from tastemaker.pipeline import copywriting, retrieve
+    from tastemaker.pipeline import copywriting, retrieve, understand
 
     slug = workspace.slug
     engine._stop.set()  # no background checks: this test drives them
@@ -308,6 +308,7 @@ def test_text_caches_forget_answer_words_after_an_erasure_anywhere(
         in_encoder = isinstance(enc, CachedEncoder) and any("zebrafish" in t for t in enc._cache)
         in_hits = any("zebrafish" in str(k) for k in retrieve.TEXT_HITS.remembered())
         in_hits |= bool(retrieve.INTENT_WEIGHTS.remembered())  # keyed by the words' embedding
+        in_hits |= any("zebrafish" in str(k) for k in understand.READINGS.remembered())
         return in_encoder or in_hits or copywriting.shorten.cache_info().currsize > 0
 
     engine.answer(slug, "films", user_id="t1", text="a comedy about zebrafish")

@@ -83,7 +83,7 @@ class TextCaches:
 def clear_text_caches(engine: Engine) -> int:
     """Empty every in-process cache that may hold answer text; returns entries dropped."""
     from tastemaker.encoders import CachedEncoder
-    from tastemaker.pipeline import copywriting, retrieve, vocabulary
+    from tastemaker.pipeline import copywriting, retrieve, understand, vocabulary
 
     n = 0
     encoder = engine._encoder
@@ -92,6 +92,7 @@ def clear_text_caches(engine: Engine) -> int:
         encoder.cache_clear()
     n += retrieve.TEXT_HITS.clear()
     n += retrieve.INTENT_WEIGHTS.clear()
+    n += understand.READINGS.clear()
     for cached in (copywriting.shorten, vocabulary.stem):
         n += cached.cache_info().currsize
         cached.cache_clear()

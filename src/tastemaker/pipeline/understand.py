@@ -26,7 +26,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from tastemaker.catalog import Catalog, tokens
+from tastemaker.catalog import Catalog, Memo, tokens
 from tastemaker.encoders import Encoder, knows_word
 from tastemaker.experiences import ExperienceSpec
 from tastemaker.pipeline.vocabulary import STOPWORDS, Match, Vocabulary, vocabulary_for
@@ -46,6 +46,11 @@ _BEFORE_A_NOUN = frozenset(
 # value in a catalog of another kind ("burst into song" in a film catalog: Musical), which
 # ``Vocabulary.implied`` measures; such a reading only prefers, like a mere closeness.
 _KIND_NOUNS = frozenset(["song", "songs", "music"])
+# What a word or a short phrase reads as, per snapshot (``reading``): the words people use repeat
+# far more than whole answers do, and a reading costs a product per facet and a look at the
+# catalog's own use of the words. It holds answer words, so an erasure empties it
+# (privacy.clear_text_caches).
+READINGS = Memo(size=16384)
 # Longer phrases first: "not after laughs" must not read as "not" + "after laughs".
 _NEG_PHRASES = (
     r"(?:i'?m\s+|i\s+am\s+)?not\s+(?:after|into|in\s+the\s+mood\s+for|looking\s+for|up\s+for"
@@ -251,8 +256,7 @@ def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encod
             for candidate in dict.fromkeys([" ".join(words), *(words[:1]), *nouns]):
                 if not candidate:
                     continue
-                vec = encoder.encode([candidate])[0]
-                hit = vocab.similar(vec, NEGATION_MIN_SIMILARITY) or vocab.implied(vec)
+                hit = reading(vocab, encoder, candidate, "refused")
                 if hit is not None:
                     matches = [hit]
                     break
@@ -304,17 +308,12 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
         ws = tokens(clause)
         keep = _content(ws)
         phrases += [f"{ws[i]} {ws[i + 1]}" for i in range(len(ws) - 1) if keep[i] and keep[i + 1]]
-    # One text at a time: single texts are served from the encoder's cache, and the words
-    # people use repeat far more than whole answers do.
     readings: dict[str, Match | None] = {}
     for word in dict.fromkeys(w for w, keep in zip(raw, content, strict=True) if keep):
         if not vocab.exact(word):  # a value named outright is parse_mentions' to take
-            vec = encoder.encode([word])[0]
-            hit = vocab.implied(vec) or vocab.similar(vec, NEGATION_MIN_SIMILARITY)
-            readings[word] = None if hit is None or vocab.used_against(word, hit) else hit
+            readings[word] = reading(vocab, encoder, word, "word")
     for word in dict.fromkeys(w for w in raw if w in _KIND_NOUNS and not vocab.exact(w)):
-        kind = vocab.implied(encoder.encode([word])[0])
-        readings[word] = None if kind is None else replace(kind, how="kind")
+        readings[word] = reading(vocab, encoder, word, "kind")
     # An answer that sets limits ("..., from the 80s, no horror") asks for what fits them; what
     # its words clearly stand out for is then part of that request, not a leaning.
     limited = bool(intent.excluded or intent.numeric_min or intent.numeric_max)
@@ -323,18 +322,45 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
         parts = tokens(phrase)
         if used.intersection(parts) or vocab.exact(phrase):
             continue  # overlaps a phrase already read, or names a value: parse_mentions has it
-        hit = vocab.implied(encoder.encode([phrase])[0])
+        hit = reading(vocab, encoder, phrase, "phrase")
         # A phrase is read as one unless one of its words alone says more: "real scares" only
         # stands out for Horror, while "scares" alone implies it.
         if hit is None or any(_strength(readings.get(w)) > _strength(hit) for w in parts):
-            continue
-        if vocab.used_against(phrase, hit):
             continue
         if _take(intent, _firm(hit, limited), phrase):
             used.update(parts)
     for word, hit in readings.items():
         if hit is not None and word not in used:
             _take(intent, _firm(hit, limited), word)
+
+
+def reading(vocab: Vocabulary, encoder: Encoder, text: str, role: str) -> Match | None:
+    """What ``text`` (a word or a short phrase) reads as in ``role``, remembered per snapshot
+    (``READINGS``): the same words always read the same against the same catalog.
+
+    Roles: ``"word"``, a word alone (an implication, a standout or a close name); ``"phrase"``,
+    a pair or a compound (an implication or a standout only); ``"kind"``, a kind noun's
+    implication, which never binds; ``"refused"``, what a negation refuses (a close name
+    first). A reading the catalog's own use of the words contradicts is none
+    (``Vocabulary.used_against``).
+    """
+    catalog = vocab.catalog
+    key = (id(catalog), catalog.version, id(encoder), role, text)
+    found: Match | None = READINGS.get(key, lambda: _reading(vocab, encoder, text, role))
+    return found
+
+
+def _reading(vocab: Vocabulary, encoder: Encoder, text: str, role: str) -> Match | None:
+    vec = encoder.encode([text])[0]
+    if role == "refused":
+        return vocab.similar(vec, NEGATION_MIN_SIMILARITY) or vocab.implied(vec)
+    if role == "kind":
+        kind = vocab.implied(vec)
+        return None if kind is None else replace(kind, how="kind")
+    hit = vocab.implied(vec)
+    if hit is None and role == "word":
+        hit = vocab.similar(vec, NEGATION_MIN_SIMILARITY)
+    return None if hit is None or vocab.used_against(text, hit) else hit
 
 
 def _content(words: list[str]) -> list[bool]:

@@ -173,7 +173,7 @@ STOPWORDS = frozenset(
 )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Match:
     """What a word or phrase was read as: an attribute value, and how firmly."""
 

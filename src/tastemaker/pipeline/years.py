@@ -42,6 +42,9 @@ _CENTURY = re.compile(
 )
 _TWO_DIGIT_YEAR = re.compile(r"(?<![\w'’])['’](?P<yy>\d\d)\b(?!['’]?s\b)")
 _TWO_DIGIT_DECADE = re.compile(r"(?<![\w'’])['’]?(?P<d>\d0)['’]?s\b")
+# What every year phrase holds once normalised: digits, or a word of "the last decade", "the
+# past five years", "this century" (``_RECENT``, ``_CENTURY``).
+_MAY_NAME_YEARS = re.compile(r"\d|centur|millenn?i|decade|year", re.I)
 _NO_YEAR_NEXT = r"(?!\s*(?:the\s+)?(?:1[89]|20)\d\d)"  # "1990 and before 2000" is two bounds
 _Y = r"(?P<y>1[89]\d\d|20\d\d)(?P<s>['’]?s)?"  # a year, or a decade when followed by "s"
 _VERB = (
@@ -233,6 +236,8 @@ def parse_years(text: str, century: Century, this_year: int | None = None) -> Ye
     ``this_year`` places "this century" and "the last century" (default: today's year).
     """
     text = normalise(text, century)
+    if not _MAY_NAME_YEARS.search(text):
+        return Years(None, None, text)  # most answers name no year: skip the dozen patterns
     lo: int | None = None
     hi: int | None = None
     if m := _RANGE.search(text):
