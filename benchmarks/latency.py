@@ -2,6 +2,7 @@
 
     python benchmarks/latency.py                      # both sizes, in-process and HTTP
     python benchmarks/latency.py --sizes 100000 --no-http
+    python benchmarks/latency.py --sizes 100000 --no-http --fresh-text  # no free text repeats
     python benchmarks/latency.py --sizes 100000 --http-only --workers 2 --clients 32
     python benchmarks/latency.py --sizes 100000 --http-only --rates 100 --burst 5  # + a burst
     python benchmarks/latency.py --sizes 100000 --keep /tmp/tm-bench  # fit once, reuse after
@@ -128,6 +129,54 @@ PROMPTS_TEXT = [
     "nostalgic rock from the 80s",
 ]
 CHOICES = ["focus", "chill", "party"]
+# With ``--fresh-text`` each free-text answer is composed from these, so that it is new to every
+# cache keyed by the whole text (the encoder's, the retrieval's): people seldom type the same
+# sentence twice, while the eight PROMPTS_TEXT above repeat and are served warm after their
+# first use.
+SHAPES = [
+    "something {mood} for {moment}",
+    "{mood} {genre} for {moment}",
+    "{genre} with {word} and {word2}, no {genre2}",
+    "{mood} {genre} from the {decade}s",
+    "{mood} and {mood2} songs for {moment}, nothing {genre2}",
+    "{word} and {noun}, something {mood} please",
+    "{adj} {genre} under ${price}",
+    "I don't really like {genre2}, something {mood} with {word}",
+]
+MOMENTS = [
+    "a rainy sunday",
+    "a run",
+    "cooking dinner",
+    "late at night",
+    "the office",
+    "a road trip",
+    "a dinner party",
+    "studying",
+    "the gym",
+    "a lazy morning",
+    "the beach",
+    "a long drive home",
+]
+
+
+def fresh_text(rnd: random.Random) -> str:
+    """A free-text answer composed at random from the catalog's own vocabulary."""
+    genre, genre2 = rnd.sample(GENRES, 2)
+    mood, mood2 = rnd.sample(MOODS, 2)
+    word, word2 = rnd.sample(WORDS, 2)
+    return rnd.choice(SHAPES).format(
+        mood=mood,
+        mood2=mood2,
+        genre=genre,
+        genre2=genre2,
+        word=word,
+        word2=word2,
+        noun=rnd.choice(NOUNS),
+        adj=rnd.choice(ADJ),
+        moment=rnd.choice(MOMENTS),
+        decade=rnd.choice(range(1960, 2030, 10)),
+        price=rnd.choice([1, 2, 3, 5]),
+    )
 
 
 def make_items(n: int, seed: int = 1) -> list[dict[str, Any]]:
@@ -238,7 +287,7 @@ def setup(n: int, root: Path) -> tuple[Settings, Engine]:
     return settings, engine
 
 
-def requests(n_users: int, count: int, seed: int = 3) -> list[dict[str, Any]]:
+def requests(n_users: int, count: int, seed: int = 3, fresh: bool = False) -> list[dict[str, Any]]:
     rnd = random.Random(seed)
     out = []
     for _ in range(count):
@@ -248,9 +297,8 @@ def requests(n_users: int, count: int, seed: int = 3) -> list[dict[str, Any]]:
                 {"key": "vibe", "user_id": user, "choice": rnd.choice(CHOICES), "text": None}
             )
         else:
-            out.append(
-                {"key": "ask", "user_id": user, "choice": None, "text": rnd.choice(PROMPTS_TEXT)}
-            )
+            text = fresh_text(rnd) if fresh else rnd.choice(PROMPTS_TEXT)
+            out.append({"key": "ask", "user_id": user, "choice": None, "text": text})
     return out
 
 
@@ -259,9 +307,11 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
 
 
-def in_process(engine: Engine, n: int, count: int) -> None:
-    reqs = requests(max(200, n // 50), count)
-    for r in reqs[:50]:  # warm caches (encoder LRU, first-touch pages)
+def in_process(engine: Engine, n: int, count: int, fresh: bool = False) -> None:
+    reqs = requests(max(200, n // 50), count, fresh=fresh)
+    # warm caches (encoder LRU, first-touch pages); fresh texts are warmed with other ones
+    warm = requests(max(200, n // 50), 50, seed=4, fresh=fresh) if fresh else reqs[:50]
+    for r in warm:
         engine.answer("bench", r["key"], user_id=r["user_id"], choice=r["choice"], text=r["text"])
     lat: list[float] = []
     fallbacks = 0
@@ -277,8 +327,9 @@ def in_process(engine: Engine, n: int, count: int) -> None:
         )
         lat.append((time.perf_counter() - t) * 1000)
         fallbacks += a.fallback
+    texts = "fresh text" if fresh else "repeated text"
     print(
-        f"  in-process  n={n:>7}  requests={count}  p50={pct(lat, 50):.2f} ms  "
+        f"  in-process  n={n:>7}  requests={count} ({texts})  p50={pct(lat, 50):.2f} ms  "
         f"p99={pct(lat, 99):.2f} ms  mean={statistics.mean(lat):.2f} ms  fallbacks={fallbacks}",
         flush=True,
     )
@@ -491,6 +542,11 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--no-http", action="store_true")
+    ap.add_argument(
+        "--fresh-text",
+        action="store_true",
+        help="in-process, a new free text for every text answer (see SHAPES), as people type",
+    )
     ap.add_argument("--http-only", action="store_true")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--clients", type=int, default=32)
@@ -519,7 +575,7 @@ def main() -> None:
                 root.mkdir(parents=True, exist_ok=True)
                 settings, engine = setup(n, root)
             if not args.http_only:
-                in_process(engine, n, args.requests)
+                in_process(engine, n, args.requests, args.fresh_text)
             engine.close()
             if not args.no_http:
                 over_http(
