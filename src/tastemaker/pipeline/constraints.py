@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from tastemaker.catalog import Catalog
 from tastemaker.experiences import ExperienceSpec
-from tastemaker.types import IndexArray, Intent, Profile
+from tastemaker.types import Intent, Profile
 
 Mask = npt.NDArray[np.bool_]
 
@@ -107,10 +107,11 @@ def allowed_mask(
 
 def allowed(
     catalog: Catalog, spec: ExperienceSpec, intent: Intent, profile: Profile
-) -> tuple[Mask | None, tuple[Hashable, IndexArray] | None]:
-    """Experience rules and the person's hard constraints, combined; with the rows of that set
-    before the person's own exclusions, most popular first, and the key they are remembered
-    under for the snapshot (None when the set is not shared).
+) -> tuple[Mask | None, tuple[Hashable, Mask] | None]:
+    """Experience rules and the person's hard constraints, combined; with that set before the
+    person's own exclusions and the key it is remembered under for the snapshot (None when the
+    set is not shared). Its rows in popularity order (``catalog.popular_within`` under that key)
+    cost a pass over the catalog, which only a selective set needs: the caller asks for them.
 
     When the person's own requirements leave fewer items than the result needs, they are
     relaxed (required values first; exclusions and ranges stay: a person who said "no horror"
@@ -174,7 +175,7 @@ def allowed(
             return candidate, None
     if combined is None:
         return mine, None
-    return mine, (key, catalog.popular_within(key, lambda: combined))
+    return mine, (key, combined)
 
 
 def _without(mask: Mask | None, rows: list[int], size: int) -> Mask | None:

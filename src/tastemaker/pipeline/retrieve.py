@@ -114,7 +114,9 @@ def _text_hits(catalog: Catalog, intent: Intent) -> TextHits:
     if intent.terms:
         full, _matched = catalog.lexical_scores([stem(t) for t in intent.terms])
         if full is not None:
-            lex_rows = np.flatnonzero(full).astype(np.int32)
+            # through a boolean mask: ``flatnonzero`` on floats costs six times as much (0.53
+            # against 0.09 ms on 100k scores with 35k non-zero)
+            lex_rows = np.flatnonzero(full != 0).astype(np.int32)
             lex_scores = full[lex_rows]
             lex_top = _top(lex_scores, LEXICAL_K, lex_rows)
     return TextHits(semantic, lex_rows, lex_scores, lex_top)
@@ -148,7 +150,7 @@ def _focused(
         # The head of the set's factors, copied once into one block: scoring the block whole
         # costs less than gathering thousands of scattered rows per request.
         head = order[:FOCUS_BLOCK]
-        block = catalog.blocks.get(key, lambda: cf.item_factors[head])
+        block = catalog.blocks.get(key, lambda: gather(cf.item_factors, head))
         fits = np.flatnonzero(mask[head]) if mask is not None else np.arange(len(head))
         if len(fits) >= CF_EXACT_MAX or len(head) == len(order):
             whole = len(head) == len(order) and len(fits) <= CF_EXACT_MAX
@@ -314,7 +316,11 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
     if mask is not None and int(np.count_nonzero(mask)) < catalog.size // 2:
         # Only a selective mask needs its own pool: a loose one (e.g. "not already seen")
         # leaves the other sources' candidates standing.
-        key, order = narrowed or ("all", catalog.popular_rows)
+        key: Hashable = "all"
+        order = catalog.popular_rows
+        if narrowed is not None:
+            key, shared = narrowed
+            order = catalog.popular_within(key, lambda: shared)
         pool, scored = _focused(catalog, key, order, mask, user_vec, trend)
         pools.append(pool)
     iw = intent_weights(catalog, intent)
