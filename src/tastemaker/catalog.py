@@ -95,7 +95,7 @@ def first_passing(order: IndexArray, mask: npt.NDArray[np.bool_] | None, k: int)
     have, start, chunk = 0, 0, 2 * k
     while have < k and start < len(order):
         part = order[start : start + chunk]
-        hit = part[mask[part]]
+        hit = np.compress(np.take(mask, part), part)
         found.append(hit)
         have += len(hit)
         start, chunk = start + chunk, chunk * 2
@@ -337,7 +337,11 @@ class Catalog:
         """Every row of the set ``mask()`` describes, most popular first, remembered under
         ``key``: the set is the same for every answer naming the same values."""
         order = self.popular_rows
-        out: IndexArray = self.memo.get(("popular", key), lambda: order[mask()[order]])
+        # take and compress: boolean fancy indexing over the whole catalog costs 2-3x as much
+        # (0.34-0.68 against 0.2 ms at 100k)
+        out: IndexArray = self.memo.get(
+            ("popular", key), lambda: np.compress(np.take(mask(), order), order)
+        )
         return out
 
     def rows_for(self, item_ids: list[str]) -> IndexArray:
