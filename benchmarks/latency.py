@@ -461,6 +461,7 @@ def over_http(
     rates: tuple[float, ...] = (500.0,),
     burst: float = 0.0,
     burst_seconds: float = 30.0,
+    fresh: bool = False,
 ) -> None:
     store = Store(settings.database_url)
     key = store.create_api_key("bench", "public")
@@ -502,9 +503,11 @@ def over_http(
             raise SystemExit("the server did not become healthy in 60 s")
         bodies = [
             {**{k: v for k, v in r.items() if v is not None}, "context": {"hour": 20}}
-            for r in requests(max(200, n // 50), 2000)
+            # fresh: as many bodies as a run sends, so that no free text comes back
+            for r in requests(max(200, n // 50), 20000 if fresh else 2000, fresh=fresh)
         ]
-        head = f"  http        n={n:>7}  workers={workers} clients={clients}  "
+        texts = "fresh text" if fresh else "repeated text"
+        head = f"  http        n={n:>7}  workers={workers} clients={clients} ({texts})  "
         if shutil.which("wrk"):
             _wrk(url, key, bodies, clients, 3.0)  # warm every worker
             print(head + "saturated: " + _wrk(url, key, bodies, clients, seconds), flush=True)
@@ -545,7 +548,7 @@ def main() -> None:
     ap.add_argument(
         "--fresh-text",
         action="store_true",
-        help="in-process, a new free text for every text answer (see SHAPES), as people type",
+        help="a new free text for every text answer (see SHAPES), as people type",
     )
     ap.add_argument("--http-only", action="store_true")
     ap.add_argument("--workers", type=int, default=2)
@@ -587,6 +590,7 @@ def main() -> None:
                     tuple(args.rates),
                     args.burst,
                     args.burst_seconds,
+                    args.fresh_text,
                 )
         finally:
             if not args.keep:
