@@ -245,8 +245,21 @@ def test_only_a_word_of_no_vocabulary_is_respelt() -> None:
     assert vocab.respell("a horr", lambda w: w == "horr") == ("a horr", [])
     assert vocab.respell("a dram", unknown) == ("a drama", [("dram", "Drama")])
     assert vocab.respell("a hor", unknown) == ("a hor", [])  # three letters say too little
-    # initials stand for a name of several words ("SF"), whatever the encoder knows
-    assert vocab.respell("some sf", lambda w: True) == ("some sci-fi", [("sf", "Sci-Fi")])
+    # initials stand for a name of several words ("SF") when the encoder places them nearest
+    # that name, and only then
+    encoder = get_encoder("static")
+
+    def encode(word: str):  # type: ignore[no-untyped-def]
+        return encoder.encode([word])[0]
+
+    assert vocab.respell("some sf", lambda w: True, encode) == ("some sci-fi", [("sf", "Sci-Fi")])
+    assert vocab.respell("some sf", lambda w: True) == ("some sf", [])  # no encoder: no reading
+    from tastemaker.pipeline.vocabulary import Vocabulary
+
+    genres = film_catalog().categorical["genres"]
+    comedy = genres.value_vectors[genres.index["comedy"]]
+    nearest_comedy = Vocabulary(film_catalog())  # a fresh one: what it decided is remembered
+    assert nearest_comedy.respell("some sf", lambda w: True, lambda w: comedy) == ("some sf", [])
 
 
 def test_a_glue_verb_after_an_article_is_a_noun_that_can_ask() -> None:

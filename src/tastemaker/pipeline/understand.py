@@ -429,7 +429,9 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog, encoder: Encoder
     text = answer.captured.text
     if text:
         vocab = vocabulary_for(catalog)
-        text, fixes = vocab.respell(text, lambda word: knows_word(encoder, word))
+        text, fixes = vocab.respell(
+            text, lambda word: knows_word(encoder, word), lambda word: encoder.encode([word])[0]
+        )
         intent.notes.extend(f"read {word!r} as {value}" for word, value in fixes)
         rest = parse_numeric(text, intent, catalog, bundle=spec.output.kind == "bundle")
         rest = parse_negations(rest, intent, vocab, encoder)

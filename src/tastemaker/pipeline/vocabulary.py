@@ -230,6 +230,7 @@ class Vocabulary:
         # "SF" for Sci-Fi, "EDM" for Electronic Dance Music: a name of several words is also
         # written with its initials, unless the catalog's items use those letters themselves.
         self.initials: dict[str, set[tuple[str, str]]] = {}
+        self._initials_ok: dict[str, bool] = {}
         for pairs in self.by_stems.values():
             for name, value in pairs:
                 words = [w for w in re.split(r"[\s-]+", value.lower()) if w not in STOPWORDS]
@@ -250,7 +251,10 @@ class Vocabulary:
         return found
 
     def respell(
-        self, text: str, knows: Callable[[str], bool | None]
+        self,
+        text: str,
+        knows: Callable[[str], bool | None],
+        encode: Callable[[str], FloatArray] | None = None,
     ) -> tuple[str, list[tuple[str, str]]]:
         """``text`` with misspelt or shortened value names written out ("a thriler" -> "a
         thriller", "some SF" -> "some sci-fi", "a docu" -> "a documentary"), and the (word,
@@ -265,7 +269,10 @@ class Vocabulary:
         nothing) and the catalog's items never use it (a title's made-up name stays). The
         same holds for a shortening: the start of exactly one name, of at least
         ``SHORTENED_MIN_LETTERS`` letters. Initials ("SF") are read as the one name of several
-        words they stand for (``initials``), since the catalog does not use them.
+        words they stand for (``initials``), which the catalog does not use, when the encoder
+        (``encode``; without it, never) places them nearer that name than any other of its
+        attribute: "SF" is nearest Sci-Fi, while "PC" is not nearest pet-care, nor "DB"
+        drum-and-bass.
         """
         fixes: list[tuple[str, str]] = []
 
@@ -273,6 +280,8 @@ class Vocabulary:
             word = m.group(0)
             low = word.lower().replace("-", "")
             values = self.initials.get(low, set())
+            if len(values) == 1 and not self._stands_for(low, next(iter(values)), encode):
+                values = set()
             if len(values) != 1:
                 if len(low) < SHORTENED_MIN_LETTERS or low in self.spellings:
                     return word
@@ -306,6 +315,20 @@ class Vocabulary:
             return value.lower()
 
         return _WORD.sub(fix, text), fixes
+
+    def _stands_for(
+        self, short: str, value: tuple[str, str], encode: Callable[[str], FloatArray] | None
+    ) -> bool:
+        """Whether the encoder places ``short`` nearer ``value``'s name than any other of its
+        attribute (remembered: initials come from the catalog, not from answers)."""
+        if encode is None:
+            return False
+        known = self._initials_ok.get(short)
+        if known is None:
+            attr = self.catalog.categorical[value[0]]
+            sims = attr.value_vectors @ encode(short)
+            known = self._initials_ok[short] = attr.values[int(np.argmax(sims))] == value[1]
+        return known
 
     def _uses(self, word: str) -> bool:
         """Whether any of the catalog's items has ``word`` among its indexed words."""
