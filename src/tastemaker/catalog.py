@@ -85,6 +85,14 @@ class Memo:
 _MISSING = object()
 
 
+def passing(rows: IndexArray, mask: npt.NDArray[np.bool_]) -> IndexArray:
+    """The ``rows`` that pass ``mask``, in their order: ``rows[mask[rows]]`` by take and
+    compress, since boolean fancy indexing costs 2-3x as much over a whole catalog (0.34-0.68
+    against 0.2 ms at 100k rows)."""
+    out: IndexArray = np.compress(np.take(mask, rows), rows)
+    return out
+
+
 def first_passing(order: IndexArray, mask: npt.NDArray[np.bool_] | None, k: int) -> IndexArray:
     """The first ``k`` of ``order`` that pass ``mask``, reading ``order`` in growing chunks: a
     dense mask fills ``k`` from the first chunk, a sparse one costs more chunks but never a
@@ -95,7 +103,7 @@ def first_passing(order: IndexArray, mask: npt.NDArray[np.bool_] | None, k: int)
     have, start, chunk = 0, 0, 2 * k
     while have < k and start < len(order):
         part = order[start : start + chunk]
-        hit = np.compress(np.take(mask, part), part)
+        hit = passing(part, mask)
         found.append(hit)
         have += len(hit)
         start, chunk = start + chunk, chunk * 2
@@ -337,11 +345,7 @@ class Catalog:
         """Every row of the set ``mask()`` describes, most popular first, remembered under
         ``key``: the set is the same for every answer naming the same values."""
         order = self.popular_rows
-        # take and compress: boolean fancy indexing over the whole catalog costs 2-3x as much
-        # (0.34-0.68 against 0.2 ms at 100k)
-        out: IndexArray = self.memo.get(
-            ("popular", key), lambda: np.compress(np.take(mask(), order), order)
-        )
+        out: IndexArray = self.memo.get(("popular", key), lambda: passing(order, mask()))
         return out
 
     def rows_for(self, item_ids: list[str]) -> IndexArray:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Literal
 
 import numpy as np
 
@@ -51,6 +52,7 @@ _KIND_NOUNS = frozenset(["song", "songs", "music"])
 # catalog's own use of the words. It holds answer words, so an erasure empties it
 # (privacy.clear_text_caches).
 READINGS = Memo(size=16384)
+Role = Literal["word", "phrase", "kind", "refused"]  # what a text is read as: see ``reading``
 # Longer phrases first: "not after laughs" must not read as "not" + "after laughs".
 _NEG_PHRASES = (
     r"(?:i'?m\s+|i\s+am\s+)?not\s+(?:after|into|in\s+the\s+mood\s+for|looking\s+for|up\s+for"
@@ -334,7 +336,7 @@ def parse_words(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) 
             _take(intent, _firm(hit, limited), word)
 
 
-def reading(vocab: Vocabulary, encoder: Encoder, text: str, role: str) -> Match | None:
+def reading(vocab: Vocabulary, encoder: Encoder, text: str, role: Role) -> Match | None:
     """What ``text`` (a word or a short phrase) reads as in ``role``, remembered per snapshot
     (``READINGS``): the same words always read the same against the same catalog.
 
@@ -350,7 +352,7 @@ def reading(vocab: Vocabulary, encoder: Encoder, text: str, role: str) -> Match 
     return found
 
 
-def _reading(vocab: Vocabulary, encoder: Encoder, text: str, role: str) -> Match | None:
+def _reading(vocab: Vocabulary, encoder: Encoder, text: str, role: Role) -> Match | None:
     vec = encoder.encode([text])[0]
     if role == "refused":
         return vocab.similar(vec, NEGATION_MIN_SIMILARITY) or vocab.implied(vec)

@@ -228,7 +228,8 @@ class Vocabulary:
         self.spelling_forms = list(self.spellings)
         self.catalog = catalog
         # "SF" for Sci-Fi, "EDM" for Electronic Dance Music: a name of several words is also
-        # written with its initials, unless the catalog's items use those letters themselves.
+        # written with its initials, unless the catalog's items use those letters themselves
+        # (and ``respell`` reads them so only where the encoder agrees: ``_initials_of``).
         self.initials: dict[str, set[tuple[str, str]]] = {}
         self._initials_ok: dict[str, bool] = {}
         for pairs in self.by_stems.values():
@@ -278,57 +279,49 @@ class Vocabulary:
 
         def fix(m: re.Match[str]) -> str:
             word = m.group(0)
-            low = word.lower().replace("-", "")
-            values = self.initials.get(low, set())
-            if len(values) == 1 and not self._stands_for(low, next(iter(values)), encode):
-                values = set()
-            if len(values) != 1:
-                if len(low) < SHORTENED_MIN_LETTERS or low in self.spellings:
-                    return word
-                parts = word.lower().split("-")
-                if all(knows(p) is not False or self._uses(p) for p in parts):
-                    return word
-                values = {
-                    v
-                    for form in self.spelling_forms
-                    if form.startswith(low)
-                    for v in self.spellings[form]
-                }
-                if len(values) != 1 and len(low) >= RESPELL_MIN_LETTERS:
-                    limit = 1 if len(low) < RESPELL_TWO_EDITS else 2
-                    near = process.extract(
-                        low,
-                        self.spelling_forms,
-                        scorer=OSA.distance,
-                        score_cutoff=limit,
-                        limit=None,
-                    )
-                    # A slip of the hand seldom hits the first letter; another word often
-                    # differs there only ("sappy" is not "happy").
-                    values = {
-                        v for form, _, _ in near if form[0] == low[0] for v in self.spellings[form]
-                    }
-            if len(values) != 1:
+            value = self._initials_of(word, encode) or self._misspelt(word, knows)
+            if value is None:
                 return word
-            value = next(iter(values))[1]
             fixes.append((word, value))
             return value.lower()
 
         return _WORD.sub(fix, text), fixes
 
-    def _stands_for(
-        self, short: str, value: tuple[str, str], encode: Callable[[str], FloatArray] | None
-    ) -> bool:
-        """Whether the encoder places ``short`` nearer ``value``'s name than any other of its
-        attribute (remembered: initials come from the catalog, not from answers)."""
-        if encode is None:
-            return False
+    def _initials_of(self, word: str, encode: Callable[[str], FloatArray] | None) -> str | None:
+        """The one name ``word`` is the initials of, if the encoder places it nearest that
+        name of its attribute (remembered: initials come from the catalog, not from answers)."""
+        short = word.lower().replace("-", "")
+        values = self.initials.get(short, set())
+        if len(values) != 1 or encode is None:
+            return None
+        name, value = next(iter(values))
         known = self._initials_ok.get(short)
         if known is None:
-            attr = self.catalog.categorical[value[0]]
+            attr = self.catalog.categorical[name]
             sims = attr.value_vectors @ encode(short)
-            known = self._initials_ok[short] = attr.values[int(np.argmax(sims))] == value[1]
-        return known
+            known = self._initials_ok[short] = attr.values[int(np.argmax(sims))] == value
+        return value if known else None
+
+    def _misspelt(self, word: str, knows: Callable[[str], bool | None]) -> str | None:
+        """The one name ``word`` is cut short from or misspells, if it is no word of its own
+        (see :meth:`respell`)."""
+        low = word.lower().replace("-", "")
+        if len(low) < SHORTENED_MIN_LETTERS or low in self.spellings:
+            return None
+        if all(knows(p) is not False or self._uses(p) for p in word.lower().split("-")):
+            return None
+        values = {
+            v for form in self.spelling_forms if form.startswith(low) for v in self.spellings[form]
+        }
+        if len(values) != 1 and len(low) >= RESPELL_MIN_LETTERS:
+            limit = 1 if len(low) < RESPELL_TWO_EDITS else 2
+            near = process.extract(
+                low, self.spelling_forms, scorer=OSA.distance, score_cutoff=limit, limit=None
+            )
+            # A slip of the hand seldom hits the first letter; another word often differs
+            # there only ("sappy" is not "happy").
+            values = {v for form, _, _ in near if form[0] == low[0] for v in self.spellings[form]}
+        return next(iter(values))[1] if len(values) == 1 else None
 
     def _uses(self, word: str) -> bool:
         """Whether any of the catalog's items has ``word`` among its indexed words."""
