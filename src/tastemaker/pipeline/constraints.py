@@ -80,14 +80,16 @@ def _hard_mask(
         m = _values_mask(catalog, attribute, values)
         if m is not None and values:
             both(~m)
+    # An item without the value (NaN) fails both bounds: a comparison with NaN is False, so
+    # the column is compared as it is, with no filled copy of it.
     for attribute, lo in numeric_min.items():
         col = catalog.numeric.get(attribute)
         if col is not None:
-            both(np.nan_to_num(col, nan=-np.inf) >= lo)
+            both(col >= lo)
     for attribute, hi in numeric_max.items():
         col = catalog.numeric.get(attribute)
         if col is not None:
-            both(np.nan_to_num(col, nan=np.inf) <= hi)
+            both(col <= hi)
     return mask
 
 

@@ -128,15 +128,16 @@ Scored = tuple[IndexArray, FloatArray]
 def _focused(
     catalog: Catalog,
     key: Hashable,
-    order: IndexArray,
+    in_set: Mask | None,
     mask: Mask | None,
     user_vec: FloatArray | None,
     trend: FloatArray | None,
 ) -> tuple[IndexArray, Scored | None]:
     """The best of a narrowed set for this person: by CF when we know them, else by what is
-    wanted around their "now", else by popularity. ``order`` is the set, most popular first
-    (remembered under ``key``), and ``mask`` what the person may get; CF looks at the set's
-    ``CF_EXACT_MAX`` most popular allowed items, which bounds the cost.
+    wanted around their "now", else by popularity. The set is ``in_set`` (None: the whole
+    catalog), remembered under ``key`` with its rows in popularity order, and ``mask`` what
+    the person may get; CF looks at the set's ``CF_EXACT_MAX`` most popular allowed items,
+    which bounds the cost.
 
     The other sources pick from the whole catalog; when the answer narrows it (a constraint, or
     values it points to), most of what they bring does not fit, and the items that fit *and*
@@ -145,31 +146,54 @@ def _focused(
     Also returns every allowed item of the set with its CF score when they were all scored (a
     small set): a pool drawn from a subset of them then needs no second product.
     """
+    # The set's head in popularity order, one row past the block: whether the set ends within
+    # the block is then known without ordering the rest of it.
+    if in_set is None:
+        head = catalog.popular_rows[: FOCUS_BLOCK + 1]
+    else:
+        head = catalog.popular_head(key, lambda: in_set, FOCUS_BLOCK + 1)
+    whole_set = len(head) <= FOCUS_BLOCK
+    head = head[:FOCUS_BLOCK]
     cf = catalog.cf
     if user_vec is not None and cf is not None:
-        # The head of the set's factors, copied once into one block: scoring the block whole
-        # costs less than gathering thousands of scattered rows per request.
-        head = order[:FOCUS_BLOCK]
+        # The head's factors, copied once into one block: scoring the block whole costs less
+        # than gathering thousands of scattered rows per request.
         block = catalog.blocks.get(key, lambda: gather(cf.item_factors, head))
         fits = np.flatnonzero(mask[head]) if mask is not None else np.arange(len(head))
-        if len(fits) >= CF_EXACT_MAX or len(head) == len(order):
-            whole = len(head) == len(order) and len(fits) <= CF_EXACT_MAX
+        if len(fits) >= CF_EXACT_MAX or whole_set:
+            whole = whole_set and len(fits) <= CF_EXACT_MAX
             fits = fits[:CF_EXACT_MAX]
             rows, scores = head[fits], (block @ user_vec)[fits]
             return _top(scores, FOCUS_K, rows), ((rows, scores) if whole else None)
-        rows = first_passing(order, mask, CF_EXACT_MAX)
+        rows = _first_allowed(catalog, key, in_set, head, whole_set, mask)
         return _top(gather(cf.item_factors, rows) @ user_vec, FOCUS_K, rows), None
-    rows = first_passing(order, mask, CF_EXACT_MAX)
+    rows = _first_allowed(catalog, key, in_set, head, whole_set, mask)
     if trend is not None and trend[rows].any():
         return _top(trend[rows], FOCUS_K, rows), None
     return _top(catalog.popularity[rows], FOCUS_K, rows), None
 
 
-def meant_set(
-    catalog: Catalog, weights: dict[str, FloatArray]
-) -> tuple[Hashable, IndexArray, Mask]:
-    """Items having any value the answer points to: the key they are remembered under for the
-    snapshot (the same choice points to the same values), most popular first, and as a mask."""
+def _first_allowed(
+    catalog: Catalog,
+    key: Hashable,
+    in_set: Mask | None,
+    head: IndexArray,
+    whole_set: bool,
+    mask: Mask | None,
+) -> IndexArray:
+    """The set's ``CF_EXACT_MAX`` most popular rows that pass ``mask``: from its head when the
+    head holds enough of them, else from the set's whole order (remembered, so it is paid
+    once per set and snapshot)."""
+    rows = first_passing(head, mask, CF_EXACT_MAX)
+    if len(rows) >= CF_EXACT_MAX or whole_set:
+        return rows
+    order = catalog.popular_rows if in_set is None else catalog.popular_within(key, lambda: in_set)
+    return first_passing(order, mask, CF_EXACT_MAX)
+
+
+def meant_set(catalog: Catalog, weights: dict[str, FloatArray]) -> tuple[Hashable, Mask]:
+    """Items having any value the answer points to, as a mask, and the key the set is
+    remembered under for the snapshot (the same choice points to the same values)."""
     cols = tuple((name, tuple(int(c) for c in np.flatnonzero(w))) for name, w in weights.items())
 
     def meant() -> Mask:
@@ -180,7 +204,7 @@ def meant_set(
 
     key = ("meant", cols)
     in_set: Mask = catalog.memo.get(("mask", key), meant)
-    return key, catalog.popular_within(key, lambda: in_set), in_set
+    return key, in_set
 
 
 # How far below the best-matching value another value may be and still count as meant.
@@ -317,22 +341,21 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
         # Only a selective mask needs its own pool: a loose one (e.g. "not already seen")
         # leaves the other sources' candidates standing.
         key: Hashable = "all"
-        order = catalog.popular_rows
+        in_set: Mask | None = None
         if narrowed is not None:
-            key, shared = narrowed
-            order = catalog.popular_within(key, lambda: shared)
-        pool, scored = _focused(catalog, key, order, mask, user_vec, trend)
+            key, in_set = narrowed
+        pool, scored = _focused(catalog, key, in_set, mask, user_vec, trend)
         pools.append(pool)
     iw = intent_weights(catalog, intent)
     if iw:
-        meant_key, order, in_meant = meant_set(catalog, iw)
+        meant_key, in_meant = meant_set(catalog, iw)
         if scored is not None:
             # Every allowed item already has its CF score: the meant ones are among them.
             rows, scores = scored
             keep = in_meant[rows]
             pools.append(_top(scores[keep], FOCUS_K, rows[keep]))
         else:
-            pools.append(_focused(catalog, meant_key, order, mask, user_vec, trend)[0])
+            pools.append(_focused(catalog, meant_key, in_meant, mask, user_vec, trend)[0])
 
     rows = distinct(np.concatenate(pools))
     if mask is not None:
