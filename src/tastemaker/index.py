@@ -5,8 +5,11 @@ Two engines behind one class, chosen by size at build time:
 - **exact** (up to :data:`EXACT_MAX` rows): one float32 mat-vec plus ``argpartition``. Exact
   results and no build cost; below a few thousand rows it is also the faster of the two.
 - **HNSW** (above): a usearch graph over inner product of unit vectors (= cosine), stored as
-  float16 to halve its memory. The graph's candidates are re-scored against the float32 vectors,
+  bfloat16 to halve its memory. The graph's candidates are re-scored against the float32 vectors,
   so returned cosines are exact and ordered exactly; only which rows make the list is approximate.
+  bfloat16 rather than float16: widening it back is a shift, so a search costs a sixth less at the
+  same recall (measured at 100k generated items, k=150, ef=200: p50 1.09 against 1.30 ms, recall
+  0.886 against 0.885, the two graphs queried in turn in one process).
 
 Items added or changed after the build go to a small exact *delta* instead of mutating the base:
 the base stays immutable, so a saved index can be memory-mapped (``VectorIndex.load``) and its
@@ -82,7 +85,7 @@ class VectorIndex:
         connectivity: int = 16,
         expansion_add: int = 128,
         expansion_search: int = 200,
-        dtype: Literal["f16", "f32"] = "f16",
+        dtype: Literal["bf16", "f16", "f32"] = "bf16",
         threads: int = 0,
     ) -> VectorIndex:
         """Index ``vectors`` (n, dim), whose rows should be unit-norm (or all-zero).
@@ -291,7 +294,7 @@ class VectorIndex:
         if len(self._replaced):
             rows = rows[~np.isin(rows, self._replaced)]
         rows = np.sort(rows)  # ascending rows read the mapped vectors front to back
-        # Re-score in float32: the graph's float16 distances would blur near-ties and give
+        # Re-score in float32: the graph's 16-bit distances would blur near-ties and give
         # cosines that differ from the exact engine's.
         scores = np.asarray(self._base[rows] @ q, dtype=np.float32)
         return _top(rows.astype(np.int32), scores, k)
