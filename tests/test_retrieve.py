@@ -10,8 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline_fixtures import film_catalog
-from tastemaker.pipeline import retrieve
+from pipeline_fixtures import film_catalog, film_spec, new_answer
+from tastemaker.encoders import get_encoder
+from tastemaker.pipeline import retrieve, runner
+from tastemaker.pipeline.vocabulary import stem
+from tastemaker.types import Intent
 
 
 def _definition(
@@ -53,3 +56,22 @@ def test_the_narrowed_pool_is_the_sets_most_popular_allowed_items(
     # asked again, it is read from what the snapshot remembers, and the same
     again, _ = retrieve._focused(catalog, key, in_set, mask, user_vec, None)
     assert set(again.tolist()) == set(pool.tolist())
+
+
+def test_the_remembered_words_score_any_row_as_the_whole_catalog_does() -> None:
+    """What an answer's words retrieve is remembered as their columns of the BM25 index, not
+    as every matching row's score; a candidate's lexical score read from them is the whole
+    catalog's score at that row, to the bit, and they hold no copy of the index."""
+    catalog = film_catalog()
+    answer = new_answer(text="a funny action movie with a heist")
+    runner.run(answer, film_spec(), catalog, get_encoder("static"), [])
+    intent = answer.intent
+    assert isinstance(intent, Intent) and intent.terms
+    hits = retrieve.text_hits(catalog, intent)
+    full, _matched = catalog.lexical_scores([stem(t) for t in intent.terms])
+    assert full is not None and np.count_nonzero(full)
+    rows = np.arange(catalog.size, dtype=np.int32)
+    assert np.array_equal(hits.lexical(rows), full)
+    assert all(rows_.base is not None for rows_, _scores in hits.postings)
+    best = set(np.flatnonzero(full == full.max()).tolist())
+    assert best <= set(hits.lexical_top.tolist())

@@ -397,12 +397,26 @@ class Catalog:
     def lexical_rows(self, term: str) -> IndexArray:
         """Rows of the items whose indexed words include ``term`` (stemmed): one column of the
         BM25 index read as it is, with no scoring of the whole catalog."""
-        column = self.lexical.vocab_dict.get(term)
-        if column is None:
+        postings = self.lexical_postings([term])
+        if not postings:
             return np.zeros(0, dtype=np.int32)
+        return np.asarray(postings[0][0], dtype=np.int32)
+
+    def lexical_postings(self, terms: list[str]) -> list[tuple[IndexArray, FloatArray]]:
+        """Each known term's column of the BM25 index, in the order ``lexical_scores`` sums
+        them: the rows that use it, ascending, and its score in each. Views of the index, not
+        copies, so an answer can keep them; the sum of their scores at a row is that row's
+        ``lexical_scores``, to the bit."""
+        vocab = self.lexical.vocab_dict
         index = self.lexical.scores
-        start, end = int(index["indptr"][column]), int(index["indptr"][column + 1])
-        return np.asarray(index["indices"][start:end], dtype=np.int32)
+        indptr, indices, data = index["indptr"], index["indices"], index["data"]
+        out: list[tuple[IndexArray, FloatArray]] = []
+        for term in dict.fromkeys(terms):
+            column = vocab.get(term)
+            if column is not None:
+                start, end = int(indptr[column]), int(indptr[column + 1])
+                out.append((indices[start:end], data[start:end]))
+        return out
 
     # -- persistence ------------------------------------------------------------------------
 

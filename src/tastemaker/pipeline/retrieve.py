@@ -78,17 +78,22 @@ class TextHits:
     """What the answer's words alone retrieve: semantic neighbours and BM25 matches.
 
     It depends only on the words, and words repeat (every click on a choice sends the same
-    intent), so it is cached per catalog snapshot.
+    intent), so it is cached per catalog snapshot. It keeps the words' columns of the BM25
+    index (views, no copy) rather than every matching row's score: a common word matches
+    a third of a large catalog, and a thousand remembered answers would hold hundreds of MB.
     """
 
     semantic: IndexArray
-    lexical_rows: IndexArray  # sorted rows with a non-zero BM25 score
-    lexical_scores: FloatArray  # aligned with lexical_rows
     lexical_top: IndexArray
+    postings: tuple[tuple[IndexArray, FloatArray], ...]  # per word: rows ascending, score
 
     def lexical(self, rows: IndexArray) -> FloatArray:
-        """BM25 score of each of ``rows`` (0 where the words do not occur)."""
-        return lookup((self.lexical_rows, self.lexical_scores), rows)
+        """BM25 score of each of ``rows`` (0 where the words do not occur), summed over the
+        words in the index's own order, so it equals the whole catalog's scores at ``rows``."""
+        out = np.zeros(len(rows), dtype=np.float32)
+        for posting in self.postings:
+            out += lookup(posting, rows)
+        return out
 
 
 # What the words alone retrieve, across snapshots (keyed by snapshot and words); it holds answer
@@ -108,18 +113,17 @@ def _text_hits(catalog: Catalog, intent: Intent) -> TextHits:
     semantic = np.zeros(0, dtype=np.int32)
     if intent.vector is not None:
         semantic = catalog.index.search(intent.vector, SEMANTIC_K)[0]
-    lex_rows = np.zeros(0, dtype=np.int32)
-    lex_scores = np.zeros(0, dtype=np.float32)
     lex_top = np.zeros(0, dtype=np.int32)
+    postings: list[tuple[IndexArray, FloatArray]] = []
     if intent.terms:
-        full, _matched = catalog.lexical_scores([stem(t) for t in intent.terms])
+        full, matched = catalog.lexical_scores([stem(t) for t in intent.terms])
         if full is not None:
             # through a boolean mask: ``flatnonzero`` on floats costs six times as much (0.53
             # against 0.09 ms on 100k scores with 35k non-zero)
-            lex_rows = np.flatnonzero(full != 0).astype(np.int32)
-            lex_scores = full[lex_rows]
-            lex_top = _top(lex_scores, LEXICAL_K, lex_rows)
-    return TextHits(semantic, lex_rows, lex_scores, lex_top)
+            nonzero = np.flatnonzero(full != 0).astype(np.int32)
+            lex_top = _top(full[nonzero], LEXICAL_K, nonzero)
+            postings = catalog.lexical_postings(matched)
+    return TextHits(semantic, lex_top, tuple(postings))
 
 
 Scored = tuple[IndexArray, FloatArray]
@@ -156,11 +160,12 @@ def _focused(
     head = head[:FOCUS_BLOCK]
     cf = catalog.cf
     if user_vec is not None and cf is not None:
-        # The head's factors, copied once into one block: scoring the block whole costs less
-        # than gathering thousands of scattered rows per request.
-        block = catalog.blocks.get(key, lambda: gather(cf.item_factors, head))
         fits = np.flatnonzero(mask[head]) if mask is not None else np.arange(len(head))
         if len(fits) >= CF_EXACT_MAX or whole_set:
+            # The head's factors, copied once into one block: scoring the block whole costs
+            # less than gathering thousands of scattered rows per request. (Only here: when
+            # the mask leaves too few of the head, the rows scored lie beyond it.)
+            block = catalog.blocks.get(key, lambda: gather(cf.item_factors, head))
             whole = whole_set and len(fits) <= CF_EXACT_MAX
             fits = fits[:CF_EXACT_MAX]
             rows, scores = head[fits], (block @ user_vec)[fits]
