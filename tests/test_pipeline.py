@@ -149,6 +149,11 @@ def test_what_stands_between_a_negation_and_its_object_is_skipped() -> None:
         "I don't really like horror, a comedy",
         "a comedy; I'm not big on horror",
         "not another horror film, a comedy",
+        "a comedy, I'm so done with horror",
+        "a comedy, horror films: hard no",
+        "a comedy, it can't be a horror movie",
+        "it shouldn't be horror, just a comedy",
+        "please don't pick a horror film, a comedy",
     ],
 )
 def test_a_refusal_reaches_its_object_whatever_the_construction(text: str) -> None:

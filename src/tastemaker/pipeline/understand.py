@@ -69,9 +69,14 @@ _NEG_PHRASES = (
     r"(?:i\s+|we\s+)?(?:hate|dislike|detest|loathe|can'?t\s+stand|cannot\s+stand)",
     r"(?:i\s+|we\s+)?(?:can'?t|cannot|could\s?n'?t)\s+(?:do|handle|take|deal\s+with|bear|face)",
     r"(?:i'?m\s+|i\s+am\s+|we'?re\s+)?(?:tired|sick)\s+of",
-    r"(?:i'?m\s+|i\s+am\s+|we'?re\s+)(?:done|over|finished)\s+with",
+    r"(?:i'?m\s+|i\s+am\s+|we'?re\s+)(?:so\s+|really\s+|totally\s+|completely\s+)?"
+    r"(?:done|over|finished)\s+with",
     r"(?:(?:i'?ll|we'?ll|i'?d|we'?d)\s+)?(?:(?:a\s+)?hard\s+)?pass\s+on",
-    r"(?:don'?t|do\s+not)\s+(?:show|give|send|recommend|offer)\s+(?:me|us)",
+    r"(?:don'?t|do\s+not)\s+(?:show|give|send|recommend|offer|pick|choose|suggest|put\s+on"
+    r"|include|bring)(?:\s+(?:me|us))?",
+    # "it can't be a crime movie", "it shouldn't be animated", "it mustn't be a drama"
+    r"(?:it|this|that|they)?\s*(?:can'?t|cannot|shouldn'?t|should\s+not|mustn'?t|must\s+not"
+    r"|won'?t|better\s+not)\s+be",
     r"(?:don'?t|do\s+not|doesn'?t|does\s+not|never)\s+(?:really\s+|much\s+|particularly\s+|really\s+much\s+)?"
     r"(?:like|love|enjoy|care\s+for|dig|fancy|go\s+for)",
     r"not\s+(?:big|keen|crazy|wild|mad)\s+(?:on|about)",
@@ -125,12 +130,13 @@ _KEEP_OUT = re.compile(
     re.IGNORECASE,
 )
 # Refusals after what they refuse: "horror is a no", "musicals are off the table", "horror?
-# no thanks", "westerns are not for me".
+# no thanks", "westerns are not for me", "crime films: hard no".
 _REFUSED = re.compile(
     r"\b(?P<word>[\w'-]+(?:\s+[\w'-]+)?)\s+(?:is|are)\s+(?:a\s+no(?:-go)?|off\s+the\s+table"
     r"|not\s+for\s+me|a\s+(?:hard\s+)?pass)\b"
     r"|\b(?P<word2>[\w'-]+(?:\s+[\w'-]+)?)\s+not\s+welcome\b"
-    r"|\b(?P<word3>[\w'-]+(?:\s+[\w'-]+)?)\s*(?:[?!:]|\s-)\s*no\s+thanks?\b(?!\s+to\b)",
+    r"|\b(?P<word3>[\w'-]+(?:\s+[\w'-]+)?)\s*(?:[?!:]|\s-)\s*"
+    r"(?:no\s+thanks?\b(?!\s+to\b)|(?:a\s+)?hard\s+(?:no|pass)\b|no\s+way\b|pass\b)",
     re.IGNORECASE,
 )
 # "a non-horror comedy": only a value named outright, since "non-fiction" asks for something.
