@@ -165,6 +165,24 @@ def test_a_refusal_reaches_its_object_whatever_the_construction(text: str) -> No
     assert intent.required == {"genres": ["Comedy"]}
 
 
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        # the word for an item, then who it is aimed at: once read as asking for children's films
+        ("a comedy, no movies aimed at children please", ["Children"]),
+        # a list before a refusal that follows it: once the first value was asked for
+        ("a comedy, westerns and horror films: hard no", ["Western", "Horror"]),
+    ],
+)
+def test_every_value_a_refusal_names_is_refused_and_none_asked(
+    text: str, refused: list[str]
+) -> None:
+    intent = answer(text, output={"size": 3}).intent
+    assert intent is not None
+    assert sorted(intent.excluded.get("genres", [])) == sorted(refused)
+    assert intent.required == {"genres": ["Comedy"]}
+
+
 def test_no_thanks_to_a_value_is_not_a_refusal_of_what_comes_before() -> None:
     intent = answer("a comedy no thanks to horror", output={"size": 3}).intent
     assert intent is not None

@@ -104,7 +104,8 @@ _NEG_FILLER = (
     r"|(?:trying|tries|meant|supposed)\s+to\s+be"
     r"|with|about|involving|featuring|containing|including|having|where"
     r"|(?:movies?|films?|shows?|songs?|tracks?|items?|things?)"
-    r"(?=\s+(?:with|about|that|which|where|involving|featuring|containing|including)\b)"
+    r"(?=\s+(?:with|about|that|which|where|involving|featuring|containing|including"
+    r"|(?:made|meant|aimed|intended)\s+(?:for|at))\b)"
     r"|(?:ton|tons|lot|lots|load|loads|bunch|plenty)\s+of|full\s+of|heavy\s+on"
     r"|overly|very|really|super|so|all|many"
     r"|for))*"
@@ -135,7 +136,8 @@ _REFUSED = re.compile(
     r"\b(?P<word>[\w'-]+(?:\s+[\w'-]+)?)\s+(?:is|are)\s+(?:a\s+no(?:-go)?|off\s+the\s+table"
     r"|not\s+for\s+me|a\s+(?:hard\s+)?pass)\b"
     r"|\b(?P<word2>[\w'-]+(?:\s+[\w'-]+)?)\s+not\s+welcome\b"
-    r"|\b(?P<word3>[\w'-]+(?:\s+[\w'-]+)?)\s*(?:[?!:]|\s-)\s*"
+    r"|\b(?P<word3>[\w'-]+(?:\s+[\w'-]+)?(?:\s+(?:and|or)\s+[\w'-]+(?:\s+[\w'-]+)?)?)"
+    r"\s*(?:[?!:]|\s-)\s*"
     r"(?:no\s+thanks?\b(?!\s+to\b)|(?:a\s+)?hard\s+(?:no|pass)\b|no\s+way\b|pass\b)",
     re.IGNORECASE,
 )
