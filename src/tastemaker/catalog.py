@@ -339,25 +339,21 @@ class Catalog:
         """The ``k`` most popular rows that pass ``mask``."""
         return first_passing(self.popular_rows, mask, k)
 
-    def popular_within(
-        self, key: Hashable, mask: Callable[[], npt.NDArray[np.bool_]]
-    ) -> IndexArray:
-        """Every row of the set ``mask()`` describes, most popular first, remembered under
+    def popular_within(self, key: Hashable, mask: npt.NDArray[np.bool_]) -> IndexArray:
+        """Every row of the set ``mask`` describes, most popular first, remembered under
         ``key``: the set is the same for every answer naming the same values."""
         order = self.popular_rows
-        out: IndexArray = self.memo.get(("popular", key), lambda: passing(order, mask()))
+        out: IndexArray = self.memo.get(("popular", key), lambda: passing(order, mask))
         return out
 
-    def popular_head(
-        self, key: Hashable, mask: Callable[[], npt.NDArray[np.bool_]], k: int
-    ) -> IndexArray:
+    def popular_head(self, key: Hashable, mask: npt.NDArray[np.bool_], k: int) -> IndexArray:
         """The first ``k`` rows of :meth:`popular_within` (all of them when the set is smaller),
         remembered under ``key``, without ordering the whole set: the popularity order is read
         only until ``k`` rows pass (``first_passing``). A set new to the snapshot (a fresh
         answer's values) mostly needs only its head, and a dense one fills it from the first
         few thousand rows instead of a pass over the catalog."""
         order = self.popular_rows
-        out: IndexArray = self.memo.get(("head", key, k), lambda: first_passing(order, mask(), k))
+        out: IndexArray = self.memo.get(("head", key, k), lambda: first_passing(order, mask, k))
         return out
 
     def rows_for(self, item_ids: list[str]) -> IndexArray:

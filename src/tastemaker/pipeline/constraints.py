@@ -112,8 +112,9 @@ def allowed(
 ) -> tuple[Mask | None, tuple[Hashable, Mask] | None]:
     """Experience rules and the person's hard constraints, combined; with that set before the
     person's own exclusions and the key it is remembered under for the snapshot (None when the
-    set is not shared). Its rows in popularity order (``catalog.popular_within`` under that key)
-    cost a pass over the catalog, which only a selective set needs: the caller asks for them.
+    set is not shared). Its rows in popularity order (``catalog.popular_head`` and
+    ``popular_within`` under that key) cost a pass over the catalog, which only a selective set
+    needs: the caller asks for them.
 
     When the person's own requirements leave fewer items than the result needs, they are
     relaxed (required values first; exclusions and ranges stay: a person who said "no horror"

@@ -155,7 +155,7 @@ def _focused(
     if in_set is None:
         head = catalog.popular_rows[: FOCUS_BLOCK + 1]
     else:
-        head = catalog.popular_head(key, lambda: in_set, FOCUS_BLOCK + 1)
+        head = catalog.popular_head(key, in_set, FOCUS_BLOCK + 1)
     whole_set = len(head) <= FOCUS_BLOCK
     head = head[:FOCUS_BLOCK]
     cf = catalog.cf
@@ -192,7 +192,7 @@ def _first_allowed(
     rows = first_passing(head, mask, CF_EXACT_MAX)
     if len(rows) >= CF_EXACT_MAX or whole_set:
         return rows
-    order = catalog.popular_rows if in_set is None else catalog.popular_within(key, lambda: in_set)
+    order = catalog.popular_rows if in_set is None else catalog.popular_within(key, in_set)
     return first_passing(order, mask, CF_EXACT_MAX)
 
 
