@@ -81,13 +81,16 @@ _NEG_PHRASES = (
     r"(?:like|love|enjoy|care\s+for|dig|fancy|go\s+for)",
     r"not\s+(?:big|keen|crazy|wild|mad)\s+(?:on|about)",
     r"other\s+than",
+    r"(?:i'?ve|i\s+have|we'?ve|we\s+have)\s+had\s+(?:enough|it|my\s+fill|our\s+fill)\s+(?:of|with)",
+    r"(?:filter|cut|rule|take|strike|cross)\s+out",
     r"(?:isn'?t|is\s+not|aren'?t|are\s+not)",
 )
 _NEG_WORDS = (
     r"(?:"
     + "|".join(_NEG_PHRASES)
-    + r"|no|not|non|nothing|never|without|avoid|avoiding|except|excluding|minus|skip|hold|zero"
-    + r"|but not|anything but|none of|rather than|instead of|don'?t want|do not want|nor)"
+    + r"|no|not|non|nothing|never|without|avoid|avoiding|except|exclude|excluding|minus|skip"
+    + r"|hold|zero|nix|ditch"
+    + r"|anything but|none of|rather than|instead of|don'?t want|do not want|nor)"
 )
 # What may stand between a negation and what it refuses: "not something made for children",
 # "nothing that's aimed at kids", "no more of the gore", "nothing with a ton of fighting",
@@ -133,14 +136,58 @@ _KEEP_OUT = re.compile(
 # Refusals after what they refuse: "horror is a no", "musicals are off the table", "horror?
 # no thanks", "westerns are not for me", "crime films: hard no".
 _REFUSED = re.compile(
-    r"\b(?P<word>[\w'-]+(?:\s+[\w'-]+)?)\s+(?:is|are)\s+(?:a\s+no(?:-go)?|off\s+the\s+table"
-    r"|not\s+for\s+me|a\s+(?:hard\s+)?pass)\b"
+    r"\b(?P<word>[\w'-]+(?:\s+[\w'-]+)?)\s+(?:really\s+|just\s+)?"
+    r"(?:(?:is|are|'s|'re)\s+(?:a\s+no(?:-go)?|off\s+the\s+table|not\s+for\s+(?:me|us)"
+    r"|a\s+(?:hard\s+)?pass|(?:really\s+|just\s+)?not\s+(?:really\s+)?(?:my|our)\s+(?:thing|cup"
+    r"\s+of\s+tea|jam|scene|bag|style))"
+    r"|(?:isn'?t|aren'?t)\s+(?:really\s+)?(?:my|our)\s+(?:thing|cup\s+of\s+tea|jam|scene|bag|style))\b"
     r"|\b(?P<word2>[\w'-]+(?:\s+[\w'-]+)?)\s+not\s+welcome\b"
     r"|\b(?P<word3>[\w'-]+(?:\s+[\w'-]+)?(?:\s+(?:and|or)\s+[\w'-]+(?:\s+[\w'-]+)?)?)"
     r"\s*(?:[?!:]|\s-)\s*"
-    r"(?:no\s+thanks?\b(?!\s+to\b)|(?:a\s+)?hard\s+(?:no|pass)\b|no\s+way\b|pass\b)",
+    r"(?:no\s+thanks?\b(?!\s+to\b)|(?:a\s+)?hard\s+(?:no|pass)\b|no\s+way\b|pass\b|nope\b"
+    r"|nah\b|no\b(?=\s*(?:[.!,;)]|$)))",
     re.IGNORECASE,
 )
+# Words that end a refusal's scope (``_scope``): another request, or a clause of another kind.
+_SCOPE_ENDS = frozenset(
+    [
+        "but",
+        "and",
+        "or",
+        "nor",
+        "though",
+        "although",
+        "yet",
+        "just",
+        "only",
+        "instead",
+        "rather",
+        "please",
+        "pls",
+        "plz",
+        "give",
+        "show",
+        "find",
+        "recommend",
+        "suggest",
+        "want",
+        "need",
+        "something",
+        "i",
+        "i'd",
+        "i'm",
+        "we",
+        "we'd",
+        "we're",
+        "looking",
+        "can",
+        "could",
+        "would",
+        "maybe",
+        "also",
+    ]
+)
+_WORD_SPAN = re.compile(r"[\w'’-]+")
 # "a non-horror comedy": only a value named outright, since "non-fiction" asks for something.
 _NON = re.compile(r"\bnon-(?P<word>[a-z][\w]*)\b", re.IGNORECASE)
 # Where a clause ends: two words on either side of it are not one phrase.
@@ -231,45 +278,64 @@ def parse_numeric(text: str, intent: Intent, catalog: Catalog, *, bundle: bool) 
     return text
 
 
+def _scope(text: str, start: int, vocab: Vocabulary) -> tuple[str, int]:
+    """The rest of a refusal's clause from ``start``, and where it ends.
+
+    A refusal that describes what it refuses ("no films that try to make you laugh", "nothing
+    set in magical kingdoms") runs on past the few words a negation's phrase takes. Its scope
+    is the rest of the clause: up to a punctuation mark, a word that starts another request
+    ("but", "just", "give", "something"...) or a value named outright, which is asked for.
+    """
+    clause = _CLAUSE.search(text, start)
+    end = clause.start() if clause is not None else len(text)
+    for word in _WORD_SPAN.finditer(text, start, end):
+        if word.group(0).lower() in _SCOPE_ENDS or vocab.exact(word.group(0)):
+            end = word.start()
+            break
+    return text[start:end], end
+
+
 def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) -> str:
     """Negated phrases become exclusions; returns the text without them."""
-    spans: list[tuple[int, int, str]] = []
+    # (start, end, phrase, where the phrase's clause goes on: None for a refusal whose
+    # phrase is all it refuses)
+    spans: list[tuple[int, int, str, int | None]] = []
     for m in _NEG.finditer(text):
-        spans.append((m.start(), m.end(), m.group("phrase")))
+        spans.append((m.start(), m.end(), m.group("phrase"), m.end()))
         pos = m.end()
         while (more := _NEG_MORE.match(text, pos)) is not None:
             phrase = more.group("phrase")
             if more.group("conj").lower() == "and" and not vocab.exact(phrase):
                 break
-            spans.append((more.start(), more.end(), phrase))
+            spans.append((more.start(), more.end(), phrase, None))
             pos = more.end()
     for pattern in (_SUFFIX_FREE, _KEEP_OUT):
         for m in pattern.finditer(text):
-            spans.append((m.start(), m.end(), m.group("word")))
+            spans.append((m.start(), m.end(), m.group("word"), None))
     for m in _REFUSED.finditer(text):
-        spans.append((m.start(), m.end(), m.group("word") or m.group("word2") or m.group("word3")))
+        word = m.group("word") or m.group("word2") or m.group("word3")
+        spans.append((m.start(), m.end(), word, None))
     for m in _NON.finditer(text):
         if vocab.exact(m.group("word")):
-            spans.append((m.start(), m.end(), m.group("word")))
-    for start, end, phrase in spans:
+            spans.append((m.start(), m.end(), m.group("word"), None))
+    for start, end, phrase, goes_on in spans:
         matches = vocab.exact(phrase)
-        if not matches:
-            # Try the phrase, then its words alone, first one first ("horror films please" ->
-            # "horror"), then the others ("jump scares" -> "scares": the head of an English noun
-            # phrase comes last): a value close in name, or one the words imply. After a
-            # negation a word that glues requests elsewhere is one that may be refused ("I'd
-            # love a..." but "no love stories", "keep the sappy love plots out"); a word for an
-            # item never is ("no movies" is near Comedy's name).
-            raw = tokens(phrase)
-            words = [w for w in raw if w not in STOPWORDS]
-            nouns = [w for w in raw if w not in STOPWORDS or w in _GLUE_VERBS]
-            for candidate in dict.fromkeys([" ".join(words), *(words[:1]), *nouns]):
-                if not candidate:
-                    continue
-                hit = reading(vocab, encoder, candidate, "refused")
-                if hit is not None:
-                    matches = [hit]
-                    break
+        tail = ""
+        if not matches and goes_on is not None:
+            tail, scope_end = _scope(text, goes_on, vocab)
+        if not matches and tokens(tail):
+            # A refusal that describes what it refuses runs on to the end of its clause ("no
+            # stories about people falling in love"): read whole first, since its first
+            # words alone may point elsewhere ("people": Children). All of it is refused,
+            # read or not: "laugh" in "no films that try to make you laugh" must not be
+            # left to be asked for.
+            described = f"{phrase} {tail}"
+            whole = " ".join(w for w in tokens(described) if w not in STOPWORDS)
+            hit = reading(vocab, encoder, whole, "refused") if whole else None
+            matches = [hit] if hit is not None else _refused(vocab, encoder, described, best=True)
+            end = scope_end
+        elif not matches:
+            matches = _refused(vocab, encoder, phrase)
         for hit in matches:
             vals = intent.excluded.setdefault(hit.attribute, [])
             if hit.value not in vals:
@@ -279,6 +345,34 @@ def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encod
         # be embedded with the rest of the answer as if they wanted it.
         text = _cut(text, (start, end))
     return text
+
+
+def _refused(
+    vocab: Vocabulary, encoder: Encoder, phrase: str, *, best: bool = False
+) -> list[Match]:
+    """What a refused phrase that names no value outright reads as (at most one value).
+
+    The phrase is tried whole, then its words alone, first one first ("horror films please"
+    -> "horror"), then the others ("jump scares" -> "scares": the head of an English noun
+    phrase comes last): a value close in name, or one the words imply. After a negation a
+    word that glues requests elsewhere is one that may be refused ("I'd love a..." but "no
+    love stories", "keep the sappy love plots out"); a word for an item never is ("no
+    movies" is near Comedy's name). With ``best``, every word is read and the firmest,
+    closest reading wins: in a description of what is refused ("stories about people
+    falling in love") the word that carries it need not come first.
+    """
+    raw = tokens(phrase)
+    words = [w for w in raw if w not in STOPWORDS]
+    nouns = [w for w in raw if w not in STOPWORDS or w in _GLUE_VERBS]
+    found: list[Match] = []
+    for candidate in dict.fromkeys([" ".join(words), *(words[:1]), *nouns]):
+        if candidate and (hit := reading(vocab, encoder, candidate, "refused")) is not None:
+            if not best:
+                return [hit]
+            found.append(hit)
+    if not found:
+        return []
+    return [max(found, key=lambda hit: (hit.how != "standout", hit.similarity))]
 
 
 def parse_mentions(text: str, intent: Intent, vocab: Vocabulary) -> None:
