@@ -163,6 +163,24 @@ def test_what_stands_between_a_negation_and_its_object_is_skipped() -> None:
         "a comedy, filter out horror films",
         # "but not" once took "into" for what was refused
         "a comedy but not into anything horror",
+        "nope to horror, a comedy",
+        "a comedy, I'm allergic to horror",
+        "a comedy, I'm so over horror",
+        "a comedy, but let's not do horror",
+        "a comedy, but I veto horror",
+        # a verdict with no object of its own refuses what stands before it
+        "a comedy; horror gives me the ick",
+        "a comedy - horror, not tonight",
+        "a comedy, horror stuff strictly off limits",
+        "horror can wait, a comedy",
+        "a comedy. horror is out",
+        "a comedy, horror = no",
+        "a comedy; horror won't fly with my wife",
+        "a comedy; horror is where I draw the line",
+        "a comedy, horror need not apply",
+        "a comedy, horror not so much",
+        "a comedy, horror, I'll pass",
+        "a comedy, if it's horror, skip it",
     ],
 )
 def test_a_refusal_reaches_its_object_whatever_the_construction(text: str) -> None:
@@ -172,6 +190,16 @@ def test_a_refusal_reaches_its_object_whatever_the_construction(text: str) -> No
     assert intent is not None
     assert intent.excluded == {"genres": ["Horror"]}
     assert intent.required == {"genres": ["Comedy"]}
+
+
+@pytest.mark.parametrize(
+    "text", ["a comedy to chill out", "a comedy that just came out", "a comedy, I can't wait"]
+)
+def test_a_verdict_needs_something_it_refuses(text: str) -> None:
+    # "out", "pass", "can wait" refuse what stands before them only as a verdict on it.
+    intent = answer(text, output={"size": 3}).intent
+    assert intent is not None
+    assert intent.excluded == {} and intent.required == {"genres": ["Comedy"]}
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,12 @@ _NEG_PHRASES = (
     r"(?:like|love|enjoy|care\s+for|dig|fancy|go\s+for)",
     r"not\s+(?:big|keen|crazy|wild|mad)\s+(?:on|about)",
     r"other\s+than",
+    r"(?:nope|no)\s+to",
+    r"(?:i'?m|i\s+am|we'?re|we\s+are)\s+allergic\s+to",
+    r"(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:so|really|totally|completely)\s+over",
+    r"let'?s\s+not\s+(?:do|have|watch|go\s+for|go\s+with|pick)",
+    r"count\s+(?:me|us)\s+out\s+(?:of|on)",
+    r"veto(?:e?s|ed)?",
     r"(?:i'?ve|i\s+have|we'?ve|we\s+have)\s+had\s+(?:enough|it|my\s+fill|our\s+fill)\s+(?:of|with)",
     r"(?:filter|cut|rule|take|strike|cross)\s+out",
     r"(?:isn'?t|is\s+not|aren'?t|are\s+not)",
@@ -134,18 +140,38 @@ _KEEP_OUT = re.compile(
     re.IGNORECASE,
 )
 # Refusals after what they refuse: "horror is a no", "musicals are off the table", "horror?
-# no thanks", "westerns are not for me", "crime films: hard no".
+# no thanks", "westerns are not for me", "crime films: hard no", "thrillers not so much",
+# "sci-fi stuff, not tonight", "crime, I'll pass", "musicals won't fly", "if it's animated,
+# skip it". A verdict with no object of its own refuses what stands before it.
+_NP = r"[\w'-]+(?:\s+[\w'-]+)?"
+_MY_THING = r"(?:my|our)\s+(?:thing|cup\s+of\s+tea|jam|scene|bag|style)"
+_VERDICT_AFTER_BE = (
+    r"a\s+no(?:-go)?|a\s+(?:hard\s+)?pass|off\s+the\s+table|out\s+of\s+the\s+question"
+    r"|out\b(?!\s+(?:of|there|here|now))|where\s+(?:i|we)\s+draw\s+the\s+line|no\b(?!\s+\w)"
+    rf"|(?:really\s+|just\s+)?not\s+(?:really\s+)?{_MY_THING}"
+)
+_VERDICT = (
+    rf"(?:isn'?t|aren'?t)\s+(?:really\s+)?{_MY_THING}"
+    r"|not\s+(?:welcome|allowed|wanted|permitted|an\s+option|happening|tonight|today|now"
+    r"|this\s+time|so\s+much|please|thanks|for\s+(?:me|us))"
+    r"|(?:strictly\s+)?off[-\s]limits|banned|out\s+of\s+the\s+question|need\s+not\s+apply"
+    r"|won'?t\s+(?:fly|work|cut\s+it)|can\s+wait|gives?\s+(?:me|us)\s+the\s+ick"
+    r"|(?:absolutely|definitely|certainly|totally)\s+not\b"
+)
+_VERDICT_AFTER_A_BREAK = (
+    r"no\s+thanks?\b(?!\s+to\b)|(?:a\s+)?hard\s+(?:no|pass)\b|no\s+way\b"
+    r"|(?:(?:i'?ll|we'?ll|i'?d|we'?d)\s+)?pass\b(?!\s+(?:on|the|me|us))|nope\b|nah\b"
+    r"|no\b(?=\s*(?:[.!,;:)]|$))|(?:so\s+)?skip\s+(?:it|that|them|those|'em)\b"
+)
 _REFUSED = re.compile(
-    r"\b(?P<word>[\w'-]+(?:\s+[\w'-]+)?)\s+(?:really\s+|just\s+)?"
-    r"(?:(?:is|are|'s|'re)\s+(?:a\s+no(?:-go)?|off\s+the\s+table|not\s+for\s+(?:me|us)"
-    r"|a\s+(?:hard\s+)?pass|(?:really\s+|just\s+)?not\s+(?:really\s+)?(?:my|our)\s+(?:thing|cup"
-    r"\s+of\s+tea|jam|scene|bag|style))"
-    r"|(?:isn'?t|aren'?t)\s+(?:really\s+)?(?:my|our)\s+(?:thing|cup\s+of\s+tea|jam|scene|bag|style))\b"
-    r"|\b(?P<word2>[\w'-]+(?:\s+[\w'-]+)?)\s+not\s+welcome\b"
-    r"|\b(?P<word3>[\w'-]+(?:\s+[\w'-]+)?(?:\s+(?:and|or)\s+[\w'-]+(?:\s+[\w'-]+)?)?)"
-    r"\s*(?:[?!:]|\s-)\s*"
-    r"(?:no\s+thanks?\b(?!\s+to\b)|(?:a\s+)?hard\s+(?:no|pass)\b|no\s+way\b|pass\b|nope\b"
-    r"|nah\b|no\b(?=\s*(?:[.!,;)]|$)))",
+    rf"\b(?P<word>{_NP})\s+(?:really\s+|just\s+)?(?:(?:is|are|'s|'re)\s+|=\s*)"
+    rf"(?:strictly\s+|absolutely\s+|definitely\s+|totally\s+)?(?:{_VERDICT_AFTER_BE}|{_VERDICT})"
+    rf"|\b(?P<word2>{_NP})\s*(?:[,:=]|\.{{2,}}|…|\s-+)?\s*(?:really\s+)?(?:{_VERDICT})\b"
+    rf"|\b(?P<word3>{_NP}(?:\s+(?:and|or)\s+{_NP})?)"
+    r"\s*(?:[?!:=,]|\.{2,}|…|\s-+)\s*"
+    rf"(?:{_VERDICT_AFTER_A_BREAK})"
+    r"|\bif\s+(?:it'?s|it\s+is|they'?re|there'?s|it\s+has)\s+(?:a\s+|an\s+|any\s+)?"
+    rf"(?P<word4>{_NP})\s*,?\s*(?:skip|pass\s+on|forget|avoid|ditch)\s+(?:it|that|them)\b",
     re.IGNORECASE,
 )
 # Words that end a refusal's scope (``_scope``): another request, or a clause of another kind.
@@ -313,7 +339,7 @@ def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encod
         for m in pattern.finditer(text):
             spans.append((m.start(), m.end(), m.group("word"), None))
     for m in _REFUSED.finditer(text):
-        word = m.group("word") or m.group("word2") or m.group("word3")
+        word = m.group("word") or m.group("word2") or m.group("word3") or m.group("word4")
         spans.append((m.start(), m.end(), word, None))
     for m in _NON.finditer(text):
         if vocab.exact(m.group("word")):
