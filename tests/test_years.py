@@ -51,6 +51,21 @@ def century(decade: int) -> int:
         ("a white-knuckle ride that came out in '98", (1998, 1998)),
         ("from the year 1996", (1996, 1996)),
         ("Release year: 2017.", (2017, 2017)),
+        # years in words
+        ("a drama that came out in nineteen ninety-six", (1996, 1996)),
+        ("released in two thousand and five", (2005, 2005)),
+        # a span placed next to another
+        ("from the decade after the seventies", (1980, 1989)),
+        ("from the decade before the 2010s", (2000, 2009)),
+        ("from the ten years starting in 1970", (1970, 1979)),
+        ("from the year before 1988", (1987, 1987)),
+        # one negation over both sides, and a negated "or later"
+        ("not made before 1984 or after 1988", (1984, 1988)),
+        ("not made in 1985 or later", (None, 1984)),
+        ("nothing from 1990 or earlier", (1991, None)),
+        ("from any year past 1980", (1981, None)),
+        ("from some year ahead of 2000", (None, 1999)),
+        ("made in some year from 1998 up to 2006", (1998, 2006)),
         # spans
         ("made between 1993 and 1996", (1993, 1996)),
         ("dated 1967-1975", (1967, 1975)),

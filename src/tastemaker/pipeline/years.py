@@ -30,6 +30,25 @@ _NAMED_DECADES = re.compile(
     r"|\b(?P<aughts>noughties|naughties|aughts|two[\s-]thousands)\b",
     re.IGNORECASE,
 )
+# Years in words: "nineteen ninety-six", "nineteen eighty", "two thousand and five".
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90,
+}  # fmt: skip
+_UNITS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_YEAR_WORDS = re.compile(
+    r"\bnineteen[\s-]+(?P<tens>"
+    + "|".join(_TENS)
+    + r")(?:[\s-]+(?P<ones>"
+    + "|".join(list(_UNITS)[:9])
+    + r"))?\b(?![\s-]*s\b)"
+    r"|\btwo[\s-]+thousand(?:[\s-]+and)?[\s-]+(?P<units>" + "|".join(_UNITS) + r")\b",
+    re.IGNORECASE,
+)
 # "the year 2000" is 2000 ("before the year 2000"); Y2K is the year 2000 too
 _THE_YEAR = re.compile(r"\b(?:the\s+)?year\s+(?=(?:1[89]|20)\d\d\b)|\b(?P<y2k>y2k)\b", re.I)
 _ORDINALS = {"twentieth": 20, "twenty-first": 21, "twenty first": 21, "nineteenth": 19}
@@ -46,7 +65,8 @@ _TWO_DIGIT_DECADE = re.compile(r"(?<![\w'’])['’]?(?P<d>\d0)['’]?s\b")
 # past five years", "this century" (``_RECENT``, ``_CENTURY``).
 _MAY_NAME_YEARS = re.compile(r"\d|centur|millenn?i|decade|year", re.I)
 _NO_YEAR_NEXT = r"(?!\s*(?:the\s+)?(?:1[89]|20)\d\d)"  # "1990 and before 2000" is two bounds
-_Y = r"(?P<y>1[89]\d\d|20\d\d)(?P<s>['’]?s)?"  # a year, or a decade when followed by "s"
+_YEAR = r"1[89]\d\d|20\d\d"
+_Y = rf"(?P<y>{_YEAR})(?P<s>['’]?s)?"  # a year, or a decade when followed by "s"
 _VERB = (
     r"(?:(?:was|were|been|got)\s+)?"
     r"(?:made|released|filmed|produced|shot|came\s+out|out|dated|dating)\s+"
@@ -57,6 +77,23 @@ _NEGATED = r"(?:no|not|nothing|never|none)\s+(?:(?:that\s+)?" + _VERB + r")?"
 # (pattern, bound): "lt" before, "le" no later than, "gt" after, "ge" no earlier than.
 # Negated and two-sided forms come first so that "no later than" is not read as "later than".
 _COMPARISONS: list[tuple[re.Pattern[str], str]] = [
+    # "not made in 1985 or later" is before 1985; "nothing from 1990 or earlier" after 1990
+    (
+        re.compile(
+            rf"\b{_NEGATED}(?:in\s+|from\s+)?{_THE}{_Y}\s*(?:,\s*)?(?:or|and)\s+"
+            r"(?:later|after|newer|since|beyond|on)\b",
+            re.I,
+        ),
+        "lt",
+    ),
+    (
+        re.compile(
+            rf"\b{_NEGATED}(?:in\s+|from\s+)?{_THE}{_Y}\s*(?:,\s*)?(?:or|and)\s+"
+            r"(?:earlier|before|older|prior)\b",
+            re.I,
+        ),
+        "gt",
+    ),
     (re.compile(rf"\b{_NEGATED}(?:later|newer|more\s+recent)\s+than\s+{_THE}{_Y}", re.I), "le"),
     (re.compile(rf"\b{_NEGATED}(?:after|since|post-?)\s*{_THE}{_Y}", re.I), "le"),
     (re.compile(rf"\b{_NEGATED}(?:earlier|older)\s+than\s+{_THE}{_Y}", re.I), "ge"),
@@ -81,7 +118,7 @@ _COMPARISONS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             rf"\b(?:before|earlier\s+than|older\s+than|prior\s+to|pre-?|predates?|predating"
-            rf"|preceding)\s*(?:the\s+)?{_Y}",
+            rf"|preceding|ahead\s+of)\s*(?:the\s+)?{_Y}",
             re.I,
         ),
         "lt",
@@ -90,7 +127,7 @@ _COMPARISONS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             rf"\b(?:after|later\s+than|newer\s+than|more\s+recent\s+than|post-?|postdates?"
-            rf"|postdating)\s*(?:the\s+)?{_Y}",
+            rf"|postdating|past|beyond)\s*(?:the\s+)?{_Y}",
             re.I,
         ),
         "gt",
@@ -105,7 +142,7 @@ _COMPARISONS: list[tuple[re.Pattern[str], str]] = [
     ),
 ]
 _RANGE = re.compile(
-    r"\b(?:between|from)\s+(?P<lo>1[89]\d\d|20\d\d)\s+(?:and|to|-|–|through|thru|till|until)\s+"
+    r"\b(?:between|from)\s+(?P<lo>1[89]\d\d|20\d\d)\s+(?:and|(?:up\s+)?to|-|–|through|thru|till|until)\s+"
     r"(?P<hi>1[89]\d\d|20\d\d)\b"
     r"|\b(?P<lo2>1[89]\d\d|20\d\d)\s?(?:-|–|\s(?:to|through|thru|till|until)\s)\s?"
     r"(?P<hi2>1[89]\d\d|20\d\d)\b",
@@ -117,6 +154,23 @@ _JOINED = re.compile(
     r"\b(?P<a>(?:1[89]|20)\d\d)(?P<as>['’]?s)?\s*(?:,\s*)?(?:and|or|to|through|thru|till|until|-|–|/)"
     r"\s*(?:the\s+)?(?P<b>(?:1[89]|20)\d\d)(?P<bs>['’]?s)?\b",
     re.IGNORECASE,
+)
+# "not made before 1984 or after 1988": one negation over both sides, the span between them.
+_NOT_OUTSIDE = re.compile(
+    rf"\b{_NEGATED}(?:before|earlier\s+than|older\s+than|prior\s+to)\s*{_THE}(?P<lo>{_YEAR})"
+    rf"\s*,?\s*(?:or|nor)\s+(?:after|later\s+than|newer\s+than)\s*{_THE}(?P<hi>{_YEAR})\b",
+    re.I,
+)
+# "the decade after the seventies", "the ten years starting in 1970", "the year before 1988":
+# a span placed next to another.
+_NEXT_TO = re.compile(
+    r"\b(?:the\s+)?(?P<unit>decade|year)\s+(?P<dir>after|following|before|preceding)\s+"
+    rf"{_THE}{_Y}"
+    r"|\b(?:the\s+)?(?:ten|10)\s+years\s+(?:starting|beginning|from)\s+(?:in\s+|with\s+)?"
+    rf"(?P<start>{_YEAR})\b"
+    r"|\b(?:the\s+)?decade\s+(?:starting|beginning)\s+(?:in\s+|with\s+)?"
+    rf"(?P<dstart>{_YEAR})\b",
+    re.I,
 )
 # "the last decade", "the past five years": counted back from this year.
 _NUMBERS = {
@@ -153,7 +207,9 @@ _LEAD = re.compile(
     r"(?:\b(?:(?:that|which)\s+)?(?:(?:was|were|got|been|is)\s+)?(?:made|released|filmed|produced"
     r"|shot|came\s+out|come\s+out|out|dated|dating|dates)(?:\s+(?:from|in))?"
     r"|\brelease\s+(?:year|date)s?(?:\s*:)?(?:\s+(?:somewhere|anywhere))?(?:\s+(?:from|in))?"
-    r"|\b(?:from|in|of)\s+the\s+year|\bwithin)\s*$",
+    r"|\b(?:from|in|of)\s+the\s+year|\bwithin"
+    r"|(?:\b(?:made|released|filmed|produced|shot|came\s+out|out)\s+)?(?:\b(?:from|in)\s+)?"
+    r"\b(?:some|any)\s+year)\s*$",
     re.IGNORECASE,
 )
 
@@ -187,12 +243,20 @@ def normalise(text: str, century: Century) -> str:
             return f"{2000 + ones}s"
         return f"{century(ones)}s"
 
+    text = _YEAR_WORDS.sub(_year_in_words, text)
     text = _THE_YEAR.sub(lambda m: "2000" if m.group("y2k") else "", text)
     text = _NAMED_DECADES.sub(decade, text)
     text = _TWO_DIGIT_DECADE.sub(lambda m: f"{century(int(m.group('d')))}s", text)
     return _TWO_DIGIT_YEAR.sub(
         lambda m: str(century(int(m.group("yy")) // 10 * 10) + int(m.group("yy")) % 10), text
     )
+
+
+def _year_in_words(m: re.Match[str]) -> str:
+    if m.group("units"):
+        return str(2000 + _UNITS[m.group("units").lower()])
+    ones = _UNITS[m.group("ones").lower()] if m.group("ones") else 0
+    return str(1900 + _TENS[m.group("tens").lower()] + ones)
 
 
 def _cut(text: str, start: int, end: int) -> str:
@@ -214,6 +278,18 @@ def _bound(m: re.Match[str], how: str) -> tuple[int | None, int | None]:
     if how == "gt":
         return last + 1, None
     return first, None
+
+
+def _next_to(m: re.Match[str]) -> tuple[int, int]:
+    """The span a ``_NEXT_TO`` phrase places: the ten years from a start, or the decade or the
+    year after or before another ("the decade after the 1970s" is the 1980s)."""
+    start = m.group("start") or m.group("dstart")
+    if start is not None:
+        return int(start), int(start) + 9
+    step = 10 if m.group("unit").lower() == "decade" or m.group("s") else 1
+    after = m.group("dir").lower() in ("after", "following")
+    first = int(m.group("y")) + (step if after else -step)
+    return first, first + step - 1
 
 
 def _century_span(m: re.Match[str], this_year: int) -> tuple[int, int]:
@@ -240,6 +316,11 @@ def parse_years(text: str, century: Century, this_year: int | None = None) -> Ye
         return Years(None, None, text)  # most answers name no year: skip the dozen patterns
     lo: int | None = None
     hi: int | None = None
+    if m := _NOT_OUTSIDE.search(text):
+        ends = sorted((int(m.group("lo")), int(m.group("hi"))))
+        return Years(ends[0], ends[1], _cut(text, *m.span()))
+    if m := _NEXT_TO.search(text):
+        return Years(*_next_to(m), _cut(text, *m.span()))
     if m := _RANGE.search(text):
         # A span written backwards ("2005 to 1999") means the same years.
         ends = sorted((int(m.group("lo") or m.group("lo2")), int(m.group("hi") or m.group("hi2"))))
