@@ -192,6 +192,13 @@ def test_a_refusal_reaches_its_object_whatever_the_construction(text: str) -> No
     assert intent.required == {"genres": ["Comedy"]}
 
 
+def test_who_a_refusal_is_for_is_not_refused() -> None:
+    intent = answer("a comedy, nothing scary for the kids", output={"size": 3}).intent
+    assert intent is not None
+    assert intent.excluded == {"genres": ["Horror"]}
+    assert "Children" in intent.required.get("genres", [])
+
+
 @pytest.mark.parametrize(
     "text", ["a comedy to chill out", "a comedy that just came out", "a comedy, I can't wait"]
 )
@@ -226,6 +233,14 @@ def test_every_value_a_refusal_names_is_refused_and_none_asked(
         # what carries the refusal comes past the negation's first words, or late in them
         ("a drama, but no films that try to make you laugh", "Drama", "Comedy", "laugh"),
         ("a comedy, minus the stories about people falling in love", "Comedy", "Romance", "love"),
+        # what it is for is part of it ("for the kids" is who it is for: see below)
+        ("a drama, I can't stand anything played for laughs", "Drama", "Comedy", "laughs"),
+        # a verdict after a description refuses all of it; without a break when unmistakable
+        ("a comedy; stories about people falling in love, hard no", "Comedy", "Romance", "love"),
+        ("a comedy, anything to do with love nope", "Comedy", "Romance", "love"),
+        ("a drama; people trying to make me laugh: skip", "Drama", "Comedy", "laugh"),
+        # chat spelling is glue: "im" is not IMAX
+        ("a comedy, sci-fi stuff, not tonite. im in the mood", "Comedy", "Sci-Fi", "im"),
     ],
 )
 def test_a_refusal_that_describes_what_it_refuses_covers_its_clause(

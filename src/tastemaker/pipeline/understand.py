@@ -152,29 +152,32 @@ _VERDICT_AFTER_BE = (
 )
 _VERDICT = (
     rf"(?:isn'?t|aren'?t)\s+(?:really\s+)?{_MY_THING}"
-    r"|not\s+(?:welcome|allowed|wanted|permitted|an\s+option|happening|tonight|today|now"
+    r"|not\s+(?:welcome|allowed|wanted|permitted|an\s+option|happening|tonight|tonite|today|now"
     r"|this\s+time|so\s+much|please|thanks|for\s+(?:me|us))"
     r"|(?:strictly\s+)?off[-\s]limits|banned|out\s+of\s+the\s+question|need\s+not\s+apply"
-    r"|won'?t\s+(?:fly|work|cut\s+it)|can\s+wait|gives?\s+(?:me|us)\s+the\s+ick"
+    r"|won'?t\s+(?:fly|work|cut\s+it)|can\s+(?:wait|stay\s+on\s+the\s+shelf)"
+    r"|gives?\s+(?:me|us)\s+the\s+ick"
     r"|(?:absolutely|definitely|certainly|totally)\s+not\b"
 )
 _VERDICT_AFTER_A_BREAK = (
-    r"no\s+thanks?\b(?!\s+to\b)|(?:a\s+)?hard\s+(?:no|pass)\b|no\s+way\b"
-    r"|(?:(?:i'?ll|we'?ll|i'?d|we'?d)\s+)?pass\b(?!\s+(?:on|the|me|us))|nope\b|nah\b"
-    r"|no\b(?=\s*(?:[.!,;:)]|$))|(?:so\s+)?skip\s+(?:it|that|them|those|'em)\b"
+    r"(?:(?:i'?ll|we'?ll|i'?d|we'?d)\s+)?pass\b(?!\s+(?:on|the|me|us))|nah\b"
+    r"|(?:no|skip)\b(?=\s*(?:[.!,;:)]|$))|(?:so\s+)?skip\s+(?:it|that|them|those|'em)\b"
 )
+# Verdicts that need no break before them: "anything to laugh at nope".
+_VERDICT_ALONE = r"no\s+thanks?\b(?!\s+to\b)|(?:a\s+)?hard\s+(?:no|pass)\b|no\s+way\b|nope\b"
 _REFUSED = re.compile(
     rf"\b(?P<word>{_NP})\s+(?:really\s+|just\s+)?(?:(?:is|are|'s|'re)\s+|=\s*)"
     rf"(?:strictly\s+|absolutely\s+|definitely\s+|totally\s+)?(?:{_VERDICT_AFTER_BE}|{_VERDICT})"
     rf"|\b(?P<word2>{_NP})\s*(?:[,:=]|\.{{2,}}|…|\s-+)?\s*(?:really\s+)?(?:{_VERDICT})\b"
     rf"|\b(?P<word3>{_NP}(?:\s+(?:and|or)\s+{_NP})?)"
     r"\s*(?:[?!:=,]|\.{2,}|…|\s-+)\s*"
-    rf"(?:{_VERDICT_AFTER_A_BREAK})"
+    rf"(?:{_VERDICT_AFTER_A_BREAK}|{_VERDICT_ALONE})"
+    rf"|\b(?P<word5>{_NP}(?:\s+(?:and|or)\s+{_NP})?)\s+(?:{_VERDICT_ALONE})"
     r"|\bif\s+(?:it'?s|it\s+is|they'?re|there'?s|it\s+has)\s+(?:a\s+|an\s+|any\s+)?"
     rf"(?P<word4>{_NP})\s*,?\s*(?:skip|pass\s+on|forget|avoid|ditch)\s+(?:it|that|them)\b",
     re.IGNORECASE,
 )
-# Words that end a refusal's scope (``_scope``): another request, or a clause of another kind.
+# Words that end a refusal's scope (``_scope``): another request, or a phrase of another kind.
 _SCOPE_ENDS = frozenset(
     [
         "but",
@@ -213,6 +216,7 @@ _SCOPE_ENDS = frozenset(
         "also",
     ]
 )
+_DETERMINERS = frozenset(["the", "a", "an", "my", "our", "your", "his", "her", "their", "little"])
 _WORD_SPAN = re.compile(r"[\w'’-]+")
 # "a non-horror comedy": only a value named outright, since "non-fiction" asks for something.
 _NON = re.compile(r"\bnon-(?P<word>[a-z][\w]*)\b", re.IGNORECASE)
@@ -311,55 +315,93 @@ def _scope(text: str, start: int, vocab: Vocabulary) -> tuple[str, int]:
     set in magical kingdoms") runs on past the few words a negation's phrase takes. Its scope
     is the rest of the clause: up to a punctuation mark, a word that starts another request
     ("but", "just", "give", "something"...) or a value named outright, which is asked for.
+    "and" or "or" before a word that carries meaning joins a list ("hitmen and stolen money").
     """
     clause = _CLAUSE.search(text, start)
     end = clause.start() if clause is not None else len(text)
-    for word in _WORD_SPAN.finditer(text, start, end):
-        if word.group(0).lower() in _SCOPE_ENDS or vocab.exact(word.group(0)):
+    words = list(_WORD_SPAN.finditer(text, start, end))
+    for i, word in enumerate(words):
+        low = word.group(0).lower()
+        after = words[i + 1].group(0).lower() if i + 1 < len(words) else ""
+        if low in ("and", "or") and after and _joins(after, vocab):
+            continue
+        # who it is for ends it ("nothing scary for the kids"), what it is for does not
+        # ("nothing played for laughs")
+        if low in _SCOPE_ENDS or vocab.exact(low) or (low == "for" and after in _DETERMINERS):
             end = word.start()
             break
     return text[start:end], end
 
 
+def _scope_back(text: str, end: int, vocab: Vocabulary) -> tuple[str, int]:
+    """The start of a refusal's clause before ``end``, and where it begins: the same scope as
+    ``_scope`` for a verdict that follows what it refuses ("long journeys into the unknown,
+    hard no")."""
+    start = max((m.end() for m in _CLAUSE.finditer(text, 0, end)), default=0)
+    words = list(_WORD_SPAN.finditer(text, start, end))
+    for i in range(len(words) - 1, -1, -1):
+        low = words[i].group(0).lower()
+        if low in ("and", "or") and i + 1 < len(words) and _joins(words[i + 1].group(0), vocab):
+            continue
+        if low in _SCOPE_ENDS or vocab.exact(low):
+            start = words[i].end()
+            break
+    return text[start:end], start
+
+
+def _joins(word: str, vocab: Vocabulary) -> bool:
+    """Whether ``word`` after "and"/"or" goes on with a list rather than start a request."""
+    low = word.lower()
+    return low not in STOPWORDS and low not in _SCOPE_ENDS and not vocab.exact(low)
+
+
 def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encoder) -> str:
     """Negated phrases become exclusions; returns the text without them."""
-    # (start, end, phrase, where the phrase's clause goes on: None for a refusal whose
-    # phrase is all it refuses)
-    spans: list[tuple[int, int, str, int | None]] = []
+    # (start, end, phrase, where the phrase's clause may go on after it or before it: None
+    # for a refusal whose phrase is all it refuses)
+    spans: list[tuple[int, int, str, int | None, int | None]] = []
     for m in _NEG.finditer(text):
-        spans.append((m.start(), m.end(), m.group("phrase"), m.end()))
+        spans.append((m.start(), m.end(), m.group("phrase"), m.end(), None))
         pos = m.end()
         while (more := _NEG_MORE.match(text, pos)) is not None:
             phrase = more.group("phrase")
             if more.group("conj").lower() == "and" and not vocab.exact(phrase):
                 break
-            spans.append((more.start(), more.end(), phrase, None))
+            spans.append((more.start(), more.end(), phrase, None, None))
             pos = more.end()
     for pattern in (_SUFFIX_FREE, _KEEP_OUT):
         for m in pattern.finditer(text):
-            spans.append((m.start(), m.end(), m.group("word"), None))
+            spans.append((m.start(), m.end(), m.group("word"), None, None))
     for m in _REFUSED.finditer(text):
-        word = m.group("word") or m.group("word2") or m.group("word3") or m.group("word4")
-        spans.append((m.start(), m.end(), word, None))
+        word = next(m.group(g) for g in ("word", "word2", "word3", "word4", "word5") if m.group(g))
+        behind = None if m.group("word4") else m.start()
+        spans.append((m.start(), m.end(), word, None, behind))
     for m in _NON.finditer(text):
         if vocab.exact(m.group("word")):
-            spans.append((m.start(), m.end(), m.group("word"), None))
-    for start, end, phrase, goes_on in spans:
+            spans.append((m.start(), m.end(), m.group("word"), None, None))
+    for start, end, phrase, ahead, behind in spans:
         matches = vocab.exact(phrase)
-        tail = ""
-        if not matches and goes_on is not None:
-            tail, scope_end = _scope(text, goes_on, vocab)
-        if not matches and tokens(tail):
-            # A refusal that describes what it refuses runs on to the end of its clause ("no
-            # stories about people falling in love"): read whole first, since its first
-            # words alone may point elsewhere ("people": Children). All of it is refused,
-            # read or not: "laugh" in "no films that try to make you laugh" must not be
-            # left to be asked for.
-            described = f"{phrase} {tail}"
+        rest = ""
+        if not matches and behind is not None:
+            # A verdict refuses the whole of what stands before it in its clause ("long
+            # journeys into the unknown, hard no"), whose last words alone ("the unknown")
+            # may point elsewhere.
+            rest, start = _scope_back(text, behind, vocab)
+            described = f"{rest} {phrase}"
+        elif not matches and ahead is not None:
+            rest, scope_end = _scope(text, ahead, vocab)
+            described = f"{phrase} {rest}"
+        if not matches and tokens(rest):
+            # A refusal that describes what it refuses runs on to the end (or from the start)
+            # of its clause ("no stories about people falling in love"): read whole first,
+            # then by its firmest word, which need not come first ("people" is near
+            # Children). All of it is refused, read or not: "laugh" in "no films that try to
+            # make you laugh" must not be left to be asked for.
             whole = " ".join(w for w in tokens(described) if w not in STOPWORDS)
             hit = reading(vocab, encoder, whole, "refused") if whole else None
             matches = [hit] if hit is not None else _refused(vocab, encoder, described, best=True)
-            end = scope_end
+            if ahead is not None:
+                end = scope_end
         elif not matches:
             matches = _refused(vocab, encoder, phrase)
         for hit in matches:

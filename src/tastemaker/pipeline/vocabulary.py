@@ -169,6 +169,26 @@ STOPWORDS = frozenset(
         "here",
         "also",
         "too",
+        # the same glue as typed in a hurry: "im in the mood", "smth funny pls", "gimme"
+        "im",
+        "ive",
+        "id",
+        "u",
+        "ur",
+        "pls",
+        "plz",
+        "thx",
+        "ty",
+        "ngl",
+        "lol",
+        "rn",
+        "smth",
+        "sth",
+        "gimme",
+        "lemme",
+        "wanna",
+        "gonna",
+        "tho",
     ]
 )
 
