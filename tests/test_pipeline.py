@@ -192,6 +192,24 @@ def test_a_refusal_reaches_its_object_whatever_the_construction(text: str) -> No
     assert intent.required == {"genres": ["Comedy"]}
 
 
+@pytest.mark.parametrize(
+    ("text", "wanted", "refused"),
+    [
+        ("something suspenseful from the 90s", "Thriller", None),
+        ("something jokey from the 90s", "Comedy", None),
+        ("a comedy, nothing suspenseful", "Comedy", "Thriller"),
+    ],
+)
+def test_a_word_the_encoder_does_not_know_reads_as_the_word_it_is_built_on(
+    text: str, wanted: str, refused: str | None
+) -> None:
+    # "suspenseful" is cut into "suspense" + "ful" and their mean placed nowhere in particular
+    intent = answer(text, output={"size": 3}).intent
+    assert intent is not None
+    assert intent.required == {"genres": [wanted]}
+    assert intent.excluded == ({"genres": [refused]} if refused else {})
+
+
 def test_who_a_refusal_is_for_is_not_refused() -> None:
     intent = answer("a comedy, nothing scary for the kids", output={"size": 3}).intent
     assert intent is not None

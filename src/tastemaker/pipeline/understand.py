@@ -21,6 +21,7 @@ the catalog's many titles with "people" are not children's films: ``Vocabulary.u
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from typing import Literal
@@ -34,6 +35,9 @@ from tastemaker.pipeline.vocabulary import STOPWORDS, Match, Vocabulary, vocabul
 from tastemaker.pipeline.years import parse_years
 from tastemaker.types import Answer, Intent
 
+# Share of an unknown word that the known word it starts with must cover to stand for it
+# (``_known_stem``: "suspenseful" -> "suspense", but not "tearjerker" -> "tear").
+STEM_MIN_SHARE = 0.6
 # Similarity needed to map a negated phrase to an attribute value it does not spell out.
 NEGATION_MIN_SIMILARITY = 0.45
 # Stop words only as verbs that glue a request together ("I'd love a comedy", "play something");
@@ -522,7 +526,28 @@ def reading(vocab: Vocabulary, encoder: Encoder, text: str, role: Role) -> Match
     return found
 
 
+def _known_stem(encoder: Encoder, word: str) -> str | None:
+    """The known word a word the encoder does not know is built on, if any: "suspenseful" ->
+    "suspense", "spooky" -> "spook", "jokey" -> "joke".
+
+    The encoder cuts such a word into its first piece and a suffix, and averages them, which
+    dilutes what the first piece says ("suspenseful" lands between Thriller, Drama and
+    Romance). The longest start of the word that the encoder knows as a word of its own and
+    that covers most of it (``STEM_MIN_SHARE``, at least four letters) is what it means.
+    No list of suffixes: the encoder's vocabulary decides.
+    """
+    if not word.isalpha() or knows_word(encoder, word) is not False:
+        return None
+    least = max(4, math.ceil(STEM_MIN_SHARE * len(word)))
+    for end in range(len(word) - 1, least - 1, -1):
+        if word[:end] not in STOPWORDS and knows_word(encoder, word[:end]):
+            return word[:end]
+    return None
+
+
 def _reading(vocab: Vocabulary, encoder: Encoder, text: str, role: Role) -> Match | None:
+    if role in ("word", "refused") and (known := _known_stem(encoder, text)) is not None:
+        return reading(vocab, encoder, known, role)
     vec = encoder.encode([text])[0]
     if role == "refused":
         return vocab.similar(vec, NEGATION_MIN_SIMILARITY) or vocab.implied(vec)
