@@ -528,13 +528,13 @@ def reading(vocab: Vocabulary, encoder: Encoder, text: str, role: Role) -> Match
 
 def _known_stem(encoder: Encoder, word: str) -> str | None:
     """The known word a word the encoder does not know is built on, if any: "suspenseful" ->
-    "suspense", "spooky" -> "spook", "jokey" -> "joke".
+    "suspense", "jokey" -> "joke", "stressful" -> "stress".
 
     The encoder cuts such a word into its first piece and a suffix, and averages them, which
     dilutes what the first piece says ("suspenseful" lands between Thriller, Drama and
-    Romance). The longest start of the word that the encoder knows as a word of its own and
-    that covers most of it (``STEM_MIN_SHARE``, at least four letters) is what it means.
-    No list of suffixes: the encoder's vocabulary decides.
+    Romance). When that reads as nothing, the longest start of the word that the encoder
+    knows as a word of its own and that covers most of it (``STEM_MIN_SHARE``, at least four
+    letters) is what it means. No list of suffixes: the encoder's vocabulary decides.
     """
     if not word.isalpha() or knows_word(encoder, word) is not False:
         return None
@@ -546,8 +546,12 @@ def _known_stem(encoder: Encoder, word: str) -> str | None:
 
 
 def _reading(vocab: Vocabulary, encoder: Encoder, text: str, role: Role) -> Match | None:
-    if role in ("word", "refused") and (known := _known_stem(encoder, text)) is not None:
-        return reading(vocab, encoder, known, role)
+    hit = _read_as_is(vocab, encoder, text, role)
+    known = _known_stem(encoder, text) if hit is None and role in ("word", "refused") else None
+    return hit if known is None else reading(vocab, encoder, known, role)
+
+
+def _read_as_is(vocab: Vocabulary, encoder: Encoder, text: str, role: Role) -> Match | None:
     vec = encoder.encode([text])[0]
     if role == "refused":
         return vocab.similar(vec, NEGATION_MIN_SIMILARITY) or vocab.implied(vec)
