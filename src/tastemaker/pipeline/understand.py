@@ -164,11 +164,14 @@ _VERDICT = (
     r"|(?:absolutely|definitely|certainly|totally)\s+not\b"
 )
 _VERDICT_AFTER_A_BREAK = (
-    r"(?:(?:i'?ll|we'?ll|i'?d|we'?d)\s+)?pass\b(?!\s+(?:on|the|me|us))|nah\b"
+    r"(?:(?:i'?ll|we'?ll|i'?d|we'?d)\s+)?pass\b(?!\s+(?:on|the|me|us))|nah\b(?!\s+to\b)"
     r"|(?:no|skip)\b(?=\s*(?:[.!,;:)]|$))|(?:so\s+)?skip\s+(?:it|that|them|those|'em)\b"
 )
 # Verdicts that need no break before them: "anything to laugh at nope".
-_VERDICT_ALONE = r"no\s+thanks?\b(?!\s+to\b)|(?:a\s+)?hard\s+(?:no|pass)\b|no\s+way\b|nope\b"
+# ("nope to X" refuses what follows it.)
+_VERDICT_ALONE = (
+    r"no\s+thanks?\b(?!\s+to\b)|(?:a\s+)?hard\s+(?:no|pass)\b|no\s+way\b|nope\b(?!\s+to\b)"
+)
 _REFUSED = re.compile(
     rf"\b(?P<word>{_NP})\s+(?:really\s+|just\s+)?(?:(?:is|are|'s|'re)\s+|=\s*)"
     rf"(?:strictly\s+|absolutely\s+|definitely\s+|totally\s+)?(?:{_VERDICT_AFTER_BE}|{_VERDICT})"
@@ -547,8 +550,11 @@ def _known_stem(encoder: Encoder, word: str) -> str | None:
 
 def _reading(vocab: Vocabulary, encoder: Encoder, text: str, role: Role) -> Match | None:
     hit = _read_as_is(vocab, encoder, text, role)
-    known = _known_stem(encoder, text) if hit is None and role in ("word", "refused") else None
-    return hit if known is None else reading(vocab, encoder, known, role)
+    if hit is not None or role not in ("word", "refused"):
+        return hit
+    if (known := _known_stem(encoder, text)) is not None:
+        return reading(vocab, encoder, known, role)
+    return vocab.derived(text, encoder.encode([text])[0])
 
 
 def _read_as_is(vocab: Vocabulary, encoder: Encoder, text: str, role: Role) -> Match | None:

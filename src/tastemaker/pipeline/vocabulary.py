@@ -44,6 +44,13 @@ RESPELL_TWO_EDITS = 9
 # A word is read as a value's name cut short ("docu", "anim") when it has at least
 # SHORTENED_MIN_LETTERS letters and begins exactly one value's name.
 SHORTENED_MIN_LETTERS = 4
+# A word is read as derived from a value's name ("thrilling" from Thriller, "comedic" from
+# Comedy) when the two begin with the same DERIVED_MIN_LETTERS letters or more, covering at least
+# DERIVED_MIN_SHARE of the shorter of them, and the encoder places the word nearer that value
+# than any other of its attribute ("fantastic" shares "fantas" with Fantasy but is nearest
+# Horror: it is praise, not a genre).
+DERIVED_MIN_LETTERS = 5
+DERIVED_MIN_SHARE = 0.7
 _WORD = re.compile(r"\b[^\W\d_]+(?:-[^\W\d_]+)*\b")  # hyphenated words as one: "sci-fy"
 # Words that carry no request on their own.
 STOPWORDS = frozenset(
@@ -342,6 +349,36 @@ class Vocabulary:
             # there only ("sappy" is not "happy").
             values = {v for form, _, _ in near if form[0] == low[0] for v in self.spellings[form]}
         return next(iter(values))[1] if len(values) == 1 else None
+
+    def derived(self, word: str, vector: FloatArray) -> Match | None:
+        """The one value whose name ``word`` is derived from, if the encoder agrees (see
+        ``DERIVED_MIN_LETTERS``): the encoder may keep "thrilling" nearly as close to
+        Adventure as to Thriller, while the words themselves say which."""
+        low = word.lower()
+        if len(low) < DERIVED_MIN_LETTERS or not low.isalpha():
+            return None
+        values = set()
+        for form in self.spelling_forms:
+            common = next(
+                (i for i, (a, b) in enumerate(zip(low, form, strict=False)) if a != b),
+                min(len(low), len(form)),
+            )
+            share = common / min(len(low), len(form))
+            if common >= DERIVED_MIN_LETTERS and share >= DERIVED_MIN_SHARE:
+                values |= self.spellings[form]
+        if len(values) != 1:
+            return None
+        name, value = next(iter(values))
+        attr = self.catalog.categorical[name]
+        sims = (
+            closeness(attr, vector[None, :])[0]
+            if attr.centroids is not None
+            else attr.value_vectors @ vector
+        )
+        j = int(np.argmax(sims))
+        if attr.values[j] != value:
+            return None
+        return Match(name, value, "similar", float(sims[j]))
 
     def _uses(self, word: str) -> bool:
         """Whether any of the catalog's items has ``word`` among its indexed words."""
