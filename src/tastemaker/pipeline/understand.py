@@ -390,9 +390,10 @@ def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encod
         matches = vocab.exact(phrase)
         rest = ""
         if not matches and behind is not None:
+            matches = _refused(vocab, encoder, phrase)
+        if not matches and behind is not None:
             # A verdict refuses the whole of what stands before it in its clause ("long
-            # journeys into the unknown, hard no"), whose last words alone ("the unknown")
-            # may point elsewhere.
+            # journeys into the unknown, hard no") when its last words alone say nothing.
             rest, start = _scope_back(text, behind, vocab)
             described = f"{rest} {phrase}"
         elif not matches and ahead is not None:
