@@ -182,6 +182,14 @@ def test_what_stands_between_a_negation_and_its_object_is_skipped() -> None:
         "a comedy, horror not so much",
         "a comedy, horror, I'll pass",
         "a comedy, if it's horror, skip it",
+        "a comedy, horror definitely off the list",
+        "a comedy, horror films please leave out",
+        # what is refused put first
+        "horror movies I can't deal with, a comedy",
+        "a comedy. horror films I really don't want",
+        "a comedy; horror I've seen enough of",
+        "nothing even close to a horror movie, a comedy",
+        "a comedy, he hates horror",
     ],
 )
 def test_a_refusal_reaches_its_object_whatever_the_construction(text: str) -> None:

@@ -59,6 +59,12 @@ def century(decade: int) -> int:
         ("from the decade before the 2010s", (2000, 2009)),
         ("from the ten years starting in 1970", (1970, 1979)),
         ("from the year before 1988", (1987, 1987)),
+        ("from the ten years right after 1975", (1976, 1985)),
+        ("from the ten years leading up to 2005", (1995, 2004)),
+        ("made no more than five years before or after 1978", (1973, 1983)),
+        ("released within three years of 2000", (1997, 2003)),
+        ("released once 1950 was over", (1951, None)),
+        ("made before two thousand", (None, 1999)),
         # one negation over both sides, and a negated "or later"
         ("not made before 1984 or after 1988", (1984, 1988)),
         ("not made in 1985 or later", (None, 1984)),

@@ -71,6 +71,7 @@ _NEG_PHRASES = (
     r"free\s+of",
     r"rather\s+not\s+(?:have|see|watch|get)",
     r"(?:i\s+|we\s+)?(?:hate|dislike|detest|loathe|can'?t\s+stand|cannot\s+stand)",
+    r"(?:hates|dislikes|detests|loathes|can'?t\s+stand|cannot\s+stand)",
     r"(?:i\s+|we\s+)?(?:can'?t|cannot|could\s?n'?t)\s+(?:do|handle|take|deal\s+with|bear|face)",
     r"(?:i'?m\s+|i\s+am\s+|we'?re\s+)?(?:tired|sick)\s+of",
     r"(?:i'?m\s+|i\s+am\s+|we'?re\s+)(?:so\s+|really\s+|totally\s+|completely\s+)?"
@@ -120,7 +121,7 @@ _NEG_FILLER = (
     r"(?=\s+(?:with|about|that|which|where|involving|featuring|containing|including"
     r"|(?:made|meant|aimed|intended)\s+(?:for|at))\b)"
     r"|(?:ton|tons|lot|lots|load|loads|bunch|plenty)\s+of|full\s+of|heavy\s+on"
-    r"|overly|very|really|super|so|all|many"
+    r"|overly|very|really|super|so|all|many|(?:even\s+)?(?:close\s+to|remotely\s+like|like)"
     r"|for))*"
 )
 _NEG = re.compile(
@@ -160,6 +161,8 @@ _VERDICT = (
     r"|this\s+time|so\s+much|please|thanks|for\s+(?:me|us))"
     r"|(?:strictly\s+)?off[-\s]limits|banned|out\s+of\s+the\s+question|need\s+not\s+apply"
     r"|won'?t\s+(?:fly|work|cut\s+it)|can\s+(?:wait|stay\s+on\s+the\s+shelf)"
+    r"|(?:definitely\s+|strictly\s+)?off\s+the\s+(?:list|menu|table)"
+    r"|(?:please\s+|pls\s+)?leave\s+(?:(?:it|them)\s+)?out\b"
     r"|gives?\s+(?:me|us)\s+the\s+ick"
     r"|(?:absolutely|definitely|certainly|totally)\s+not\b"
 )
@@ -172,6 +175,14 @@ _VERDICT_AFTER_A_BREAK = (
 _VERDICT_ALONE = (
     r"no\s+thanks?\b(?!\s+to\b)|(?:a\s+)?hard\s+(?:no|pass)\b|no\s+way\b|nope\b(?!\s+to\b)"
 )
+# What is refused put first, its verb left without an object: "crime movies I can't deal
+# with.", "dramas I've seen enough of".
+_FRONTED = (
+    r"(?:i|we)\s+(?:really\s+|just\s+)?(?:don'?t|do\s+not)\s+(?:really\s+)?(?:want|like|need"
+    r"|fancy|enjoy)|(?:i|we)\s+(?:really\s+|just\s+)?(?:can'?t|cannot)\s+(?:deal\s+with|stand"
+    r"|handle|take|do)|(?:i'?ve|we'?ve|i\s+have|we\s+have)\s+(?:seen|had)\s+enough\s+of"
+    r"|(?:i|we)\s+(?:really\s+)?(?:hate|dislike|detest)"
+)
 _REFUSED = re.compile(
     rf"\b(?P<word>{_NP})\s+(?:really\s+|just\s+)?(?:(?:is|are|'s|'re)\s+|=\s*)"
     rf"(?:strictly\s+|absolutely\s+|definitely\s+|totally\s+)?(?:{_VERDICT_AFTER_BE}|{_VERDICT})"
@@ -180,6 +191,7 @@ _REFUSED = re.compile(
     r"\s*(?:[?!:=,]|\.{2,}|…|\s-+)\s*"
     rf"(?:{_VERDICT_AFTER_A_BREAK}|{_VERDICT_ALONE})"
     rf"|\b(?P<word5>{_NP}(?:\s+(?:and|or)\s+{_NP})?)\s+(?:{_VERDICT_ALONE})"
+    rf"|\b(?P<word6>{_NP})\s+(?:{_FRONTED})(?=\s*(?:[.!?,;:)]|$))"
     r"|\bif\s+(?:it'?s|it\s+is|they'?re|there'?s|it\s+has)\s+(?:a\s+|an\s+|any\s+)?"
     rf"(?P<word4>{_NP})\s*,?\s*(?:skip|pass\s+on|forget|avoid|ditch)\s+(?:it|that|them)\b",
     re.IGNORECASE,
@@ -380,7 +392,9 @@ def parse_negations(text: str, intent: Intent, vocab: Vocabulary, encoder: Encod
         for m in pattern.finditer(text):
             spans.append((m.start(), m.end(), m.group("word"), None, None))
     for m in _REFUSED.finditer(text):
-        word = next(m.group(g) for g in ("word", "word2", "word3", "word4", "word5") if m.group(g))
+        word = next(
+            m.group(g) for g in ("word", "word2", "word3", "word4", "word5", "word6") if m.group(g)
+        )
         behind = None if m.group("word4") else m.start()
         spans.append((m.start(), m.end(), word, None, behind))
     for m in _NON.finditer(text):

@@ -46,7 +46,7 @@ _YEAR_WORDS = re.compile(
     + r")(?:[\s-]+(?P<ones>"
     + "|".join(list(_UNITS)[:9])
     + r"))?\b(?![\s-]*s\b)"
-    r"|\btwo[\s-]+thousand(?:[\s-]+and)?[\s-]+(?P<units>" + "|".join(_UNITS) + r")\b",
+    r"|\btwo[\s-]+thousand(?:(?:[\s-]+and)?[\s-]+(?P<units>" + "|".join(_UNITS) + r"))?\b",
     re.IGNORECASE,
 )
 # "the year 2000" is 2000 ("before the year 2000"); Y2K is the year 2000 too
@@ -113,6 +113,7 @@ _COMPARISONS: list[tuple[re.Pattern[str], str]] = [
         "ge",
     ),
     (re.compile(rf"\bfrom\s+{_Y}\s+on(?:wards?)?\b", re.I), "ge"),
+    (re.compile(rf"\bonce\s+{_Y}\s+(?:was|had)\s+(?:over|gone|done|past)\b", re.I), "gt"),
     (re.compile(rf"\b{_Y}\s+at\s+the\s+latest\b", re.I), "le"),
     (re.compile(rf"\b{_Y}\s+at\s+the\s+earliest\b", re.I), "ge"),
     (
@@ -161,23 +162,30 @@ _NOT_OUTSIDE = re.compile(
     rf"\s*,?\s*(?:or|nor)\s+(?:after|later\s+than|newer\s+than)\s*{_THE}(?P<hi>{_YEAR})\b",
     re.I,
 )
-# "the decade after the seventies", "the ten years starting in 1970", "the year before 1988":
-# a span placed next to another.
-_NEXT_TO = re.compile(
-    r"\b(?:the\s+)?(?P<unit>decade|year)\s+(?P<dir>after|following|before|preceding)\s+"
-    rf"{_THE}{_Y}"
-    r"|\b(?:the\s+)?(?:ten|10)\s+years\s+(?:starting|beginning|from)\s+(?:in\s+|with\s+)?"
-    rf"(?P<start>{_YEAR})\b"
-    r"|\b(?:the\s+)?decade\s+(?:starting|beginning)\s+(?:in\s+|with\s+)?"
-    rf"(?P<dstart>{_YEAR})\b",
-    re.I,
-)
 # "the last decade", "the past five years": counted back from this year.
 _NUMBERS = {
     "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "few": 3,
     "couple of": 2,
 }  # fmt: skip
+_COUNT = r"(?:\d{1,2}|" + "|".join(_NUMBERS) + r")"
+# "the decade after the seventies", "the ten years right after 1975", "the five years leading
+# up to 2005", "the year before 1988", "within three years of 2000": a span placed next to, or
+# around, a year.
+_NEXT_TO = re.compile(
+    r"\b(?:the\s+)?(?P<unit>decade|year)\s+(?P<dir>after|following|before|preceding)\s+"
+    rf"{_THE}{_Y}"
+    rf"|\b(?:the\s+)?(?P<n>{_COUNT})\s+years\s+(?:right\s+|just\s+|immediately\s+)?"
+    r"(?P<way>after|following|before|preceding|leading\s+up\s+to|up\s+to|starting"
+    r"(?:\s+(?:in|from|with))?|beginning(?:\s+(?:in|with))?|from)\s+"
+    rf"(?P<start>{_YEAR})\b"
+    r"|\b(?:the\s+)?decade\s+(?:starting|beginning)\s+(?:in\s+|with\s+)?"
+    rf"(?P<dstart>{_YEAR})\b"
+    rf"|\b(?:(?:no|not)\s+more\s+than|within|at\s+most)\s+(?P<near>{_COUNT})\s+years?\s+"
+    r"(?:before\s+or\s+after|after\s+or\s+before|either\s+side\s+of|of|from|around)\s+"
+    rf"(?P<mid>{_YEAR})\b",
+    re.I,
+)
 _RECENT = re.compile(
     r"\b(?:the\s+)?(?:last|past|previous)\s+(?:(?P<n>\d{1,2}|"
     + "|".join(_NUMBERS)
@@ -253,8 +261,8 @@ def normalise(text: str, century: Century) -> str:
 
 
 def _year_in_words(m: re.Match[str]) -> str:
-    if m.group("units"):
-        return str(2000 + _UNITS[m.group("units").lower()])
+    if m.group("tens") is None:  # "two thousand (and five)"
+        return str(2000 + (_UNITS[m.group("units").lower()] if m.group("units") else 0))
     ones = _UNITS[m.group("ones").lower()] if m.group("ones") else 0
     return str(1900 + _TENS[m.group("tens").lower()] + ones)
 
@@ -281,15 +289,29 @@ def _bound(m: re.Match[str], how: str) -> tuple[int | None, int | None]:
 
 
 def _next_to(m: re.Match[str]) -> tuple[int, int]:
-    """The span a ``_NEXT_TO`` phrase places: the ten years from a start, or the decade or the
-    year after or before another ("the decade after the 1970s" is the 1980s)."""
-    start = m.group("start") or m.group("dstart")
-    if start is not None:
-        return int(start), int(start) + 9
+    """The span a ``_NEXT_TO`` phrase places: years after, before or from a year, a decade or
+    a year after or before another ("the decade after the 1970s" is the 1980s), or the years
+    around one."""
+    if m.group("mid"):
+        y, n = int(m.group("mid")), _count(m.group("near"))
+        return y - n, y + n
+    if m.group("dstart"):
+        return int(m.group("dstart")), int(m.group("dstart")) + 9
+    if m.group("start"):
+        y, n, way = int(m.group("start")), _count(m.group("n")), m.group("way").lower()
+        if way.startswith(("after", "following")):
+            return y + 1, y + n
+        if way.startswith(("before", "preceding", "leading", "up")):
+            return y - n, y - 1
+        return y, y + n - 1
     step = 10 if m.group("unit").lower() == "decade" or m.group("s") else 1
     after = m.group("dir").lower() in ("after", "following")
     first = int(m.group("y")) + (step if after else -step)
     return first, first + step - 1
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBERS[" ".join(word.lower().split())]
 
 
 def _century_span(m: re.Match[str], this_year: int) -> tuple[int, int]:
