@@ -12,6 +12,7 @@ from tastemaker.errors import InvalidInput
 from tastemaker.pipeline import capture, runner
 from tastemaker.pipeline.constraints import hard_mask
 from tastemaker.pipeline.runner import STAGES
+from tastemaker.types import Answer, Intent
 
 
 def answer(text: str | None = None, user: str | None = None, **spec_over: object):  # type: ignore[no-untyped-def]
@@ -25,6 +26,15 @@ def answer(text: str | None = None, user: str | None = None, **spec_over: object
 def genres(item_id: str) -> list[str]:
     cat = film_catalog()
     return cat.attributes_of(cat.id_to_row[item_id])["genres"]  # type: ignore[no-any-return]
+
+
+def refused_in_every_item(text: str, refused: str, size: int) -> tuple[Answer, Intent]:
+    """The answer to ``text``, checked to refuse ``refused`` alone and to return none of it."""
+    a = answer(text, output={"size": size})
+    assert a.intent is not None
+    assert a.intent.excluded == {"genres": [refused]}
+    assert all(refused not in genres(it.id) for it in a.items)
+    return a, a.intent
 
 
 def year(item_id: str) -> int:
@@ -284,13 +294,9 @@ def test_a_refusal_that_describes_what_it_refuses_covers_its_clause(
 ) -> None:
     # The words past the negation's phrase were once read as asked for: "no films that try
     # to make you laugh" required comedies.
-    a = answer(text, output={"size": 3})
-    intent = a.intent
-    assert intent is not None
-    assert intent.excluded == {"genres": [refused]}
+    intent = refused_in_every_item(text, refused, size=3)[1]
     assert f"genres {wanted}" in intent.notes  # asked for (relaxed when too few items have it)
     assert left not in intent.terms
-    assert all(refused not in genres(it.id) for it in a.items)
 
 
 def test_no_thanks_to_a_value_is_not_a_refusal_of_what_comes_before() -> None:
@@ -324,13 +330,10 @@ def test_a_close_word_is_required_when_the_answer_sets_limits() -> None:
 def test_a_misspelt_or_shortened_value_name_reads_as_the_name(
     text: str, wanted: str, refused: str, note: str
 ) -> None:
-    a = answer(text, output={"size": 2})
-    intent = a.intent
-    assert intent is not None
+    a, intent = refused_in_every_item(text, refused, size=2)
     assert intent.required == {"genres": [wanted]}
-    assert intent.excluded == {"genres": [refused]}
     assert note in intent.notes
-    assert all(wanted in genres(it.id) and refused not in genres(it.id) for it in a.items)
+    assert all(wanted in genres(it.id) for it in a.items)
 
 
 def test_a_negation_reaches_the_head_of_its_phrase() -> None:
