@@ -4,8 +4,9 @@ The grammar of constraints is English and generic (a negation word before a phra
 amount after "under", a decade like "90s"; refusals have a module of their own, ``refusals``, as
 years do, ``years``); *what* a phrase refers to is never looked up in a word list. A phrase is
 mapped to the catalog's attribute values (its genres, moods, categories...) by stemmed exact
-match first and, failing that, by embedding similarity between the phrase and the value names. So "nothing animated" finds ``genres: Animation`` in a film catalog and "no jazz" finds
-``genre: Jazz`` in a music one, with no per-dataset code.
+match first and, failing that, by embedding similarity between the phrase and the value names.
+So "nothing animated" finds ``genres: Animation`` in a film catalog and "no jazz" finds ``genre:
+Jazz`` in a music one, with no per-dataset code.
 
 Hard constraints (negations, explicit value mentions, numeric ranges) go to ``required`` /
 ``excluded`` / ``numeric_*``. A word that *implies* one value clearly ("dramatic" -> Drama,
