@@ -47,8 +47,7 @@ _NEG_PHRASES = (
     r"hold\s+off\s+on",
     r"free\s+of",
     r"rather\s+not\s+(?:have|see|watch|get)",
-    r"(?:i\s+|we\s+)?(?:hate|dislike|detest|loathe|can'?t\s+stand|cannot\s+stand)",
-    r"(?:hates|dislikes|detests|loathes|can'?t\s+stand|cannot\s+stand)",
+    r"(?:i\s+|we\s+)?(?:hates?|dislikes?|detests?|loathes?|can'?t\s+stand|cannot\s+stand)",
     r"(?:i\s+|we\s+)?(?:can'?t|cannot|could\s?n'?t)\s+(?:do|handle|take|deal\s+with|bear|face)",
     r"(?:i'?m\s+|i\s+am\s+|we'?re\s+)?(?:tired|sick)\s+of",
     r"(?:i'?m\s+|i\s+am\s+|we'?re\s+)(?:so\s+|really\s+|totally\s+|completely\s+)?"
