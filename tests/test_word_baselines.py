@@ -175,3 +175,23 @@ def test_pronouns_and_auxiliaries_carry_no_request() -> None:
 
     words = tokens("I am your father, what if they do")
     assert [w for w, keep in zip(words, _content(words), strict=True) if keep] == ["father"]
+
+
+def test_a_new_snapshot_never_takes_a_freed_ones_readings() -> None:
+    # Readings were remembered under id(catalog), which Python gives again to a new object once
+    # the old one is freed: a snapshot built there with the same version number was served the
+    # freed one's readings ("spaceships" read as nothing in a catalog of science fiction).
+    import gc
+
+    from tastemaker.pipeline import understand
+
+    first = _catalog(3, 60)
+    _read(first, "a film with spaceships")
+    uid = first.uid
+    del first
+    gc.collect()
+    second = _catalog(3, 60)
+    assert second.uid != uid
+    _read(second, "a film with spaceships")
+    keys = [k for k in understand.READINGS.remembered() if isinstance(k, tuple)]
+    assert any(k[0] == second.uid for k in keys)

@@ -10,6 +10,7 @@ process loads the same files instead of refitting.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections import Counter, OrderedDict
@@ -293,6 +294,9 @@ class CFModel:
         return vec
 
 
+_SNAPSHOT_UIDS = itertools.count()
+
+
 @dataclass(slots=True)
 class Catalog:
     """Everything the request path needs to know about a workspace's items."""
@@ -322,6 +326,10 @@ class Catalog:
     # Larger things derived per request pattern (e.g. a narrowed set's CF factor block, ~1 MB),
     # fewer of them.
     blocks: Memo = field(default_factory=lambda: Memo(size=48), repr=False)
+    # This snapshot's key in memories shared across snapshots (what a word reads as, what an
+    # answer's words retrieve): unique for the process's life, where ``id()`` is reused once a
+    # snapshot is freed, and the next snapshot at that address would be served the last one's.
+    uid: int = field(default_factory=lambda: next(_SNAPSHOT_UIDS), repr=False)
 
     def __post_init__(self) -> None:
         if not self.id_to_row:

@@ -104,7 +104,7 @@ INTENT_WEIGHTS = Memo(size=1024)
 
 
 def text_hits(catalog: Catalog, intent: Intent) -> TextHits:
-    key = (id(catalog), catalog.version, intent.text, tuple(intent.terms))
+    key = (catalog.uid, intent.text, tuple(intent.terms))
     hits: TextHits = TEXT_HITS.get(key, lambda: _text_hits(catalog, intent))
     return hits
 
@@ -227,8 +227,7 @@ def intent_weights(catalog: Catalog, intent: Intent) -> dict[str, FloatArray]:
     read-only.
     """
     key = (
-        id(catalog),
-        catalog.version,
+        catalog.uid,
         None if intent.vector is None else intent.vector.tobytes(),
         tuple((k, tuple(v)) for k, v in intent.preferred.items()),
         tuple((k, tuple(v)) for k, v in intent.asked.items()),

@@ -287,7 +287,7 @@ def reading(vocab: Vocabulary, encoder: Encoder, text: str, role: Role) -> Match
     (``Vocabulary.used_against``).
     """
     catalog = vocab.catalog
-    key = (id(catalog), catalog.version, id(encoder), role, text)
+    key = (catalog.uid, id(encoder), role, text)
     found: Match | None = READINGS.get(key, lambda: _reading(vocab, encoder, text, role))
     return found
 
