@@ -195,3 +195,35 @@ def test_a_new_snapshot_never_takes_a_freed_ones_readings() -> None:
     _read(second, "a film with spaceships")
     keys = [k for k in understand.READINGS.remembered() if isinstance(k, tuple)]
     assert any(k[0] == second.uid for k in keys)
+
+
+def test_a_value_named_without_letters_is_never_a_words_reading() -> None:
+    # A demo venue's opening hour "19:00" was once what "nothing too pricey" refused: the
+    # encoder puts "price" 0.46 from "19:00". Such values can only be named outright.
+    hours = ["08:00", "13:00", "19:00"]
+    rows = [
+        ItemData(
+            id=str(i),
+            title=f"Venue {i}",
+            text="",
+            attributes={"genres": [GENRES[i % len(GENRES)]], "opens": [hours[i % len(hours)]]},
+            price=None,
+            available=True,
+            url=None,
+        )
+        for i in range(60)
+    ]
+    catalog = build_catalog("t", 1, rows, [], get_encoder("static"), threads=1)
+    assert catalog.categorical["opens"].is_facet
+    intent = Intent(text="")
+    parse_negations(
+        "a comedy, nothing too pricey", intent, Vocabulary(catalog), get_encoder("static")
+    )
+    assert "opens" not in intent.excluded
+
+
+def test_not_tonight_is_a_verdict_not_a_refusal_of_tonight() -> None:
+    from tastemaker.pipeline import refusals
+
+    found = refusals.find("smth chill pls, hip-hop stuff not tonight", Vocabulary(_catalog(3, 60)))
+    assert [r.phrase for r in found] == ["hip-hop stuff"]

@@ -100,8 +100,14 @@ _NEG_FILLER = (
     r"|overly|very|really|super|so|all|many|(?:even\s+)?(?:close\s+to|remotely\s+like|like)"
     r"|for))*"
 )
+# What a "not" refuses nothing by itself with: a verdict on what stands before it ("crime,
+# not tonight", "horror not allowed"), never a refusal of "tonight".
+_NOT_WHAT = (
+    r"welcome|allowed|wanted|permitted|an\s+option|happening|tonight|tonite|today|now"
+    r"|this\s+time|please|thanks(?!\s+to\b)|for\s+(?:me|us)"
+)
 _NEG = re.compile(
-    rf"(?:(?<=\W)|^){_NEG_WORDS}\b{_NEG_FILLER}\s+"
+    rf"(?:(?<=\W)|^){_NEG_WORDS}\b(?!\s+(?:{_NOT_WHAT})\b){_NEG_FILLER}\s+"
     r"(?P<phrase>[\w'-]+(?:\s+(?!(?:and|or|but|from|with|in|for|made|set|that|please|after|before|between|since|under|over)\b)[\w'-]+){0,2})",
     re.IGNORECASE,
 )
@@ -133,8 +139,7 @@ _VERDICT_AFTER_BE = (
 )
 _VERDICT = (
     rf"(?:isn'?t|aren'?t)\s+(?:really\s+)?{_MY_THING}"
-    r"|not\s+(?:welcome|allowed|wanted|permitted|an\s+option|happening|tonight|tonite|today|now"
-    r"|this\s+time|so\s+much|please|thanks|for\s+(?:me|us))"
+    rf"|not\s+(?:{_NOT_WHAT}|so\s+much)"
     r"|(?:strictly\s+)?off[-\s]limits|banned|out\s+of\s+the\s+question|need\s+not\s+apply"
     r"|won'?t\s+(?:fly|work|cut\s+it)|can\s+(?:wait|stay\s+on\s+the\s+shelf)"
     r"|(?:definitely\s+|strictly\s+)?off\s+the\s+(?:list|menu|table)"
