@@ -142,8 +142,12 @@ class CategoricalAttribute:
     # (2, n_values) mean and spread of the catalog's own words' closeness to each value: see
     # ``word_baselines``; None for snapshots fitted before it, or catalogs with too few words
     baselines: FloatArray | None = None
+    # (n_values,) True where a value's name holds no letter ("19:00", "2-4"): what the encoder
+    # makes of digits and signs is no meaning a word could be close to (see ``worded``)
+    wordless: npt.NDArray[np.bool_] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.wordless = np.array([not any(c.isalpha() for c in v) for v in self.values], bool)
         if not self.index:
             self.index = {v.lower(): i for i, v in enumerate(self.values)}
         if self.csc is None:
@@ -154,6 +158,15 @@ class CategoricalAttribute:
     @property
     def is_facet(self) -> bool:
         return 0 < len(self.values) <= FACET_MAX
+
+    def worded(self, scores: FloatArray) -> FloatArray:
+        """``scores`` of the values with those named without letters put out of reach: such a
+        value can be named only outright ("price" lands 0.46 from "19:00")."""
+        if not self.wordless.any():
+            return scores
+        out = scores.copy()
+        out[self.wordless] = -np.inf
+        return out
 
     def score(self, rows: IndexArray, weights: FloatArray) -> FloatArray:
         """Sum of ``weights`` over each row's values (facets only)."""

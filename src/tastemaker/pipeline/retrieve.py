@@ -278,11 +278,9 @@ def recent_similarity(cf: CFModel, rows: IndexArray, recent: IndexArray) -> Floa
     seeds = recent[:RECENT_SEEDS]
     w = RECENT_DECAY ** np.arange(len(seeds), dtype=np.float32)
     sims = gather(cf.unit_factors, rows) @ gather(cf.unit_factors, seeds).T
-    # The weighted sum over the few seeds by multiply-and-add, not a matrix-vector product:
-    # OpenBLAS's float32 kernel for an inner size under its vector width can raise a spurious
-    # "invalid value" floating-point flag (numpy/numpy#24067 was one such case), seen here
-    # intermittently on an Intel Xeon machine; with warnings as errors that failed a fit.
-    out: FloatArray = ((sims * w).sum(axis=1) / w.sum()).astype(np.float32)
+    # By einsum, not BLAS, over the few seeds: see ``CategoricalAttribute.score`` (a spurious
+    # "invalid value" flag from OpenBLAS's mat-vec on a short vector failed a fit here too).
+    out: FloatArray = (np.einsum("ij,j->i", sims, w) / w.sum()).astype(np.float32)
     return out
 
 

@@ -266,11 +266,6 @@ class Vocabulary:
                 if len(words) > 1 and short not in STOPWORDS and not self._uses(short):
                     self.initials.setdefault(short, set()).add((name, value))
         self.year_attribute = _year_attribute(catalog)
-        self.wordless = {
-            name: np.array([not any(c.isalpha() for c in v) for v in attr.values], dtype=bool)
-            for name, attr in catalog.categorical.items()
-            if attr.is_facet
-        }
 
     def exact(self, phrase: str) -> list[Match]:
         """Values whose stemmed name appears as a whole n-gram in the phrase."""
@@ -330,7 +325,7 @@ class Vocabulary:
         known = self._initials_ok.get(short)
         if known is None:
             attr = self.catalog.categorical[name]
-            sims = self._worded(name, attr.value_vectors @ encode(short))
+            sims = attr.worded(attr.value_vectors @ encode(short))
             known = self._initials_ok[short] = attr.values[int(np.argmax(sims))] == value
         return value if known else None
 
@@ -375,28 +370,15 @@ class Vocabulary:
             return None
         name, value = next(iter(values))
         attr = self.catalog.categorical[name]
-        sims = self._worded(
-            name,
+        sims = attr.worded(
             closeness(attr, vector[None, :])[0]
             if attr.centroids is not None
-            else attr.value_vectors @ vector,
+            else attr.value_vectors @ vector
         )
         j = int(np.argmax(sims))
         if attr.values[j] != value:
             return None
         return Match(name, value, "similar", float(sims[j]))
-
-    def _worded(self, name: str, scores: FloatArray) -> FloatArray:
-        """``scores`` of an attribute's values with those whose names hold no letter ("19:00",
-        "2-4") put out of reach: a word can name them only outright, since what the encoder
-        makes of digits and signs is no meaning a word could be close to ("price" lands 0.46
-        from "19:00")."""
-        wordless = self.wordless.get(name)
-        if wordless is None or not wordless.any():
-            return scores
-        out = scores.copy()
-        out[wordless] = -np.inf
-        return out
 
     def _uses(self, word: str) -> bool:
         """Whether any of the catalog's items has ``word`` among its indexed words."""
@@ -428,7 +410,7 @@ class Vocabulary:
         for name, attr in self.catalog.categorical.items():
             if not attr.is_facet or attr.centroids is None:
                 continue
-            sims = self._worded(name, closeness(attr, vector[None, :])[0])
+            sims = attr.worded(closeness(attr, vector[None, :])[0])
             raw.extend(_top_two(sims, name, attr.values))
             if attr.baselines is not None:
                 z = (sims - attr.baselines[0]) / attr.baselines[1]
@@ -480,7 +462,7 @@ class Vocabulary:
         for name, attr in self.catalog.categorical.items():
             if not attr.is_facet:
                 continue
-            sims = self._worded(name, attr.value_vectors @ vector)
+            sims = attr.worded(attr.value_vectors @ vector)
             close = np.flatnonzero(sims >= min_similarity)
             if not len(close):
                 continue

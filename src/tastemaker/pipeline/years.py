@@ -187,9 +187,8 @@ _NEXT_TO = re.compile(
     re.I,
 )
 _RECENT = re.compile(
-    r"\b(?:the\s+)?(?:last|past|previous)\s+(?:(?P<n>\d{1,2}|"
-    + "|".join(_NUMBERS)
-    + r")\s+(?P<units>years|decades)|(?P<unit>year|decade))\b",
+    rf"\b(?:the\s+)?(?:last|past|previous)\s+(?:(?P<n>{_COUNT})\s+(?P<units>years|decades)"
+    r"|(?P<unit>year|decade))\b",
     re.IGNORECASE,
 )
 # "early", "mid", "late", "first/second half of": the part of a decade (inclusive offsets).
@@ -311,7 +310,8 @@ def _next_to(m: re.Match[str]) -> tuple[int, int]:
 
 
 def _count(word: str) -> int:
-    return int(word) if word.isdigit() else _NUMBERS[" ".join(word.lower().split())]
+    """A count of years written in digits or in words ("5", "five", "a couple of")."""
+    return int(word) if word.isdigit() else _NUMBERS[word.lower()]
 
 
 def _century_span(m: re.Match[str], this_year: int) -> tuple[int, int]:
@@ -356,7 +356,7 @@ def parse_years(text: str, century: Century, this_year: int | None = None) -> Ye
     if m := _RECENT.search(text):
         now = this_year or datetime.date.today().year
         n = m.group("n")
-        count = 1 if n is None else int(n) if n.isdigit() else _NUMBERS[n.lower()]
+        count = 1 if n is None else _count(n)
         unit = (m.group("units") or m.group("unit")).lower()
         years = count * (10 if unit.startswith("decade") else 1)
         return Years(now - years, now, _cut(text, *m.span()))
