@@ -220,6 +220,11 @@ def test_a_value_named_without_letters_is_never_a_words_reading() -> None:
         "a comedy, nothing too pricey", intent, Vocabulary(catalog), get_encoder("static")
     )
     assert "opens" not in intent.excluded
+    # Nor a soft preference: the answer's embedding leans to no opening hour either.
+    from tastemaker.pipeline.retrieve import intent_weights
+
+    asked = Intent(text="something pricey", vector=get_encoder("static").encode(["price"])[0])
+    assert "opens" not in intent_weights(catalog, asked)
 
 
 def test_not_tonight_is_a_verdict_not_a_refusal_of_tonight() -> None:

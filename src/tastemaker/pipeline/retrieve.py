@@ -220,7 +220,8 @@ def intent_weights(catalog: Catalog, intent: Intent) -> dict[str, FloatArray]:
     """Per attribute, how much each value is meant by the answer (0 = not at all).
 
     Declared preferences count fully; otherwise the values whose names lie closest to the
-    answer's embedding, within a small margin of the best one, count by their closeness.
+    answer's embedding, within a small margin of the best one, count by their closeness (values
+    named without letters only when named outright).
 
     Remembered (:data:`INTENT_WEIGHTS`) under what it reads, the snapshot, the embedding and
     the named values: a choice's answer is the same for everyone who picks it. The arrays are
@@ -243,7 +244,8 @@ def _intent_weights(catalog: Catalog, intent: Intent) -> dict[str, FloatArray]:
             continue
         w = np.zeros(len(attr.values), dtype=np.float32)
         if intent.vector is not None:
-            sims = attr.value_vectors @ intent.vector
+            # A value named without letters ("19:00") is never what words lean to.
+            sims = attr.worded(attr.value_vectors @ intent.vector)
             best = float(sims.max())
             if best > 0.2:
                 keep = sims >= best - INTENT_MARGIN
