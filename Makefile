@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo demo-scale fault-drill test lint bench install install-test clean chromium
+.PHONY: demo demo-scale fault-drill test lint bench install install-test clean chromium wordnet
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install: $(VENV)/.installed wordnet
+install-test: $(VENV)/.installed-test wordnet
+
+# The understand stage reads words its encoder does not know ("whodunit") in WordNet, from Debian's
+# wordnet-base (/usr/share/wordnet); as root on a fresh Debian machine this installs it, elsewhere
+# such words stay unread, with a note.
+wordnet:
+	@[ -f "$${TASTEMAKER_WORDNET:-/usr/share/wordnet}/index.noun" ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wordnet-base; } || echo "note: no WordNet; words the encoder does not know stay unread"
 
 demo: install
 	$(BIN)/tastemaker demo --port $(PORT)

@@ -29,6 +29,7 @@ from typing import Literal
 
 import numpy as np
 
+from tastemaker import lexicon
 from tastemaker.catalog import Catalog, Memo, tokens
 from tastemaker.encoders import Encoder, knows_word
 from tastemaker.experiences import ExperienceSpec
@@ -40,6 +41,8 @@ from tastemaker.types import Answer, Intent
 # Share of an unknown word that the known word it starts with must cover to stand for it
 # (``_known_stem``: "suspenseful" -> "suspense", but not "tearjerker" -> "tear").
 STEM_MIN_SHARE = 0.6
+# How many of a word's senses in the dictionary may speak for it, most frequent first.
+LEXICON_SENSES = 3
 # Similarity needed to map a negated phrase to an attribute value it does not spell out.
 NEGATION_MIN_SIMILARITY = 0.45
 # Stop words only as verbs that glue a request together ("I'd love a comedy", "play something");
@@ -312,12 +315,50 @@ def _known_stem(encoder: Encoder, word: str) -> str | None:
 
 
 def _reading(vocab: Vocabulary, encoder: Encoder, text: str, role: Role) -> Match | None:
+    senses = _senses(encoder, text) if role != "kind" else []
+    if (named := _synonym_named(vocab, text, senses)) is not None:
+        return named
     hit = _read_as_is(vocab, encoder, text, role)
-    if hit is not None or role not in ("word", "refused"):
+    if hit is not None or role == "kind":
         return hit
+    for sense in senses:
+        others = [w for w in sense.words if w.lower() != text.lower()]
+        hit = _read_as_is(vocab, encoder, "; ".join([*others, sense.gloss]), role)
+        if hit is not None:
+            return hit
+    if role == "phrase":
+        return None
     if (known := _known_stem(encoder, text)) is not None:
         return reading(vocab, encoder, known, role)
     return vocab.derived(text, encoder.encode([text])[0])
+
+
+def _senses(encoder: Encoder, text: str) -> list[lexicon.Sense]:
+    """The senses the language's dictionary (``tastemaker.lexicon``) gives a word the encoder
+    does not know, or a fixed expression of several words ("horse opera"), most frequent first
+    (``LEXICON_SENSES`` of them, so that a rare sense seldom speaks for the word).
+
+    The encoder places an unknown word by its pieces ("whodunit" near nothing, "tearjerker"
+    near tears) and an expression by its words ("horse opera" near Musical); WordNet knows
+    what they mean. A word the encoder knows keeps its own reading, right or wrong: the
+    dictionary does not know what a word is used for in this catalog, the encoder has seen it
+    used.
+    """
+    if " " not in text and (not text.isalpha() or knows_word(encoder, text) is not False):
+        return []
+    wordnet = lexicon.wordnet()
+    return [] if wordnet is None else wordnet.senses(text)[:LEXICON_SENSES]
+
+
+def _synonym_named(vocab: Vocabulary, text: str, senses: list[lexicon.Sense]) -> Match | None:
+    """A value the dictionary gives as a synonym of ``text``, named outright: "whodunit" is a
+    "mystery", "horse opera" a "Western". That settles it, as naming the value would; a
+    synonym naming several values ("comedy drama") settles nothing."""
+    for sense in senses:
+        for synonym in sense.words:
+            if synonym.lower() != text.lower() and len(named := vocab.exact(synonym)) == 1:
+                return replace(named[0], how="implied")
+    return None
 
 
 def _read_as_is(vocab: Vocabulary, encoder: Encoder, text: str, role: Role) -> Match | None:
