@@ -105,6 +105,31 @@ def century(decade: int) -> int:
         ("after the 80s", (1990, None)),
         # both sides
         ("made after 1990 but before 2000", (1991, 1999)),
+        # years said as two numbers; a bound at the edge of a year or a decade
+        ("released between twenty twelve and twenty twenty", (2012, 2020)),
+        ("between the start of 1990 and the end of 1999", (1990, 1999)),
+        ("released no later than the end of the 1980s", (None, 1989)),
+        ("released later than the last year of the 1970s", (1980, None)),
+        ("from the very first year of the noughties", (2000, 2000)),
+        ("released before the 1990s were over", (None, 1999)),
+        ("made once the eighties were over", (1990, None)),
+        ("released after the twentieth century ended", (2000, None)),
+        ("made before the 21st century", (None, 1999)),
+        # spans set off from a year, around one, or at a decade's edge
+        ("released at least seven years before 2020", (None, 2013)),
+        ("at least one year after 1930", (1931, None)),
+        ("made five years before 2000", (1995, 1995)),
+        ("the five years before 2000", (1995, 1999)),
+        ("from 2004, give or take a year", (2003, 2005)),
+        ("from around 1998, plus or minus 4 years", (1994, 2002)),
+        ("made in the ten years that started in 1990", (1990, 1999)),
+        ("from the decade that began in nineteen seventy", (1970, 1979)),
+        ("made in the two decades before 2010", (1990, 2009)),
+        ("from the decade right before the aughts", (1990, 1999)),
+        ("released in the first five years of the 2010s", (2010, 2014)),
+        ("released in the last five years of the nineties", (1995, 1999)),
+        ("from the first ten years of this millennium", (2000, 2009)),
+        ("from the oughties", (2000, 2009)),
     ],
 )
 def test_a_span_of_years_in_its_many_forms(text: str, span: tuple[int | None, int | None]) -> None:

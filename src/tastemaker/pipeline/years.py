@@ -27,7 +27,7 @@ _ONES = {
 _NAMED_DECADES = re.compile(
     r"\b(?:(?P<c19>nineteen)[\s-]?|(?P<c20>twenty)[\s-]?)?"
     r"(?P<w>" + "|".join(_ONES) + r"|tens|teens)\b"
-    r"|\b(?P<aughts>noughties|naughties|aughts|two[\s-]thousands)\b",
+    r"|\b(?P<aughts>noughties|naughties|aughts|oughties|two[\s-]thousands)\b",
     re.IGNORECASE,
 )
 # Years in words: "nineteen ninety-six", "nineteen eighty", "two thousand and five".
@@ -46,7 +46,9 @@ _YEAR_WORDS = re.compile(
     + r")(?:[\s-]+(?P<ones>"
     + "|".join(list(_UNITS)[:9])
     + r"))?\b(?![\s-]*s\b)"
-    r"|\btwo[\s-]+thousand(?:(?:[\s-]+and)?[\s-]+(?P<units>" + "|".join(_UNITS) + r"))?\b",
+    r"|\btwo[\s-]+thousand(?:(?:[\s-]+and)?[\s-]+(?P<units>" + "|".join(_UNITS) + r"))?\b"
+    # "twenty twelve", "twenty twenty": this century's years read as two numbers
+    r"|\btwenty[\s-]+(?P<teen>" + "|".join(list(_UNITS)[9:]) + r"|twenty)\b(?![\s-]*s\b)",
     re.IGNORECASE,
 )
 # "the year 2000" is 2000 ("before the year 2000"); Y2K is the year 2000 too
@@ -55,8 +57,18 @@ _ORDINALS = {"twentieth": 20, "twenty-first": 21, "twenty first": 21, "nineteent
 _CENTURY = re.compile(
     r"\b(?:the\s+)?(?:(?P<n>1[89]|2[01])(?:st|nd|rd|th)|(?P<word>"
     + "|".join(_ORDINALS)
-    + r")|(?P<rel>this|current|present|last|previous|past)|(?P<rel2>turn\s+of\s+the))"
+    + r")|(?P<rel>this|current|present|new|last|previous|past)|(?P<rel2>turn\s+of\s+the))"
     r"[\s-]+(?:century|millenn?ium)\b",
+    re.I,
+)
+_EDGE_YEAR = re.compile(
+    r"\b(?:the\s+)?(?:very\s+)?(?P<edge>first|last|final)\s+year\s+of\s+(?:the\s+)?"
+    r"(?P<d>(?:1[89]|20)\d0)['’]?s\b",
+    re.I,
+)
+_CENTURY_SIDE = re.compile(
+    r"\b(?:(?P<after>after|once|later\s+than|beyond|past|since\s+the\s+end\s+of)"
+    r"|before|earlier\s+than|prior\s+to|ahead\s+of)\s*$",
     re.I,
 )
 _TWO_DIGIT_YEAR = re.compile(r"(?<![\w'’])['’](?P<yy>\d\d)\b(?!['’]?s\b)")
@@ -71,7 +83,9 @@ _VERB = (
     r"(?:(?:was|were|been|got)\s+)?"
     r"(?:made|released|filmed|produced|shot|came\s+out|out|dated|dating)\s+"
 )
-_THE = r"(?:the\s+)?"
+# "the start of 1990", "the end of the 1980s": a bound's own edge of the year or decade it names
+# (before the start of 1990 is before 1990; no later than the end of the 1980s is by 1989).
+_THE = r"(?:the\s+)?(?:(?:very\s+)?(?:start|beginning|dawn|end|close)\s+of\s+(?:the\s+)?)?"
 _NEGATED = r"(?:no|not|nothing|never|none)\s+(?:(?:that\s+)?" + _VERB + r")?"
 
 # (pattern, bound): "lt" before, "le" no later than, "gt" after, "ge" no earlier than.
@@ -95,6 +109,15 @@ _COMPARISONS: list[tuple[re.Pattern[str], str]] = [
         "gt",
     ),
     (re.compile(rf"\b{_NEGATED}(?:later|newer|more\s+recent)\s+than\s+{_THE}{_Y}", re.I), "le"),
+    # "before the 1990s were over": by their last year
+    (
+        re.compile(
+            rf"\b(?:before|by\s+the\s+time)\s+{_THE}{_Y}\s+(?:was|were|had)\s+(?:been\s+)?"
+            r"(?:over|done|out|ended|gone)\b",
+            re.I,
+        ),
+        "le",
+    ),
     (re.compile(rf"\b{_NEGATED}(?:after|since|post-?)\s*{_THE}{_Y}", re.I), "le"),
     (re.compile(rf"\b{_NEGATED}(?:earlier|older)\s+than\s+{_THE}{_Y}", re.I), "ge"),
     (re.compile(rf"\b{_NEGATED}(?:before|prior\s+to|pre-?)\s*{_THE}{_Y}", re.I), "ge"),
@@ -113,22 +136,28 @@ _COMPARISONS: list[tuple[re.Pattern[str], str]] = [
         "ge",
     ),
     (re.compile(rf"\bfrom\s+{_Y}\s+on(?:wards?)?\b", re.I), "ge"),
-    (re.compile(rf"\bonce\s+{_Y}\s+(?:was|had)\s+(?:over|gone|done|past)\b", re.I), "gt"),
+    (
+        re.compile(
+            rf"\bonce\s+{_THE}{_Y}\s+(?:was|were|had)\s+(?:been\s+)?(?:over|gone|done|past|ended)\b",
+            re.I,
+        ),
+        "gt",
+    ),
     (re.compile(rf"\b{_Y}\s+at\s+the\s+latest\b", re.I), "le"),
     (re.compile(rf"\b{_Y}\s+at\s+the\s+earliest\b", re.I), "ge"),
     (
         re.compile(
             rf"\b(?:before|earlier\s+than|older\s+than|prior\s+to|pre-?|predates?|predating"
-            rf"|preceding|ahead\s+of)\s*(?:the\s+)?{_Y}",
+            rf"|preceding|ahead\s+of)\s*{_THE}{_Y}",
             re.I,
         ),
         "lt",
     ),
-    (re.compile(rf"\b(?:up\s+to|until|till|through|thru|by)\s+(?:the\s+)?{_Y}", re.I), "le"),
+    (re.compile(rf"\b(?:up\s+to|until|till|through|thru|by)\s+{_THE}{_Y}", re.I), "le"),
     (
         re.compile(
             rf"\b(?:after|later\s+than|newer\s+than|more\s+recent\s+than|post-?|postdates?"
-            rf"|postdating|past|beyond)\s*(?:the\s+)?{_Y}",
+            rf"|postdating|past|beyond)\s*{_THE}{_Y}",
             re.I,
         ),
         "gt",
@@ -136,15 +165,15 @@ _COMPARISONS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             rf"\b(?:since|starting(?:\s+(?:in|from))?|beginning(?:\s+(?:in|from))?)\s+"
-            rf"(?:the\s+)?{_Y}",
+            rf"{_THE}{_Y}",
             re.I,
         ),
         "ge",
     ),
 ]
 _RANGE = re.compile(
-    r"\b(?:between|from)\s+(?P<lo>1[89]\d\d|20\d\d)\s+(?:and|(?:up\s+)?to|-|–|through|thru|till|until)\s+"
-    r"(?P<hi>1[89]\d\d|20\d\d)\b"
+    r"\b(?:between|from)\s+" + _THE + r"(?P<lo>1[89]\d\d|20\d\d)\s+"
+    r"(?:and|(?:up\s+)?to|-|–|through|thru|till|until)\s+" + _THE + r"(?P<hi>1[89]\d\d|20\d\d)\b"
     r"|\b(?P<lo2>1[89]\d\d|20\d\d)\s?(?:-|–|\s(?:to|through|thru|till|until)\s)\s?"
     r"(?P<hi2>1[89]\d\d|20\d\d)\b",
     re.IGNORECASE,
@@ -172,18 +201,39 @@ _COUNT = r"(?:\d{1,2}|" + "|".join(_NUMBERS) + r")"
 # "the decade after the seventies", "the ten years right after 1975", "the five years leading
 # up to 2005", "the year before 1988", "within three years of 2000": a span placed next to, or
 # around, a year.
+_RIGHT = r"(?:right\s+|just\s+|immediately\s+)?"
 _NEXT_TO = re.compile(
-    r"\b(?:the\s+)?(?P<unit>decade|year)\s+(?P<dir>after|following|before|preceding)\s+"
+    rf"\b(?:the\s+)?(?P<unit>decade|year)\s+{_RIGHT}(?P<dir>after|following|before|preceding)\s+"
     rf"{_THE}{_Y}"
-    rf"|\b(?:the\s+)?(?P<n>{_COUNT})\s+years\s+(?:right\s+|just\s+|immediately\s+)?"
+    rf"|\b(?P<span>the\s+)?(?P<n>{_COUNT})\s+(?P<nunit>years|decades)\s+{_RIGHT}"
     r"(?P<way>after|following|before|preceding|leading\s+up\s+to|up\s+to|starting"
-    r"(?:\s+(?:in|from|with))?|beginning(?:\s+(?:in|with))?|from)\s+"
+    r"(?:\s+(?:in|from|with))?|beginning(?:\s+(?:in|with))?|from"
+    r"|(?:that|which)\s+(?:started|began|starts|begins)(?:\s+(?:in|with))?)\s+"
     rf"(?P<start>{_YEAR})\b"
-    r"|\b(?:the\s+)?decade\s+(?:starting|beginning)\s+(?:in\s+|with\s+)?"
+    r"|\b(?:the\s+)?decade\s+(?:(?:that|which)\s+)?(?:starting|beginning|started|began|starts"
+    r"|begins)\s+(?:in\s+|with\s+)?"
     rf"(?P<dstart>{_YEAR})\b"
+    # "2004, give or take a year", "around 1998, plus or minus 4 years"
+    rf"|\b(?P<gmid>{_YEAR})\s*,?\s*(?:give\s+or\s+take|plus\s+or\s+minus|±|\+/-)\s*"
+    rf"(?P<pm>{_COUNT})(?:\s+years?)?\b"
     rf"|\b(?:(?:no|not)\s+more\s+than|within|at\s+most)\s+(?P<near>{_COUNT})\s+years?\s+"
     r"(?:before\s+or\s+after|after\s+or\s+before|either\s+side\s+of|of|from|around)\s+"
     rf"(?P<mid>{_YEAR})\b",
+    re.I,
+)
+# "at least seven years before 2020": a bound set off from a year.
+_SET_OFF = re.compile(
+    rf"\b(?:at\s+least|a\s+good|a\s+full|fully)\s+(?P<n>{_COUNT})\s+(?P<unit>years?|decades?)\s+"
+    rf"(?P<dir>before|after|earlier\s+than|later\s+than|prior\s+to)\s+{_THE}(?P<y>{_YEAR})\b",
+    re.I,
+)
+# "the first five years of the 1990s", "the last three years of the 1970s", "the very first year
+# of the 2000s", "the first ten years of this millennium": the edge of a decade or a century.
+_EDGE = re.compile(
+    rf"\b(?:the\s+)?(?:very\s+)?(?P<edge>first|opening|last|final|closing)\s+"
+    rf"(?:(?P<k>{_COUNT})\s+years|year)\s+of\s+(?:the\s+)?"
+    r"(?:(?P<d>(?:1[89]|20)\d0)['’]?s\b|(?P<now>this|the\s+(?:current|new|present))\s+"
+    r"(?:century|millenn?ium)\b)",
     re.I,
 )
 _RECENT = re.compile(
@@ -254,12 +304,20 @@ def normalise(text: str, century: Century) -> str:
     text = _THE_YEAR.sub(lambda m: "2000" if m.group("y2k") else "", text)
     text = _NAMED_DECADES.sub(decade, text)
     text = _TWO_DIGIT_DECADE.sub(lambda m: f"{century(int(m.group('d')))}s", text)
-    return _TWO_DIGIT_YEAR.sub(
+    text = _TWO_DIGIT_YEAR.sub(
         lambda m: str(century(int(m.group("yy")) // 10 * 10) + int(m.group("yy")) % 10), text
+    )
+    # "the last year of the 1980s" is 1989: a year, which "later than" can then bound
+    return _EDGE_YEAR.sub(
+        lambda m: str(int(m.group("d")) + (0 if m.group("edge").lower() == "first" else 9)), text
     )
 
 
 def _year_in_words(m: re.Match[str]) -> str:
+    if m.group("teen"):  # "twenty twelve"
+        return str(
+            2000 + (20 if m.group("teen").lower() == "twenty" else _UNITS[m.group("teen").lower()])
+        )
     if m.group("tens") is None:  # "two thousand (and five)"
         return str(2000 + (_UNITS[m.group("units").lower()] if m.group("units") else 0))
     ones = _UNITS[m.group("ones").lower()] if m.group("ones") else 0
@@ -291,18 +349,22 @@ def _next_to(m: re.Match[str]) -> tuple[int, int]:
     """The span a ``_NEXT_TO`` phrase places: years after, before or from a year, a decade or
     a year after or before another ("the decade after the 1970s" is the 1980s), or the years
     around one."""
-    if m.group("mid"):
-        y, n = int(m.group("mid")), _count(m.group("near"))
+    if m.group("mid") or m.group("gmid"):
+        y, n = int(m.group("mid") or m.group("gmid")), _count(m.group("near") or m.group("pm"))
         return y - n, y + n
     if m.group("dstart"):
         return int(m.group("dstart")), int(m.group("dstart")) + 9
     if m.group("start"):
-        y, n, way = int(m.group("start")), _count(m.group("n")), m.group("way").lower()
+        y, way = int(m.group("start")), m.group("way").lower()
+        n = _count(m.group("n")) * (10 if m.group("nunit").lower() == "decades" else 1)
+        # "the five years before 2000" are 1995-1999; "five years before 2000" is 1995
         if way.startswith(("after", "following")):
-            return y + 1, y + n
+            return (y + 1, y + n) if m.group("span") else (y + n, y + n)
+        if way.startswith(("before", "preceding")) and not m.group("span"):
+            return y - n, y - n
         if way.startswith(("before", "preceding", "leading", "up")):
             return y - n, y - 1
-        return y, y + n - 1
+        return y, y + n - 1  # from, starting, that started in
     step = 10 if m.group("unit").lower() == "decade" or m.group("s") else 1
     after = m.group("dir").lower() in ("after", "following")
     first = int(m.group("y")) + (step if after else -step)
@@ -341,6 +403,12 @@ def parse_years(text: str, century: Century, this_year: int | None = None) -> Ye
     if m := _NOT_OUTSIDE.search(text):
         ends = sorted((int(m.group("lo")), int(m.group("hi"))))
         return Years(ends[0], ends[1], _cut(text, *m.span()))
+    if m := _SET_OFF.search(text):
+        y, n = int(m.group("y")), _count(m.group("n"))
+        n *= 10 if m.group("unit").lower().startswith("decade") else 1
+        if m.group("dir").lower().startswith(("before", "earlier", "prior")):
+            return Years(None, y - n, _cut(text, *m.span()))
+        return Years(y + n, None, _cut(text, *m.span()))
     if m := _NEXT_TO.search(text):
         return Years(*_next_to(m), _cut(text, *m.span()))
     if m := _RANGE.search(text):
@@ -353,6 +421,17 @@ def parse_years(text: str, century: Century, this_year: int | None = None) -> Ye
         first, last = ends[0], ends[1] + (9 if m.group("as") else 0)
         if last - first < 50:
             return Years(first, last, _cut(text, *m.span()))
+    if m := _EDGE.search(text):
+        base = (
+            int(m.group("d"))
+            if m.group("d")
+            else (this_year or datetime.date.today().year) // 100 * 100
+        )
+        k = 1 if m.group("k") is None else _count(m.group("k"))
+        end = base + (9 if m.group("d") else 99)
+        first_part = m.group("edge").lower() in ("first", "opening")
+        span = (base, base + k - 1) if first_part else (end - k + 1, end)
+        return Years(*span, _cut(text, *m.span()))
     if m := _RECENT.search(text):
         now = this_year or datetime.date.today().year
         n = m.group("n")
@@ -376,6 +455,12 @@ def parse_years(text: str, century: Century, this_year: int | None = None) -> Ye
         return Years(d + first, d + last, _cut(text, *m.span()))
     if m := _CENTURY.search(text):
         first, last = _century_span(m, this_year or datetime.date.today().year)
+        # "after the twentieth century ended", "before the 21st century": a bound, not the span
+        if side := _CENTURY_SIDE.search(text[: m.start()]):
+            start = side.start()
+            if side.group("after"):
+                return Years(last + 1, None, _cut(text, start, m.end()))
+            return Years(None, first - 1, _cut(text, start, m.end()))
         return Years(first, last, _cut(text, *m.span()))
     if m := (_IN_YEAR.search(text) or _BARE_YEAR.search(text)):
         y = int(m.group("y"))
