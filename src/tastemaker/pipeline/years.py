@@ -404,11 +404,11 @@ def parse_years(text: str, century: Century, this_year: int | None = None) -> Ye
         ends = sorted((int(m.group("lo")), int(m.group("hi"))))
         return Years(ends[0], ends[1], _cut(text, *m.span()))
     if m := _SET_OFF.search(text):
-        y, n = int(m.group("y")), _count(m.group("n"))
-        n *= 10 if m.group("unit").lower().startswith("decade") else 1
+        y, gap = int(m.group("y")), _count(m.group("n"))
+        gap *= 10 if m.group("unit").lower().startswith("decade") else 1
         if m.group("dir").lower().startswith(("before", "earlier", "prior")):
-            return Years(None, y - n, _cut(text, *m.span()))
-        return Years(y + n, None, _cut(text, *m.span()))
+            return Years(None, y - gap, _cut(text, *m.span()))
+        return Years(y + gap, None, _cut(text, *m.span()))
     if m := _NEXT_TO.search(text):
         return Years(*_next_to(m), _cut(text, *m.span()))
     if m := _RANGE.search(text):
