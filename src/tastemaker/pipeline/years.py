@@ -86,6 +86,7 @@ _VERB = (
 # "the start of 1990", "the end of the 1980s": a bound's own edge of the year or decade it names
 # (before the start of 1990 is before 1990; no later than the end of the 1980s is by 1989).
 _THE = r"(?:the\s+)?(?:(?:very\s+)?(?:start|beginning|dawn|end|close)\s+of\s+(?:the\s+)?)?"
+_EDGE_OF = r"the\s+(?:very\s+)?(?:{})\s+of\s+(?:the\s+)?"
 _NEGATED = r"(?:no|not|nothing|never|none)\s+(?:(?:that\s+)?" + _VERB + r")?"
 
 # (pattern, bound): "lt" before, "le" no later than, "gt" after, "ge" no earlier than.
@@ -109,7 +110,8 @@ _COMPARISONS: list[tuple[re.Pattern[str], str]] = [
         "gt",
     ),
     (re.compile(rf"\b{_NEGATED}(?:later|newer|more\s+recent)\s+than\s+{_THE}{_Y}", re.I), "le"),
-    # "before the 1990s were over": by their last year
+    # "before the 1990s were over", "before the end of the 1980s": by their last year; "after
+    # the start of the 1990s": from their first
     (
         re.compile(
             rf"\b(?:before|by\s+the\s+time)\s+{_THE}{_Y}\s+(?:was|were|had)\s+(?:been\s+)?"
@@ -118,6 +120,8 @@ _COMPARISONS: list[tuple[re.Pattern[str], str]] = [
         ),
         "le",
     ),
+    (re.compile(rf"\bbefore\s+{_EDGE_OF.format('end|close')}{_Y}", re.I), "le"),
+    (re.compile(rf"\bafter\s+{_EDGE_OF.format('start|beginning|dawn')}{_Y}", re.I), "ge"),
     (re.compile(rf"\b{_NEGATED}(?:after|since|post-?)\s*{_THE}{_Y}", re.I), "le"),
     (re.compile(rf"\b{_NEGATED}(?:earlier|older)\s+than\s+{_THE}{_Y}", re.I), "ge"),
     (re.compile(rf"\b{_NEGATED}(?:before|prior\s+to|pre-?)\s*{_THE}{_Y}", re.I), "ge"),
