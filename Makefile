@@ -26,7 +26,7 @@ install-test: $(VENV)/.installed-test wordnet
 # wordnet-base (/usr/share/wordnet); as root on a fresh Debian machine this installs it, elsewhere
 # such words stay unread, with a note.
 wordnet:
-	@[ -f "$${TASTEMAKER_WORDNET:-/usr/share/wordnet}/index.noun" ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wordnet-base; } || echo "note: no WordNet; words the encoder does not know stay unread"
+	@[ -f "$${TASTEMAKER_WORDNET:-/usr/share/wordnet}/index.noun" ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq --no-install-recommends wordnet-base; } || echo "note: no WordNet; words the encoder does not know stay unread"
 
 demo: install
 	$(BIN)/tastemaker demo --port $(PORT)
