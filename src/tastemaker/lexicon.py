@@ -50,19 +50,14 @@ class WordNet:
         self.root = root
         self._index: dict[str, mmap.mmap] = {}
         self._data: dict[str, mmap.mmap] = {}
+        self._exceptions: dict[str, dict[str, list[str]]] = {}
         for pos in PARTS_OF_SPEECH:
             for kind, into in (("index", self._index), ("data", self._data)):
                 with open(root / f"{kind}.{pos}", "rb") as fh:
                     into[pos] = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        self._exceptions: dict[str, dict[str, list[str]]] = {}
-        for pos in PARTS_OF_SPEECH:
-            table: dict[str, list[str]] = {}
             path = root / f"{pos}.exc"
-            if path.exists():
-                for line in path.read_text(encoding="utf-8").splitlines():
-                    inflected, *bases = line.split()
-                    table[inflected] = bases
-            self._exceptions[pos] = table
+            lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+            self._exceptions[pos] = {line.split()[0]: line.split()[1:] for line in lines}
 
     def senses(self, phrase: str) -> list[Sense]:
         """Every sense of ``phrase`` (a word or a fixed expression such as "horse opera"), the
@@ -74,7 +69,7 @@ class WordNet:
             offsets: list[int] = []
             for base in self._bases(key, pos):
                 offsets += [o for o in self._offsets(base, pos) if o not in offsets]
-            per_pos.append(offsets)
+            per_pos.append(offsets)  # a form that is no word of this part of speech adds none
         out: list[Sense] = []
         for rank in range(max((len(o) for o in per_pos), default=0)):
             for pos, offsets in zip(PARTS_OF_SPEECH, per_pos, strict=True):
@@ -84,12 +79,12 @@ class WordNet:
 
     def _bases(self, word: str, pos: str) -> list[str]:
         """The word and its base forms by the exception lists and the detachment rules of
-        morphy(7WN), those that are words of this part of speech."""
+        morphy(7WN), each once."""
         found = [word, *self._exceptions[pos].get(word, [])]
         for ending, base in _DETACHMENTS[pos]:
             if word.endswith(ending) and len(word) > len(ending):
                 found.append(word[: len(word) - len(ending)] + base)
-        return [w for i, w in enumerate(found) if w not in found[:i] and self._line(w, pos)]
+        return list(dict.fromkeys(found))
 
     def _offsets(self, lemma: str, pos: str) -> list[int]:
         line = self._line(lemma, pos)

@@ -305,13 +305,19 @@ def _known_stem(encoder: Encoder, word: str) -> str | None:
     knows as a word of its own and that covers most of it (``STEM_MIN_SHARE``, at least four
     letters) is what it means. No list of suffixes: the encoder's vocabulary decides.
     """
-    if not word.isalpha() or knows_word(encoder, word) is not False:
+    if not _unknown(encoder, word):
         return None
     least = max(4, math.ceil(STEM_MIN_SHARE * len(word)))
     for end in range(len(word) - 1, least - 1, -1):
         if word[:end] not in STOPWORDS and knows_word(encoder, word[:end]):
             return word[:end]
     return None
+
+
+def _unknown(encoder: Encoder, word: str) -> bool:
+    """Whether ``word`` is a word of letters the encoder says it does not know (it cuts it into
+    pieces); an encoder that cannot tell knows every word."""
+    return word.isalpha() and knows_word(encoder, word) is False
 
 
 def _reading(vocab: Vocabulary, encoder: Encoder, text: str, role: Role) -> Match | None:
@@ -344,7 +350,7 @@ def _senses(encoder: Encoder, text: str) -> list[lexicon.Sense]:
     dictionary does not know what a word is used for in this catalog, the encoder has seen it
     used.
     """
-    if " " not in text and (not text.isalpha() or knows_word(encoder, text) is not False):
+    if " " not in text and not _unknown(encoder, text):
         return []
     wordnet = lexicon.wordnet()
     return [] if wordnet is None else wordnet.senses(text)[:LEXICON_SENSES]

@@ -9,6 +9,7 @@ The values are the catalog's own, with what its items and words say about them
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -359,10 +360,7 @@ class Vocabulary:
             return None
         values = set()
         for form in self.spelling_forms:
-            common = next(
-                (i for i, (a, b) in enumerate(zip(low, form, strict=False)) if a != b),
-                min(len(low), len(form)),
-            )
+            common = len(os.path.commonprefix([low, form]))  # noqa: RUF071 (letters, not paths)
             share = common / min(len(low), len(form))
             if common >= DERIVED_MIN_LETTERS and share >= DERIVED_MIN_SHARE:
                 values |= self.spellings[form]

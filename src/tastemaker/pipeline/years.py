@@ -61,11 +61,6 @@ _CENTURY = re.compile(
     r"[\s-]+(?:century|millenn?ium)\b",
     re.I,
 )
-_EDGE_YEAR = re.compile(
-    r"\b(?:the\s+)?(?:very\s+)?(?P<edge>first|last|final)\s+year\s+of\s+(?:the\s+)?"
-    r"(?P<d>(?:1[89]|20)\d0)['’]?s\b",
-    re.I,
-)
 _CENTURY_SIDE = re.compile(
     r"\b(?:(?P<after>after|once|later\s+than|beyond|past|since\s+the\s+end\s+of)"
     r"|before|earlier\s+than|prior\s+to|ahead\s+of)\s*$",
@@ -312,9 +307,19 @@ def normalise(text: str, century: Century) -> str:
         lambda m: str(century(int(m.group("yy")) // 10 * 10) + int(m.group("yy")) % 10), text
     )
     # "the last year of the 1980s" is 1989: a year, which "later than" can then bound
-    return _EDGE_YEAR.sub(
-        lambda m: str(int(m.group("d")) + (0 if m.group("edge").lower() == "first" else 9)), text
-    )
+    return _EDGE.sub(_edge_year, text)
+
+
+def _edge_year(m: re.Match[str]) -> str:
+    """The one year an ``_EDGE`` phrase names when it names a decade's first or last year."""
+    if m.group("k") is not None or m.group("d") is None:
+        return m.group(0)  # several years, or a century's: a span, which parse_years reads
+    return str(int(m.group("d")) + (0 if _opens(m) else 9))
+
+
+def _opens(m: re.Match[str]) -> bool:
+    """Whether an ``_EDGE`` phrase is at the start of its decade or century."""
+    return m.group("edge").lower() in ("first", "opening")
 
 
 def _year_in_words(m: re.Match[str]) -> str:
@@ -360,7 +365,7 @@ def _next_to(m: re.Match[str]) -> tuple[int, int]:
         return int(m.group("dstart")), int(m.group("dstart")) + 9
     if m.group("start"):
         y, way = int(m.group("start")), m.group("way").lower()
-        n = _count(m.group("n")) * (10 if m.group("nunit").lower() == "decades" else 1)
+        n = _years(m.group("n"), m.group("nunit"))
         # "the five years before 2000" are 1995-1999; "five years before 2000" is 1995
         if way.startswith(("after", "following")):
             return (y + 1, y + n) if m.group("span") else (y + n, y + n)
@@ -378,6 +383,14 @@ def _next_to(m: re.Match[str]) -> tuple[int, int]:
 def _count(word: str) -> int:
     """A count of years written in digits or in words ("5", "five", "a couple of")."""
     return int(word) if word.isdigit() else _NUMBERS[word.lower()]
+
+
+def _years(count: str | None, unit: str) -> int:
+    """How many years a count of ``unit`` ("year(s)" or "decade(s)") spans ("two decades":
+    20); no count is one."""
+    return (1 if count is None else _count(count)) * (
+        10 if unit.lower().startswith("decade") else 1
+    )
 
 
 def _century_span(m: re.Match[str], this_year: int) -> tuple[int, int]:
@@ -408,8 +421,7 @@ def parse_years(text: str, century: Century, this_year: int | None = None) -> Ye
         ends = sorted((int(m.group("lo")), int(m.group("hi"))))
         return Years(ends[0], ends[1], _cut(text, *m.span()))
     if m := _SET_OFF.search(text):
-        y, gap = int(m.group("y")), _count(m.group("n"))
-        gap *= 10 if m.group("unit").lower().startswith("decade") else 1
+        y, gap = int(m.group("y")), _years(m.group("n"), m.group("unit"))
         if m.group("dir").lower().startswith(("before", "earlier", "prior")):
             return Years(None, y - gap, _cut(text, *m.span()))
         return Years(y + gap, None, _cut(text, *m.span()))
@@ -433,15 +445,11 @@ def parse_years(text: str, century: Century, this_year: int | None = None) -> Ye
         )
         k = 1 if m.group("k") is None else _count(m.group("k"))
         end = base + (9 if m.group("d") else 99)
-        first_part = m.group("edge").lower() in ("first", "opening")
-        span = (base, base + k - 1) if first_part else (end - k + 1, end)
+        span = (base, base + k - 1) if _opens(m) else (end - k + 1, end)
         return Years(*span, _cut(text, *m.span()))
     if m := _RECENT.search(text):
         now = this_year or datetime.date.today().year
-        n = m.group("n")
-        count = 1 if n is None else _count(n)
-        unit = (m.group("units") or m.group("unit")).lower()
-        years = count * (10 if unit.startswith("decade") else 1)
+        years = _years(m.group("n"), m.group("units") or m.group("unit"))
         return Years(now - years, now, _cut(text, *m.span()))
     for pattern, how in _COMPARISONS:
         while (m := pattern.search(text)) is not None:
