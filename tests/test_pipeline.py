@@ -177,6 +177,9 @@ def test_what_stands_between_a_negation_and_its_object_is_skipped() -> None:
         "a comedy - nope to horror",
         "a comedy, I'm allergic to horror",
         "a comedy, I'm so over horror",
+        "a comedy (i'm over horror movies)",
+        # the dropped g of casual writing
+        "a comedy, nothin' horror",
         "a comedy, but let's not do horror",
         "a comedy, but I veto horror",
         # a verdict with no object of its own refuses what stands before it
@@ -469,6 +472,14 @@ def test_a_span_written_backwards_is_the_same_span_and_a_contradiction_is_no_spa
     assert neither.intent is not None
     assert "year" not in neither.intent.numeric_min and "year" not in neither.intent.numeric_max
     assert len(neither.items) == 2 and not neither.fallback
+
+
+def test_a_negated_bound_written_casually_still_flips() -> None:
+    # "nothin newer than 2004" once read as "newer than 2004": the opposite of what was asked.
+    for text in ("a comedy, nothin newer than 2004", "a comedy, nothin' newer than 2004"):
+        intent = answer(text, output={"size": 2}).intent
+        assert intent is not None
+        assert intent.numeric_max == {"year": 2004} and "year" not in intent.numeric_min
 
 
 def test_a_two_digit_decade_is_in_the_century_the_catalog_has_it() -> None:

@@ -205,3 +205,16 @@ def test_relaxed_requirements_still_lead_the_result() -> None:
     horror = {i for i, it in enumerate(answer.items) if "Horror" in it.attributes.get("genres", [])}
     assert len(horror) >= 2 and horror == set(range(len(horror)))
     assert any(note.startswith("relaxed") for note in answer.intent.notes)
+
+
+def test_relaxing_fills_what_it_can_even_short_of_the_whole_result() -> None:
+    # One horror film of the 1990s that is no comedy, six wanted, five films of the 1990s that
+    # are no comedy: the horror film first, then the other four. Not relaxing (the six cannot
+    # be filled either way) once left a result of one film.
+    catalog = film_catalog()
+    spec = film_spec(output={"kind": "list", "size": 6}, ranking={"learned": False})
+    text = "a horror film from the 1990s, no comedies"
+    answer = runner.run(new_answer(text), spec, catalog, get_encoder("static"), [])
+    assert answer.intent is not None and answer.intent.relaxed == {"genres": ["Horror"]}
+    assert [it.id for it in answer.items][:1] == ["f8"]
+    assert {it.id for it in answer.items} == {"f2", "f6", "f8", "f13", "f19"}

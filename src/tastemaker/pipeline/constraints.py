@@ -118,7 +118,10 @@ def allowed(
 
     When the person's own requirements leave fewer items than the result needs, they are
     relaxed (required values first; exclusions and ranges stay: a person who said "no horror"
-    must never get horror) and the relaxation is noted for the person to see.
+    must never get horror) and the relaxation is noted for the person to see. The items that
+    meet them still lead (``rules``); the others only fill, so relaxing pays whenever it adds
+    items, even when it cannot fill the whole result ("a crime film from 1972" with four such
+    films left: those four, then the other films of 1972).
     """
     rules = spec.rules
     key = (
@@ -168,7 +171,7 @@ def allowed(
     ):
         relaxed = hard_mask(catalog, {}, intent.excluded, intent.numeric_min, intent.numeric_max)
         candidate = _without(_and(fixed, relaxed), consumed, catalog.size)
-        if candidate is None or int(np.count_nonzero(candidate)) >= need:
+        if candidate is None or int(np.count_nonzero(candidate)) > int(np.count_nonzero(mine)):
             intent.notes.append(
                 "relaxed: " + ", ".join(f"{a} {'/'.join(v)}" for a, v in intent.required.items())
             )

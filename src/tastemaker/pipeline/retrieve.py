@@ -21,7 +21,7 @@ from scipy import sparse
 
 from tastemaker.catalog import Catalog, CFModel, Memo, first_passing, gather
 from tastemaker.experiences import ExperienceSpec
-from tastemaker.pipeline.constraints import Mask, allowed
+from tastemaker.pipeline.constraints import Mask, allowed, hard_mask
 from tastemaker.pipeline.vocabulary import stem
 from tastemaker.types import Answer, Candidates, FloatArray, IndexArray, Intent
 
@@ -344,6 +344,12 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog) -> None:
             near = cf.neighbours[seeds].ravel()
             near = distinct(near[near >= 0])
             pools.append(_top(gather(cf.item_factors, near) @ user_vec, CF_K, near))
+    if intent.relaxed:
+        # Items meeting requirements that were relaxed lead the result (rules), and there are
+        # fewer of them than it needs (``constraints.allowed``): every one is a candidate.
+        strict = hard_mask(catalog, intent.relaxed, {}, {}, {})
+        if strict is not None:
+            pools.append(np.flatnonzero(strict if mask is None else strict & mask).astype(np.int32))
     scored: Scored | None = None
     if mask is not None and int(np.count_nonzero(mask)) < catalog.size // 2:
         # Only a selective mask needs its own pool: a loose one (e.g. "not already seen")

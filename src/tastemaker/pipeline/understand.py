@@ -77,6 +77,9 @@ _PRICE_RANGE = re.compile(
     rf"(?:between\s+)?{_CURRENCY}?\s?(?P<lo>\d+)\s?(?:-|–|to|and)\s?{_CURRENCY}\s?(?P<hi>\d+)",
     re.IGNORECASE,
 )
+# "nothin' newer than 2004", "somethin' funny": the dropped g of casual writing, put back so that
+# the grammars of refusals and years read the word they know.
+_DROPPED_G = re.compile(r"\b(noth|someth|anyth|everyth)in(?:'|’)?(?!\w)", re.IGNORECASE)
 _AUDIENCE = re.compile(r"\bfor\s+(?:my\s+|the\s+|our\s+|a\s+|little\s+)*(?P<who>[a-z]+)", re.I)
 
 
@@ -446,6 +449,7 @@ def run(answer: Answer, spec: ExperienceSpec, catalog: Catalog, encoder: Encoder
     text = answer.captured.text
     if text:
         vocab = vocabulary_for(catalog)
+        text = _DROPPED_G.sub(r"\1ing", text)
         text, fixes = vocab.respell(
             text, lambda word: knows_word(encoder, word), lambda word: encoder.encode([word])[0]
         )
