@@ -309,6 +309,15 @@ def test_no_thanks_to_a_value_is_not_a_refusal_of_what_comes_before() -> None:
     assert "Comedy" not in intent.excluded.get("genres", [])
 
 
+@pytest.mark.parametrize(
+    "text", ["I'm over the moon about westerns", "i'm over 30 and love westerns"]
+)
+def test_being_over_a_number_or_the_moon_refuses_nothing(text: str) -> None:
+    intent = answer(text, output={"size": 2}).intent
+    assert intent is not None
+    assert intent.asked == {"genres": ["Western"]} and intent.excluded == {}
+
+
 def test_a_close_word_is_required_when_the_answer_sets_limits() -> None:
     # "cartoon" is close to Animation and to Comedy: alone it only leans; with a year the
     # person describes what must fit, as with a word that stands out.

@@ -64,7 +64,9 @@ _NEG_PHRASES = (
     r"other\s+than",
     r"(?:nope|no)\s+to",
     r"(?:i'?m|i\s+am|we'?re|we\s+are)\s+allergic\s+to",
-    r"(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:(?:so|really|totally|completely)\s+)?over",
+    # "I'm over action movies", not "I'm over 30" or "over the moon"
+    r"(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:(?:so|really|totally|completely)\s+)?over"
+    r"(?!\s+(?:\d|the\s+moon\b|here\b|there\b))",
     r"let'?s\s+not\s+(?:do|have|watch|go\s+for|go\s+with|pick)",
     r"count\s+(?:me|us)\s+out\s+(?:of|on)",
     r"veto(?:e?s|ed)?",
