@@ -180,6 +180,13 @@ def test_what_stands_between_a_negation_and_its_object_is_skipped() -> None:
         "a comedy (i'm over horror movies)",
         # the dropped g of casual writing
         "a comedy, nothin' horror",
+        "a comedy sans horror",
+        "a comedy w/o horror",
+        "a comedy, horror excluded",
+        "a comedy, horror ruled out",
+        "a comedy, keep horror away",
+        # "leave out" refuses what follows it, not the comedy before it
+        "a comedy, leave out the horror",
         "a comedy, but let's not do horror",
         "a comedy, but I veto horror",
         # a verdict with no object of its own refuses what stands before it
@@ -393,6 +400,17 @@ def test_only_a_word_of_no_vocabulary_is_respelt() -> None:
     assert vocab.respell("a horr", lambda w: w == "horr") == ("a horr", [])
     assert vocab.respell("a dram", unknown) == ("a drama", [("dram", "Drama")])
     assert vocab.respell("a hor", unknown) == ("a hor", [])  # three letters say too little
+    # a blend of two names' beginnings stands for both; a part that begins no name, or a word
+    # the encoder knows, is no blend
+    both = [("rom-com", "Romance"), ("rom-com", "Comedy")]
+    assert vocab.respell("a rom-com", lambda w: True) == ("a romance comedy", both)
+    assert vocab.respell("a romcom", unknown) == (
+        "a romance comedy",
+        [("romcom", "Romance"), ("romcom", "Comedy")],
+    )
+    assert vocab.respell("a romcom", lambda w: True) == ("a romcom", [])
+    assert vocab.respell("a fan-fic", lambda w: True) == ("a fan-fic", [])
+    assert vocab.respell("a rom-rom", lambda w: True) == ("a rom-rom", [])
     # initials stand for a name of several words ("SF") when the encoder places them nearest
     # that name, and only then
     encoder = get_encoder("static")

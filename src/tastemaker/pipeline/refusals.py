@@ -78,7 +78,7 @@ _NEG_WORDS = (
     r"(?:"
     + "|".join(_NEG_PHRASES)
     + r"|no|not|non|nothing|never|without|avoid|avoiding|except|exclude|excluding|minus|skip"
-    + r"|hold|zero|nix|ditch"
+    + r"|hold|zero|nix|ditch|w/o|sans"
     + r"|anything but|none of|rather than|instead of|don'?t want|do not want|nor)"
 )
 # What may stand between a negation and what it refuses: "not something made for children",
@@ -122,10 +122,10 @@ _NEG_MORE = re.compile(
     r"(?P<phrase>[\w'-]+(?:\s+(?!(?:and|or|nor|but|from|with|in|for|made|set|that|please|after|before|between|since|under|over)\b)[\w'-]+)?)",
     re.IGNORECASE,
 )
-# "keep crime out of it": the negated phrase sits inside the construction.
+# "keep crime out of it", "keep horror away": the negated phrase sits inside the construction.
 _KEEP_OUT = re.compile(
-    r"\bkeep\s+(?:the\s+|any\s+|all\s+)?(?P<word>[\w'-]+(?:\s+[\w'-]+){0,2})\s+out\b"
-    r"(?:\s+of\s+(?:it|this|that|there|the\s+\w+))?",
+    r"\bkeep\s+(?:the\s+|any\s+|all\s+)?(?P<word>[\w'-]+(?:\s+[\w'-]+){0,2})\s+(?:out|away)\b"
+    r"(?:\s+(?:of|from)\s+(?:it|this|that|there|me|us|the\s+\w+))?",
     re.IGNORECASE,
 )
 # Refusals after what they refuse: "horror is a no", "musicals are off the table", "horror?
@@ -145,7 +145,9 @@ _VERDICT = (
     r"|(?:strictly\s+)?off[-\s]limits|banned|out\s+of\s+the\s+question|need\s+not\s+apply"
     r"|won'?t\s+(?:fly|work|cut\s+it)|can\s+(?:wait|stay\s+on\s+the\s+shelf)"
     r"|(?:definitely\s+|strictly\s+)?off\s+the\s+(?:list|menu|table)"
-    r"|(?:please\s+|pls\s+)?leave\s+(?:(?:it|them)\s+)?out\b"
+    # "horror, leave it out"; in "a comedy, leave out the horror" it is "the horror" that goes
+    r"|(?:please\s+|pls\s+)?leave\s+(?:(?:it|them)\s+)?out\b(?!\s+[\w'])"
+    r"|excluded|ruled\s+out|not\s+included"
     r"|gives?\s+(?:me|us)\s+the\s+ick"
     r"|(?:absolutely|definitely|certainly|totally)\s+not\b"
 )

@@ -50,6 +50,9 @@ SHORTENED_MIN_LETTERS = 4
 # DERIVED_MIN_SHARE of the shorter of them, and the encoder places the word nearer that value
 # than any other of its attribute ("fantastic" shares "fantas" with Fantasy but is nearest
 # Horror: it is praise, not a genre).
+# A blend ("rom-com", "romcom") is read as the names its parts begin (Romance, Comedy) when each
+# part has at least BLEND_MIN_LETTERS letters and begins exactly one name.
+BLEND_MIN_LETTERS = 3
 DERIVED_MIN_LETTERS = 5
 DERIVED_MIN_SHARE = 0.7
 _WORD = re.compile(r"\b[^\W\d_]+(?:-[^\W\d_]+)*\b")  # hyphenated words as one: "sci-fy"
@@ -308,12 +311,44 @@ class Vocabulary:
         def fix(m: re.Match[str]) -> str:
             word = m.group(0)
             value = self._initials_of(word, encode) or self._misspelt(word, knows)
-            if value is None:
-                return word
-            fixes.append((word, value))
-            return value.lower()
+            names = [value] if value is not None else self._blend_of(word, knows)
+            fixes.extend((word, name) for name in names)
+            return " ".join(name.lower() for name in names) or word
 
         return _WORD.sub(fix, text), fixes
+
+    def _blend_of(self, word: str, knows: Callable[[str], bool | None]) -> list[str]:
+        """The names a blend of their beginnings stands for ("rom-com" and "romcom": Romance
+        and Comedy), if each of its two parts begins exactly one name (``BLEND_MIN_LETTERS``),
+        the names differ, and nothing says the word is one of its own: written as one word the
+        encoder does not know it, and the catalog's items never use it."""
+        low = word.lower()
+        if self._uses(low.replace("-", "")):
+            return []
+        if "-" in low:
+            splits = [low.split("-")] if low.count("-") == 1 else []
+        elif knows(low) is False:
+            least = BLEND_MIN_LETTERS
+            splits = [[low[:i], low[i:]] for i in range(least, len(low) - least + 1)]
+        else:
+            splits = []
+        for parts in splits:
+            names = [self._begun(part) for part in parts]
+            if None not in names and len(set(names)) == len(names):
+                return [name for name in names if name is not None]
+        return []
+
+    def _begun(self, start: str) -> str | None:
+        """The one name ``start`` begins (``BLEND_MIN_LETTERS`` letters or more), if any."""
+        if len(start) < BLEND_MIN_LETTERS or not start.isalpha():
+            return None
+        values = {
+            v
+            for form in self.spelling_forms
+            if form.startswith(start)
+            for v in self.spellings[form]
+        }
+        return next(iter(values))[1] if len(values) == 1 else None
 
     def _initials_of(self, word: str, encode: Callable[[str], FloatArray] | None) -> str | None:
         """The one name ``word`` is the initials of, if the encoder places it nearest that
