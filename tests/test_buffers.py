@@ -73,3 +73,42 @@ def test_forgetting_a_person_unnames_their_buffered_results(
     kept = store.get_served(workspace.id, others.request_id)
     assert mine is not None and mine.user_id is None
     assert kept is not None and kept.user_id == "p2"
+
+
+class _SlowStore:
+    """A store whose write of served rows waits for a signal: a flush caught mid-write."""
+
+    def __init__(self, store: Store, entered: threading.Event, release: threading.Event) -> None:
+        self.store, self.entered, self.release = store, entered, release
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    def record_served(self, rows: object) -> None:
+        self.entered.set()
+        self.release.wait(10)
+        self.store.record_served(rows)  # type: ignore[arg-type]
+
+
+def test_a_flush_returns_only_once_the_flush_under_way_has_written(
+    store: Store, workspace: WorkspaceRecord
+) -> None:
+    # The flusher thread took the rows and is writing them; a flush called meanwhile (the
+    # engine's, before reading the rows back) once found the buffers empty and returned at
+    # once, before the rows were in the store.
+    entered, release = threading.Event(), threading.Event()
+    wb = buffers(store, [_SlowStore(store, entered, release)])  # type: ignore[list-item]
+    answer = served(workspace, None)
+    wb.record(answer, workspace.id)
+    under_way = threading.Thread(target=wb.flush)
+    under_way.start()
+    assert entered.wait(10)
+    done = threading.Event()
+    second = threading.Thread(target=lambda: (wb.flush(), done.set()))
+    second.start()
+    assert not done.wait(0.5)  # waits for the write under way
+    release.set()
+    second.join(10)
+    under_way.join(10)
+    assert done.is_set()
+    assert store.get_served(workspace.id, answer.request_id) is not None

@@ -63,6 +63,9 @@ class WriteBehind:
         self._stop = stop
         self._lock = threading.Lock()  # guards the three lists
         self._start_lock = threading.Lock()
+        # One flush at a time: a flush that finds the buffers empty because the flusher thread
+        # has just taken them must still wait until those rows are written (``flush``).
+        self._flush_lock = threading.Lock()
         self._served: list[ServedRecord] = []
         self._memories: list[Memory] = []  # answers kept under memory consent, not yet written
         self._answers: list[measure_store.AnswerLog] = []
@@ -258,8 +261,15 @@ class WriteBehind:
         """Write buffered memories, exposures and served results; on a store error keep them
         for later.
 
-        Returns the number of served results written.
+        Returns the number of served results written. Everything buffered before the call is
+        written (or kept for a retry) when it returns, even what a flush already under way on
+        the flusher thread took: a caller that reads the served rows back after ``flush`` (the
+        report, an export, a test) finds them.
         """
+        with self._flush_lock:
+            return self._flush()
+
+    def _flush(self) -> int:
         self.experiments.flush()
         with self._lock:
             memories, self._memories = self._memories, []
