@@ -50,11 +50,11 @@ SHORTENED_MIN_LETTERS = 4
 # DERIVED_MIN_SHARE of the shorter of them, and the encoder places the word nearer that value
 # than any other of its attribute ("fantastic" shares "fantas" with Fantasy but is nearest
 # Horror: it is praise, not a genre).
+DERIVED_MIN_LETTERS = 5
+DERIVED_MIN_SHARE = 0.7
 # A blend ("rom-com", "romcom") is read as the names its parts begin (Romance, Comedy) when each
 # part has at least BLEND_MIN_LETTERS letters and begins exactly one name.
 BLEND_MIN_LETTERS = 3
-DERIVED_MIN_LETTERS = 5
-DERIVED_MIN_SHARE = 0.7
 _WORD = re.compile(r"\b[^\W\d_]+(?:-[^\W\d_]+)*\b")  # hyphenated words as one: "sci-fy"
 # Words that carry no request on their own.
 STOPWORDS = frozenset(
@@ -333,22 +333,23 @@ class Vocabulary:
         else:
             splits = []
         for parts in splits:
-            names = [self._begun(part) for part in parts]
-            if None not in names and len(set(names)) == len(names):
-                return [name for name in names if name is not None]
+            begun = [
+                self._begun(part) if len(part) >= BLEND_MIN_LETTERS and part.isalpha() else set()
+                for part in parts
+            ]
+            names = {value for found in begun if len(found) == 1 for _, value in found}
+            if len(names) == len(parts):
+                return [next(iter(found))[1] for found in begun]
         return []
 
-    def _begun(self, start: str) -> str | None:
-        """The one name ``start`` begins (``BLEND_MIN_LETTERS`` letters or more), if any."""
-        if len(start) < BLEND_MIN_LETTERS or not start.isalpha():
-            return None
-        values = {
+    def _begun(self, start: str) -> set[tuple[str, str]]:
+        """The (attribute, value) pairs whose names ``start`` begins."""
+        return {
             v
             for form in self.spelling_forms
             if form.startswith(start)
             for v in self.spellings[form]
         }
-        return next(iter(values))[1] if len(values) == 1 else None
 
     def _initials_of(self, word: str, encode: Callable[[str], FloatArray] | None) -> str | None:
         """The one name ``word`` is the initials of, if the encoder places it nearest that
@@ -373,9 +374,7 @@ class Vocabulary:
             return None
         if all(knows(p) is not False or self._uses(p) for p in word.lower().split("-")):
             return None
-        values = {
-            v for form in self.spelling_forms if form.startswith(low) for v in self.spellings[form]
-        }
+        values = self._begun(low)
         if len(values) != 1 and len(low) >= RESPELL_MIN_LETTERS:
             limit = 1 if len(low) < RESPELL_TWO_EDITS else 2
             near = process.extract(
